@@ -1,0 +1,27 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { problem } from '../lib/http/problem';
+import { ok } from '../lib/http/response';
+import { services } from '../lib/services';
+import { checkStorage } from '../lib/storage/health';
+
+/** 200 when storage answers, 503 otherwise. Anonymous: a probe has no token. */
+export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const result = await checkStorage(services().storage);
+  if (result.healthy) return ok({ status: 'healthy', checks: result.checks });
+  context.warn('health check failed:', JSON.stringify(result.checks));
+  return problem(
+    'StorageUnavailable',
+    'Storage cannot be reached right now.',
+    { checks: result.checks },
+    {
+      'Retry-After': '5',
+    },
+  );
+}
+
+app.http('health', {
+  methods: ['GET'],
+  route: 'health',
+  authLevel: 'anonymous',
+  handler: health,
+});

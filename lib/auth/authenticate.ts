@@ -1,0 +1,115 @@
+// Bearer-token verification with jose: signature against the issuer's JWKS
+// (cached; an unknown key id refetches it, which is how rotation is followed),
+// issuer, audience, expiry and not-before. Entra ID in Azure and the local
+// issuer on a laptop go through this same code; only the settings differ.
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { getConfig, type Config } from '../config';
+import type { Caller } from '../domain/caller';
+import { DomainError } from '../domain/errors';
+
+export interface RequestWithHeaders {
+  headers: { get(name: string): string | null };
+}
+
+type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+export class TokenVerifier {
+  private keySet: Promise<KeySet> | undefined;
+
+  constructor(private readonly settings: Config['auth']) {}
+
+  async verify(token: string): Promise<Caller> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await this.keys(), {
+        issuer: this.settings.issuers,
+        audience: this.settings.audiences,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256'],
+        clockTolerance: this.settings.clockToleranceSeconds,
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      throw unauthenticated(describeJoseError(error), true);
+    }
+    return callerOf(payload);
+  }
+
+  private keys(): Promise<KeySet> {
+    this.keySet ??= this.jwksUri().then(
+      (uri) => createRemoteJWKSet(new URL(uri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 }),
+      (error: unknown) => {
+        this.keySet = undefined;
+        throw error;
+      },
+    );
+    return this.keySet;
+  }
+
+  private async jwksUri(): Promise<string> {
+    if (this.settings.jwksUri) return this.settings.jwksUri;
+    const issuer = this.settings.issuers[0]!.replace(/\/$/, '');
+    const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Error(`OpenID configuration of ${issuer} answered ${response.status}`);
+    const { jwks_uri: jwksUri } = (await response.json()) as { jwks_uri?: unknown };
+    if (typeof jwksUri !== 'string') throw new Error(`OpenID configuration of ${issuer} has no jwks_uri`);
+    return jwksUri;
+  }
+}
+
+const MAX_ID_LENGTH = 256;
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+function claim(payload: JWTPayload, name: string): string | undefined {
+  const value = payload[name];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** The caller is the token's `oid` (else `sub`) within its tenant `tid`. */
+export function callerOf(payload: JWTPayload): Caller {
+  const tenantId = claim(payload, 'tid');
+  if (!tenantId) throw unauthenticated('The token names no tenant (tid).', true);
+  const principalId = claim(payload, 'oid') ?? claim(payload, 'sub');
+  if (!principalId) throw unauthenticated('The token names no caller (oid or sub).', true);
+  for (const id of [tenantId, principalId]) {
+    if (id.length > MAX_ID_LENGTH || CONTROL_CHARACTERS.test(id)) {
+      throw unauthenticated('The token names a caller this service cannot hold.', true);
+    }
+  }
+  return { tenantId, principalId };
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The token has expired.';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'The token is not valid yet.';
+    if (error.claim === 'iss') return 'The token was issued by an issuer this service does not trust.';
+    if (error.claim === 'aud') return 'The token is meant for another audience.';
+    return `The token's ${error.claim} claim is not acceptable.`;
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
+  if (error instanceof joseErrors.JWKSNoMatchingKey)
+    return 'The token is signed with a key the issuer does not publish.';
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'The token is signed with an algorithm that is not allowed.';
+  if (error instanceof joseErrors.JWTInvalid || error instanceof joseErrors.JWSInvalid)
+    return 'The token is malformed.';
+  if (error instanceof joseErrors.JWKSTimeout) return 'The signing keys could not be fetched in time.';
+  return 'The token could not be verified.';
+}
+
+function unauthenticated(detail: string, tokenPresent: boolean): DomainError {
+  return new DomainError('Unauthenticated', detail, { tokenPresent });
+}
+
+let shared: TokenVerifier | undefined;
+
+/** The caller of a request, from its bearer token; 401 without a valid one. */
+export async function authenticate(request: RequestWithHeaders): Promise<Caller> {
+  const header = request.headers.get('authorization');
+  if (!header) throw unauthenticated('A bearer token is required.', false);
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <token>".', true);
+  shared ??= new TokenVerifier(getConfig().auth);
+  return shared.verify(match[1]);
+}

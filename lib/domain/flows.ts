@@ -1,0 +1,73 @@
+// Desktop flows, their permissions and audit entries as the domain sees them,
+// and the views the API answers with. Pure: no I/O.
+import type { Role } from './roles';
+
+export type SchemaVersion = 1 | 2;
+
+/** New flows use the current schema; v1 exists for flows made before it. */
+export const DEFAULT_SCHEMA_VERSION: SchemaVersion = 2;
+
+export const EMPTY_DEFINITION_JSON = '{"actions":[]}';
+
+export interface Flow {
+  tenantId: string;
+  id: string;
+  name: string;
+  schemaVersion: SchemaVersion;
+  ownerId: string;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface Permission {
+  principalId: string;
+  role: Role;
+  grantedBy: string;
+  grantedAt: string;
+}
+
+export type AuditAction = 'shared' | 'roleChanged' | 'unshared' | 'schemaUpgraded';
+
+export interface AuditEntry {
+  action: AuditAction;
+  actorId: string;
+  at: string;
+  /** Whom or what the action was about: a principal, a reference. */
+  subjectId?: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+/** A flow as one caller sees it (SPEC "Shapes": flow). */
+export interface FlowView {
+  id: string;
+  name: string;
+  schemaVersion: SchemaVersion;
+  ownerId: string;
+  role: Role;
+  definition?: unknown;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export function flowView(flow: Flow, role: Role, definitionJson?: string): FlowView {
+  return {
+    id: flow.id,
+    name: flow.name,
+    schemaVersion: flow.schemaVersion,
+    ownerId: flow.ownerId,
+    role,
+    ...(definitionJson === undefined ? {} : { definition: JSON.parse(definitionJson) as unknown }),
+    createdAt: flow.createdAt,
+    modifiedAt: flow.modifiedAt,
+  };
+}
+
+export function permissionView(permission: Permission): Permission {
+  const { principalId, role, grantedBy, grantedAt } = permission;
+  return { principalId, role, grantedBy, grantedAt };
+}
+
+/** Upgrading is idempotent: a v2 flow stays as it is. */
+export function needsSchemaUpgrade(flow: Flow): boolean {
+  return flow.schemaVersion < 2;
+}

@@ -1,0 +1,12 @@
+// Limits promised by SPEC.md ("Limits and catalog").
+
+/** A request body may be up to 1 MiB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Ids and logical names: 1 to 100 letters, digits, `-`, `_` and `.`. */
+export const ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+export const MAX_NAME_LENGTH = 200;
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;

@@ -1,0 +1,99 @@
+// Request shapes of SPEC.md, validated with zod. The same schemas will feed the
+// OpenAPI document, so they carry the field rules and nothing else.
+import { z } from 'zod';
+import { validationFailed, type FieldError } from './errors';
+import { ID_PATTERN, MAX_NAME_LENGTH, MAX_PAGE_SIZE } from './limits';
+import { SHARED_ROLES } from './roles';
+
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const idSchema = z
+  .string()
+  .regex(ID_PATTERN, 'must be 1 to 100 characters of letters, digits, "-", "_" and "."');
+
+export const displayNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters');
+
+export const schemaVersionSchema = z.union([z.literal(1), z.literal(2)]);
+
+/**
+ * One step of a desktop flow. Connector actions name the connection reference
+ * they use; other actions are kept as they are.
+ */
+export const actionSchema = z
+  .looseObject({
+    type: z.string().min(1).max(100),
+    connectionReference: idSchema.optional(),
+    operation: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
+  })
+  .superRefine((action, ctx) => {
+    if (action.type !== 'connector') return;
+    if (action.connectionReference === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['connectionReference'], message: 'is required for connector actions' });
+    }
+    if (action.operation === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['operation'], message: 'is required for connector actions' });
+    }
+  });
+
+export const definitionSchema = z.looseObject({
+  actions: z.array(actionSchema),
+});
+
+export type FlowDefinition = z.infer<typeof definitionSchema>;
+
+export const createFlowBody = z.strictObject({
+  name: displayNameSchema,
+  schemaVersion: schemaVersionSchema.optional(),
+  definition: definitionSchema.optional(),
+});
+
+export const updateFlowBody = z
+  .strictObject({
+    name: displayNameSchema.optional(),
+    definition: definitionSchema.optional(),
+  })
+  .refine((body) => body.name !== undefined || body.definition !== undefined, 'must change name or definition');
+
+export const sharePermissionBody = z.strictObject({
+  role: z.enum(SHARED_ROLES),
+});
+
+export const pageQuery = z.object({
+  top: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  continuationToken: z.string().min(1).max(4096).optional(),
+});
+
+/**
+ * Validates `value` against `schema`; on failure throws ValidationFailed
+ * listing every invalid field.
+ */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where = ''): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw validationFailed(result.error.issues.flatMap((issue) => toFieldErrors(issue, where)));
+}
+
+function toFieldErrors(issue: z.core.$ZodIssue, where: string): FieldError[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ field: fieldPath([...issue.path, key], where), detail: 'is not a known field' }));
+  }
+  return [{ field: fieldPath(issue.path, where) || '(body)', detail: issue.message }];
+}
+
+function fieldPath(path: readonly PropertyKey[], where: string): string {
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    where,
+  );
+}
+
+/** Validates one path parameter or other id. */
+export function parseId(value: string | undefined, field: string): string {
+  return parseWith(idSchema, value ?? '', field);
+}

@@ -1,0 +1,51 @@
+// Reading requests: bodies within the size limit, JSON, path and query values.
+import type { HttpRequest } from '@azure/functions';
+import type { z } from 'zod';
+import { DomainError, validationFailed } from '../domain/errors';
+import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES } from '../domain/limits';
+import { pageQuery, parseId, parseWith } from '../domain/schemas';
+import type { PageRequest } from '../storage/pages';
+
+function tooLarge(): DomainError {
+  return new DomainError('PayloadTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+}
+
+/** The body as JSON, refused with 413 past the limit and 400 when not JSON. */
+export async function readJson(request: HttpRequest): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  const bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.length === 0) throw validationFailed([{ field: '(body)', detail: 'a JSON body is required' }]);
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    throw validationFailed([{ field: '(body)', detail: 'is not valid JSON' }], 'The request body is not valid JSON.');
+  }
+}
+
+/**
+ * The body validated by `schema`. `raw` is the JSON as sent, for values that
+ * must be kept exactly (validation may reorder object keys).
+ */
+export async function parseBody<T extends z.ZodType>(
+  request: HttpRequest,
+  schema: T,
+): Promise<{ body: z.output<T>; raw: Record<string, unknown> }> {
+  const raw = await readJson(request);
+  const body = parseWith(schema, raw);
+  return { body, raw: raw as Record<string, unknown> };
+}
+
+/** A path parameter that must be an id. */
+export function pathId(request: HttpRequest, name: string): string {
+  return parseId(request.params[name], name);
+}
+
+export function pageRequest(request: HttpRequest): PageRequest {
+  const query = parseWith(pageQuery, {
+    top: request.query.get('top') ?? undefined,
+    continuationToken: request.query.get('continuationToken') ?? undefined,
+  });
+  return { top: query.top ?? DEFAULT_PAGE_SIZE, continuationToken: query.continuationToken };
+}

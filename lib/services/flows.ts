@@ -1,0 +1,171 @@
+// Flow use cases: read the flow partition, let the domain decide, write back
+// with the ETag that was read.
+import type { Caller } from '../domain/caller';
+import { DomainError, notFound } from '../domain/errors';
+import {
+  DEFAULT_SCHEMA_VERSION,
+  EMPTY_DEFINITION_JSON,
+  flowView,
+  needsSchemaUpgrade,
+  type Flow,
+  type FlowView,
+  type SchemaVersion,
+} from '../domain/flows';
+import { authorize, type FlowAction, type Role } from '../domain/roles';
+import { ConcurrencyConflict } from '../storage/errors';
+import { type FlowStore, type StoredFlow } from '../storage/flows';
+import { fromHttpEtag, toHttpEtag } from '../storage/keys';
+import type { Page, PageRequest } from '../storage/pages';
+import { type PrincipalIndex } from '../storage/principalIndex';
+import { newFlowId } from './ids';
+import { retryOnConflict } from './retry';
+
+/** A single resource with the ETag to answer it with. */
+export interface Tagged<T> {
+  value: T;
+  etag: string;
+}
+
+export interface NewFlow {
+  name: string;
+  schemaVersion?: SchemaVersion;
+  /** The definition exactly as sent, serialized. */
+  definitionJson?: string;
+}
+
+export interface FlowEdit {
+  name?: string;
+  definitionJson?: string;
+}
+
+export class FlowService {
+  constructor(
+    private readonly store: FlowStore,
+    private readonly index: PrincipalIndex,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(caller: Caller, input: NewFlow): Promise<Tagged<FlowView>> {
+    const now = this.now();
+    const at = now.toISOString();
+    const flow: Flow = {
+      tenantId: caller.tenantId,
+      id: newFlowId(now),
+      name: input.name,
+      schemaVersion: input.schemaVersion ?? DEFAULT_SCHEMA_VERSION,
+      ownerId: caller.principalId,
+      createdAt: at,
+      modifiedAt: at,
+    };
+    const definitionJson = input.definitionJson ?? EMPTY_DEFINITION_JSON;
+    // Index first: a failure after it leaves an index row that lists skip,
+    // never a flow its owner cannot find.
+    await this.index.add(caller.tenantId, caller.principalId, flow.id, at);
+    const stored = await this.store.create(flow, definitionJson);
+    return { value: flowView(stored, 'owner', definitionJson), etag: toHttpEtag(stored.etag) };
+  }
+
+  async get(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
+    const { flow, role } = await this.readAs(caller, flowId, 'readFlow');
+    const definitionJson = await this.store.definitionOf(flow);
+    return { value: flowView(flow, role, definitionJson), etag: toHttpEtag(flow.etag) };
+  }
+
+  /** The caller's flows, owned or shared, one index page at a time. */
+  async list(caller: Caller, request: PageRequest): Promise<Page<FlowView>> {
+    const page = await this.index.page(caller.tenantId, caller.principalId, request);
+    const snapshots = await Promise.all(
+      page.items.map((flowId) => this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true })),
+    );
+    const items: FlowView[] = [];
+    for (const { flow, permissions } of snapshots) {
+      const role = permissions.get(caller.principalId)?.role;
+      if (flow && role) items.push(flowView(flow, role));
+    }
+    return { items, continuationToken: page.continuationToken };
+  }
+
+  async update(caller: Caller, flowId: string, edit: FlowEdit, ifMatch?: string): Promise<Tagged<FlowView>> {
+    return this.writeWithEtag(caller, flowId, 'modifyFlow', ifMatch, async (flow, role) => {
+      const changes = { ...edit, modifiedAt: this.now().toISOString() };
+      const updated = await this.store.update(flow, changes, flow.etag);
+      const definitionJson = edit.definitionJson ?? (await this.store.definitionOf(updated));
+      return { value: flowView(updated, role, definitionJson), etag: toHttpEtag(updated.etag) };
+    });
+  }
+
+  async delete(caller: Caller, flowId: string, ifMatch?: string): Promise<void> {
+    const deleted = await this.writeWithEtag(caller, flowId, 'deleteFlow', ifMatch, async (flow) => {
+      await this.store.delete(flow, flow.etag);
+      return flow;
+    });
+    // The flow is gone for everyone now; what follows only frees space, so a
+    // failure is logged, not answered (the rows left are never read again).
+    try {
+      const principals = await this.store.purge(deleted);
+      await Promise.all(principals.map((p) => this.index.remove(caller.tenantId, p, flowId)));
+    } catch (error) {
+      console.warn(`flow ${flowId} deleted; cleaning up its rows failed and is left for later`, errorName(error));
+    }
+  }
+
+  /** Moves a v1 flow to v2; a v2 flow is answered as it is. */
+  async upgradeSchema(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
+    return retryOnConflict(async () => {
+      const { flow, role } = await this.readAs(caller, flowId, 'upgradeSchema');
+      let result = flow;
+      if (needsSchemaUpgrade(flow)) {
+        const at = this.now().toISOString();
+        result = await this.store.update(flow, { schemaVersion: 2, modifiedAt: at }, flow.etag, {
+          action: 'schemaUpgraded',
+          actorId: caller.principalId,
+          at,
+          details: { from: flow.schemaVersion, to: 2 },
+        });
+      }
+      const definitionJson = await this.store.definitionOf(result);
+      return { value: flowView(result, role, definitionJson), etag: toHttpEtag(result.etag) };
+    });
+  }
+
+  /** Reads the flow and the caller's role; throws unless the role allows `action`. */
+  async readAs(caller: Caller, flowId: string, action: FlowAction): Promise<{ flow: StoredFlow; role: Role }> {
+    const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId]);
+    if (!flow) throw notFound('The flow');
+    const role = authorize(permissions.get(caller.principalId)?.role, action);
+    return { flow, role };
+  }
+
+  /**
+   * A write that honours If-Match: with one, a changed flow answers 412; without
+   * one, a lost race is decided again on fresh state.
+   */
+  private async writeWithEtag<T>(
+    caller: Caller,
+    flowId: string,
+    action: FlowAction,
+    ifMatch: string | undefined,
+    write: (flow: StoredFlow, role: Role) => Promise<T>,
+  ): Promise<T> {
+    const expected = ifMatch === undefined || ifMatch.trim() === '*' ? undefined : fromHttpEtag(ifMatch);
+    const attempt = async () => {
+      const { flow, role } = await this.readAs(caller, flowId, action);
+      if (ifMatch !== undefined && ifMatch.trim() !== '*' && expected !== flow.etag) throw preconditionFailed();
+      try {
+        return await write(flow, role);
+      } catch (error) {
+        if (error instanceof ConcurrencyConflict && ifMatch !== undefined) throw preconditionFailed();
+        throw error;
+      }
+    };
+    return retryOnConflict(attempt);
+  }
+}
+
+function preconditionFailed(): DomainError {
+  return new DomainError('PreconditionFailed', 'The flow has changed since you read it; read it again.');
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

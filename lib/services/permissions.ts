@@ -1,0 +1,87 @@
+// Sharing use cases. The permission row and its audit entry are one
+// transaction; the per-principal index is written before a grant and cleaned
+// after a removal, so it never misses a flow someone holds.
+import type { Caller } from '../domain/caller';
+import { notFound } from '../domain/errors';
+import { permissionView, type Permission } from '../domain/flows';
+import { authorize, decideShare, decideUnshare, type SharedRole } from '../domain/roles';
+import { type FlowStore } from '../storage/flows';
+import type { Page, PageRequest } from '../storage/pages';
+import { type PrincipalIndex } from '../storage/principalIndex';
+import { retryOnConflict } from './retry';
+
+export class PermissionService {
+  constructor(
+    private readonly store: FlowStore,
+    private readonly index: PrincipalIndex,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async list(caller: Caller, flowId: string, request: PageRequest): Promise<Page<Permission>> {
+    // Both reads at once; the page is only answered if the caller may see it.
+    const [snapshot, page] = await Promise.all([
+      this.store.read(caller.tenantId, flowId, [caller.principalId]),
+      this.store.listPermissions(caller.tenantId, flowId, request),
+    ]);
+    if (!snapshot.flow) throw notFound('The flow');
+    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readPermissions');
+    return { items: page.items.map(permissionView), continuationToken: page.continuationToken };
+  }
+
+  /** Grants or changes a role. `created` tells a new grant from a change. */
+  async share(
+    caller: Caller,
+    flowId: string,
+    principalId: string,
+    role: SharedRole,
+  ): Promise<{ permission: Permission; created: boolean }> {
+    return retryOnConflict(async () => {
+      const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
+      if (!flow) throw notFound('The flow');
+      const current = permissions.get(principalId);
+      const decision = decideShare({
+        callerId: caller.principalId,
+        callerRole: permissions.get(caller.principalId)?.role,
+        targetId: principalId,
+        targetRole: current?.role,
+        requestedRole: role,
+      });
+      if (decision.kind === 'unchanged' && current) return { permission: permissionView(current), created: false };
+
+      const at = this.now().toISOString();
+      if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
+      const permission: Permission = { principalId, role, grantedBy: caller.principalId, grantedAt: at };
+      const stored = await this.store.putPermission(caller.tenantId, flowId, permission, current, {
+        action: decision.kind === 'grant' ? 'shared' : 'roleChanged',
+        actorId: caller.principalId,
+        at,
+        subjectId: principalId,
+        details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
+      });
+      return { permission: permissionView(stored), created: decision.kind === 'grant' };
+    });
+  }
+
+  async unshare(caller: Caller, flowId: string, principalId: string): Promise<void> {
+    await retryOnConflict(async () => {
+      const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
+      if (!flow) throw notFound('The flow');
+      const decision = decideUnshare({
+        callerId: caller.principalId,
+        callerRole: permissions.get(caller.principalId)?.role,
+        targetId: principalId,
+        targetRole: permissions.get(principalId)?.role,
+      });
+      await this.store.removePermission(caller.tenantId, flowId, principalId, {
+        action: 'unshared',
+        actorId: caller.principalId,
+        at: this.now().toISOString(),
+        subjectId: principalId,
+        details: { role: decision.removedRole, self: decision.self },
+      });
+    });
+    // After the permission is gone; if this fails the index names a flow the
+    // person no longer holds, which lists skip.
+    await this.index.remove(caller.tenantId, principalId, flowId).catch(() => undefined);
+  }
+}

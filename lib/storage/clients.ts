@@ -1,0 +1,72 @@
+// The storage clients of one process: tables, the definitions container and
+// (later) queues, on Azurite through a connection string or on Azure through a
+// managed identity. Nothing else in the code constructs a storage client.
+import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
+import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import { DefaultAzureCredential } from '@azure/identity';
+import { getConfig, type Config, type StorageSettings } from '../config';
+
+export interface Storage {
+  readonly flows: TableClient;
+  readonly principalIndex: TableClient;
+  readonly definitions: ContainerClient;
+  readonly tableService: TableServiceClient;
+  /** Creates the tables and containers this code needs, once per process. */
+  ensureReady(): Promise<void>;
+}
+
+// Few, quick retries: a caller waiting on an unreachable store should get a
+// 503 in a second or two, not after the SDK's default back-off of a minute.
+const tableOptions: TableServiceClientOptions = {
+  retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
+};
+const blobOptions: StoragePipelineOptions = {
+  retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 30_000 },
+};
+
+export function createStorage(settings: StorageSettings, names: Config['names']): Storage {
+  let tableService: TableServiceClient;
+  let blobService: BlobServiceClient;
+  let table: (name: string) => TableClient;
+
+  if (settings.kind === 'connectionString') {
+    const insecure = { ...tableOptions, allowInsecureConnection: true };
+    tableService = TableServiceClient.fromConnectionString(settings.connectionString, insecure);
+    blobService = BlobServiceClient.fromConnectionString(settings.connectionString, blobOptions);
+    table = (name) => TableClient.fromConnectionString(settings.connectionString, name, insecure);
+  } else {
+    const credential = new DefaultAzureCredential(
+      settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {},
+    );
+    tableService = new TableServiceClient(settings.tableUrl, credential, tableOptions);
+    blobService = new BlobServiceClient(settings.blobUrl, credential, blobOptions);
+    table = (name) => new TableClient(settings.tableUrl, name, credential, tableOptions);
+  }
+
+  const flows = table(names.flowsTable);
+  const principalIndex = table(names.principalIndexTable);
+  const definitions = blobService.getContainerClient(names.definitionsContainer);
+
+  let ready: Promise<void> | undefined;
+  const ensureReady = () => {
+    ready ??= Promise.all([flows.createTable(), principalIndex.createTable(), definitions.createIfNotExists()]).then(
+      () => undefined,
+      (error: unknown) => {
+        ready = undefined; // not remembered: the next request tries again
+        throw error;
+      },
+    );
+    return ready;
+  };
+
+  return { flows, principalIndex, definitions, tableService, ensureReady };
+}
+
+let shared: Storage | undefined;
+
+/** The storage of this process, from its settings. */
+export function getStorage(): Storage {
+  const config = getConfig();
+  shared ??= createStorage(config.storage, config.names);
+  return shared;
+}

@@ -1,0 +1,381 @@
+// The flow aggregate in Table storage: one partition per flow holding the flow
+// row, a row per permission and the audit trail, so that a change and its audit
+// entry are one entity-group transaction. Definitions too large for a Table
+// property live in Blob storage, written before the row that points to them.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { odata, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import type { AuditEntry, Flow, Permission, SchemaVersion } from '../domain/flows';
+import { isRole } from '../domain/roles';
+import type { Storage } from './clients';
+import { ConcurrencyConflict, rethrowConflict } from './errors';
+import {
+  auditRowKey,
+  definitionBlobName,
+  FLOW_ROW_KEY,
+  flowPartitionKey,
+  PERMISSION_RANGE,
+  permissionRowKey,
+} from './keys';
+import { queryPage, type Page, type PageRequest } from './pages';
+
+/**
+ * A Table string property holds 64 KiB, that is 32 Ki UTF-16 code units;
+ * longer definitions go to Blob storage.
+ */
+export const INLINE_DEFINITION_LIMIT = 30_000;
+
+// Row shapes are type aliases, not interfaces: the SDK wants them assignable to Record<string, unknown>.
+type FlowRow = {
+  tenantId: string;
+  flowId: string;
+  name: string;
+  schemaVersion: number;
+  ownerId: string;
+  createdAt: string;
+  modifiedAt: string;
+  /** The definition JSON, when it fits in the row. */
+  definition?: string;
+  /** The blob holding the definition JSON, when it does not. */
+  definitionBlob?: string;
+};
+
+type PermissionRow = {
+  principalId: string;
+  role: string;
+  grantedBy: string;
+  grantedAt: string;
+};
+
+type AuditRow = {
+  action: string;
+  actorId: string;
+  at: string;
+  subjectId?: string;
+  details?: string;
+};
+
+export interface StoredFlow extends Flow {
+  /** The storage ETag of the flow row. */
+  etag: string;
+  inlineDefinition?: string;
+  definitionBlob?: string;
+}
+
+export interface StoredPermission extends Permission {
+  etag: string;
+}
+
+/** The flow row and the permissions asked for, as read in one query. */
+export interface FlowSnapshot {
+  flow: StoredFlow | undefined;
+  permissions: Map<string, StoredPermission>;
+}
+
+export interface FlowChanges {
+  name?: string;
+  schemaVersion?: SchemaVersion;
+  definitionJson?: string;
+  modifiedAt: string;
+}
+
+const SUMMARY_COLUMNS = [
+  'RowKey',
+  'tenantId',
+  'flowId',
+  'name',
+  'schemaVersion',
+  'ownerId',
+  'createdAt',
+  'modifiedAt',
+  'definitionBlob',
+  'principalId',
+  'role',
+  'grantedBy',
+  'grantedAt',
+];
+
+export class FlowStore {
+  constructor(private readonly storage: Storage) {}
+
+  /**
+   * Reads the flow row and the permission rows of `principalIds` in one query.
+   * `summary` leaves an inline definition out, for lists.
+   */
+  async read(
+    tenantId: string,
+    flowId: string,
+    principalIds: readonly string[],
+    options: { summary?: boolean } = {},
+  ): Promise<FlowSnapshot> {
+    await this.storage.ensureReady();
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    const rowFilters = [FLOW_ROW_KEY, ...principalIds.map(permissionRowKey)].map(
+      (rowKey) => odata`RowKey eq ${rowKey}`,
+    );
+    const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${rowFilters.join(' or ')})`;
+    const rows = this.storage.flows.listEntities<FlowRow & PermissionRow>({
+      queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
+    });
+    const snapshot: FlowSnapshot = { flow: undefined, permissions: new Map() };
+    for await (const row of rows) {
+      if (row.rowKey === FLOW_ROW_KEY) snapshot.flow = toStoredFlow(row);
+      else {
+        const permission = toStoredPermission(row);
+        if (permission) snapshot.permissions.set(permission.principalId, permission);
+      }
+    }
+    return snapshot;
+  }
+
+  /** The definition JSON of a flow, from its row or its blob. */
+  async definitionOf(flow: StoredFlow): Promise<string> {
+    if (flow.definitionBlob) {
+      const buffer = await this.storage.definitions.getBlockBlobClient(flow.definitionBlob).downloadToBuffer();
+      return buffer.toString('utf8');
+    }
+    return flow.inlineDefinition ?? '{"actions":[]}';
+  }
+
+  /** Creates the flow, its owner's permission and, if large, its definition blob. */
+  async create(flow: Flow, definitionJson: string): Promise<StoredFlow> {
+    await this.storage.ensureReady();
+    const partitionKey = flowPartitionKey(flow.tenantId, flow.id);
+    const placed = await this.placeDefinition(flow.tenantId, flow.id, definitionJson);
+    const row: TableEntity<FlowRow> = { partitionKey, rowKey: FLOW_ROW_KEY, ...flowRow(flow), ...placed };
+    const owner: TableEntity<PermissionRow> = {
+      partitionKey,
+      rowKey: permissionRowKey(flow.ownerId),
+      principalId: flow.ownerId,
+      role: 'owner',
+      grantedBy: flow.ownerId,
+      grantedAt: flow.createdAt,
+    };
+    try {
+      const etag = await this.transact(
+        partitionKey,
+        [
+          ['create', row],
+          ['create', owner],
+        ],
+        FLOW_ROW_KEY,
+      );
+      return { ...flow, etag, inlineDefinition: placed.definition, definitionBlob: placed.definitionBlob };
+    } catch (error) {
+      await this.discardBlob(placed.definitionBlob);
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces the flow row if it still has `etag`, with an audit entry in the
+   * same transaction when given. Throws ConcurrencyConflict when it does not.
+   */
+  async update(flow: StoredFlow, changes: FlowChanges, etag: string, audit?: AuditEntry): Promise<StoredFlow> {
+    const partitionKey = flowPartitionKey(flow.tenantId, flow.id);
+    const placed =
+      changes.definitionJson === undefined
+        ? { definition: flow.inlineDefinition, definitionBlob: flow.definitionBlob }
+        : await this.placeDefinition(flow.tenantId, flow.id, changes.definitionJson);
+    const next: Flow = {
+      ...flow,
+      name: changes.name ?? flow.name,
+      schemaVersion: changes.schemaVersion ?? flow.schemaVersion,
+      modifiedAt: changes.modifiedAt,
+    };
+    const row: TableEntity<FlowRow> = { partitionKey, rowKey: FLOW_ROW_KEY, ...flowRow(next), ...definedOnly(placed) };
+    const actions: TransactionAction[] = [['update', row, 'Replace', { etag }]];
+    if (audit) actions.push(['create', auditRow(partitionKey, audit)]);
+    let newEtag: string;
+    try {
+      newEtag = await this.transact(partitionKey, actions, FLOW_ROW_KEY);
+    } catch (error) {
+      if (placed.definitionBlob !== flow.definitionBlob) await this.discardBlob(placed.definitionBlob);
+      throw error;
+    }
+    if (flow.definitionBlob && placed.definitionBlob !== flow.definitionBlob)
+      await this.discardBlob(flow.definitionBlob);
+    return { ...next, etag: newEtag, inlineDefinition: placed.definition, definitionBlob: placed.definitionBlob };
+  }
+
+  /**
+   * Deletes the flow row if it still has `etag`. From then on the flow does not
+   * exist for anyone; `purge` removes what is left of it.
+   */
+  async delete(flow: StoredFlow, etag: string): Promise<void> {
+    try {
+      await this.storage.flows.deleteEntity(flowPartitionKey(flow.tenantId, flow.id), FLOW_ROW_KEY, { etag });
+    } catch (error) {
+      rethrowConflict(error);
+    }
+  }
+
+  /**
+   * Removes every row left in a deleted flow's partition and its definition
+   * blob. Answers the principals that held a permission, for the index.
+   */
+  async purge(flow: StoredFlow): Promise<string[]> {
+    const partitionKey = flowPartitionKey(flow.tenantId, flow.id);
+    const rows = this.storage.flows.listEntities<Partial<PermissionRow>>({
+      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ['RowKey', 'principalId'] },
+    });
+    const principals: string[] = [];
+    let batch: TransactionAction[] = [];
+    for await (const row of rows) {
+      if (row.principalId) principals.push(row.principalId);
+      if (row.rowKey !== undefined) batch.push(['delete', { partitionKey, rowKey: row.rowKey }]);
+      if (batch.length === 100) {
+        await this.storage.flows.submitTransaction(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await this.storage.flows.submitTransaction(batch);
+    await this.discardBlob(flow.definitionBlob);
+    return principals;
+  }
+
+  /**
+   * Grants or changes a permission with its audit entry, in one transaction.
+   * `current` is the row as read; a change since then is a ConcurrencyConflict.
+   */
+  async putPermission(
+    tenantId: string,
+    flowId: string,
+    permission: Permission,
+    current: StoredPermission | undefined,
+    audit: AuditEntry,
+  ): Promise<StoredPermission> {
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    const row: TableEntity<PermissionRow> = {
+      partitionKey,
+      rowKey: permissionRowKey(permission.principalId),
+      ...permissionRowOf(permission),
+    };
+    const write: TransactionAction = current ? ['update', row, 'Replace', { etag: current.etag }] : ['create', row];
+    const etag = await this.transact(partitionKey, [write, ['create', auditRow(partitionKey, audit)]], row.rowKey);
+    return { ...permission, etag };
+  }
+
+  /** Removes a permission with its audit entry, in one transaction. */
+  async removePermission(tenantId: string, flowId: string, principalId: string, audit: AuditEntry): Promise<void> {
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    await this.transact(partitionKey, [
+      ['delete', { partitionKey, rowKey: permissionRowKey(principalId) }],
+      ['create', auditRow(partitionKey, audit)],
+    ]);
+  }
+
+  async listPermissions(tenantId: string, flowId: string, request: PageRequest): Promise<Page<Permission>> {
+    await this.storage.ensureReady();
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${PERMISSION_RANGE.from} and RowKey lt ${PERMISSION_RANGE.to}`;
+    const page = await queryPage<PermissionRow>(this.storage.flows, filter, request);
+    return {
+      items: page.items.map(toStoredPermission).filter((p): p is StoredPermission => p !== undefined),
+      continuationToken: page.continuationToken,
+    };
+  }
+
+  /** Submits one entity-group transaction; answers the ETag of `etagOf`'s row. */
+  private async transact(partitionKey: string, actions: TransactionAction[], etagOf?: string): Promise<string> {
+    let response;
+    try {
+      response = await this.storage.flows.submitTransaction(actions);
+    } catch (error) {
+      rethrowConflict(error);
+    }
+    if (etagOf === undefined) return '';
+    const etag = response.subResponses.find((sub) => sub.rowKey === etagOf)?.etag;
+    if (etag) return etag;
+    // Not every service reports sub-response ETags; read the row once instead.
+    return (await this.storage.flows.getEntity(partitionKey, etagOf)).etag;
+  }
+
+  private async placeDefinition(
+    tenantId: string,
+    flowId: string,
+    definitionJson: string,
+  ): Promise<{ definition?: string; definitionBlob?: string }> {
+    if (definitionJson.length <= INLINE_DEFINITION_LIMIT) return { definition: definitionJson };
+    const name = definitionBlobName(tenantId, flowId, randomUUID());
+    const bytes = Buffer.from(definitionJson, 'utf8');
+    await this.storage.ensureReady();
+    await this.storage.definitions.getBlockBlobClient(name).uploadData(bytes, {
+      blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
+    });
+    return { definitionBlob: name };
+  }
+
+  /** Best effort: a blob nobody points to is only wasted space. */
+  private async discardBlob(name: string | undefined): Promise<void> {
+    if (!name) return;
+    await this.storage.definitions
+      .getBlockBlobClient(name)
+      .deleteIfExists()
+      .catch(() => undefined);
+  }
+}
+
+export { ConcurrencyConflict };
+
+function flowRow(flow: Flow): FlowRow {
+  return {
+    tenantId: flow.tenantId,
+    flowId: flow.id,
+    name: flow.name,
+    schemaVersion: flow.schemaVersion,
+    ownerId: flow.ownerId,
+    createdAt: flow.createdAt,
+    modifiedAt: flow.modifiedAt,
+  };
+}
+
+function permissionRowOf(permission: Permission): PermissionRow {
+  return {
+    principalId: permission.principalId,
+    role: permission.role,
+    grantedBy: permission.grantedBy,
+    grantedAt: permission.grantedAt,
+  };
+}
+
+function auditRow(partitionKey: string, entry: AuditEntry): TableEntity<AuditRow> {
+  return {
+    partitionKey,
+    rowKey: auditRowKey(new Date(entry.at), randomBytes(6).toString('hex')),
+    action: entry.action,
+    actorId: entry.actorId,
+    at: entry.at,
+    ...(entry.subjectId === undefined ? {} : { subjectId: entry.subjectId }),
+    ...(entry.details === undefined ? {} : { details: JSON.stringify(entry.details) }),
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function toStoredFlow(row: TableEntityResult<FlowRow>): StoredFlow {
+  return {
+    tenantId: row.tenantId,
+    id: row.flowId,
+    name: row.name,
+    schemaVersion: row.schemaVersion === 1 ? 1 : 2,
+    ownerId: row.ownerId,
+    createdAt: row.createdAt,
+    modifiedAt: row.modifiedAt,
+    etag: row.etag,
+    inlineDefinition: row.definition,
+    definitionBlob: row.definitionBlob || undefined,
+  };
+}
+
+function toStoredPermission(row: TableEntityResult<Partial<PermissionRow>>): StoredPermission | undefined {
+  if (!row.principalId || !isRole(row.role)) return undefined;
+  return {
+    principalId: row.principalId,
+    role: row.role,
+    grantedBy: row.grantedBy ?? '',
+    grantedAt: row.grantedAt ?? '',
+    etag: row.etag,
+  };
+}

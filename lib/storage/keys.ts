@@ -1,0 +1,62 @@
+// Table keys and ETags: how ids become PartitionKeys and RowKeys, and how the
+// service's ETags are shown over HTTP. They live here and nowhere else.
+
+const SAFE_KEY_PART = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * Ids that pass the id rule are used as they are; anything else (a tenant or
+ * object id from a token, say) is base64url-encoded behind a `~`, which the id
+ * rule never allows, so two different values never share a key.
+ */
+export function encodeKeyPart(value: string): string {
+  return SAFE_KEY_PART.test(value) ? value : `~${Buffer.from(value, 'utf8').toString('base64url')}`;
+}
+
+/** Separates key parts; neither an id nor an encoded part contains it. */
+const SEP = '|';
+
+/** One partition per flow: the flow, its permissions, references and audit. */
+export function flowPartitionKey(tenantId: string, flowId: string): string {
+  return `${encodeKeyPart(tenantId)}${SEP}${encodeKeyPart(flowId)}`;
+}
+
+export const FLOW_ROW_KEY = 'flow';
+
+const PERMISSION_PREFIX = `perm${SEP}`;
+export function permissionRowKey(principalId: string): string {
+  return PERMISSION_PREFIX + encodeKeyPart(principalId);
+}
+/** The RowKey range [from, to) that holds every permission of a flow. */
+export const PERMISSION_RANGE = { from: PERMISSION_PREFIX, to: `perm${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
+
+const AUDIT_PREFIX = `audit${SEP}`;
+const MAX_MILLIS = 9_999_999_999_999;
+/** Audit rows sort newest first: the key holds the time counted down. */
+export function auditRowKey(at: Date, unique: string): string {
+  const countdown = String(MAX_MILLIS - at.getTime()).padStart(13, '0');
+  return `${AUDIT_PREFIX}${countdown}${SEP}${unique}`;
+}
+export const AUDIT_RANGE = { from: AUDIT_PREFIX, to: `audit${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
+
+/** The per-principal index: one partition per person, one row per flow. */
+export function principalPartitionKey(tenantId: string, principalId: string): string {
+  return `${encodeKeyPart(tenantId)}${SEP}${encodeKeyPart(principalId)}`;
+}
+
+/** Blob names of large definitions; a fresh name per version. */
+export function definitionBlobName(tenantId: string, flowId: string, version: string): string {
+  return `${encodeKeyPart(tenantId)}/${encodeKeyPart(flowId)}/${version}.json`;
+}
+
+// Table ETags are weak (W/"datetime'...'"), and If-Match compares strongly, so
+// over HTTP the service's ETag is shown as an opaque strong one that maps back.
+export function toHttpEtag(storageEtag: string): string {
+  return `"${Buffer.from(storageEtag, 'utf8').toString('base64url')}"`;
+}
+
+/** The storage ETag behind an HTTP one, or undefined when it cannot be one of ours. */
+export function fromHttpEtag(httpEtag: string): string | undefined {
+  const match = /^(?:W\/)?"([A-Za-z0-9_-]+)"$/.exec(httpEtag.trim());
+  if (!match?.[1]) return undefined;
+  return Buffer.from(match[1], 'base64url').toString('utf8');
+}

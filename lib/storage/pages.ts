@@ -1,0 +1,29 @@
+// One page of a table query, as every list route answers it.
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
+
+export interface Page<T> {
+  items: T[];
+  /** Present when there is more; opaque to callers. */
+  continuationToken?: string;
+}
+
+export interface PageRequest {
+  top: number;
+  continuationToken?: string;
+}
+
+/** Reads exactly one page of a query: a list never loads a whole partition. */
+export async function queryPage<T extends object>(
+  table: TableClient,
+  filter: string,
+  request: PageRequest,
+  select?: string[],
+): Promise<Page<TableEntityResult<T>>> {
+  const pages = table
+    .listEntities<T>({ queryOptions: { filter, ...(select ? { select } : {}) } })
+    .byPage({ maxPageSize: request.top, continuationToken: request.continuationToken });
+  const first = await pages.next();
+  if (first.done) return { items: [] };
+  const page = first.value;
+  return { items: [...page], continuationToken: page.continuationToken };
+}
