@@ -1,0 +1,207 @@
+// A plain-Node host for the registered functions: it loads the compiled
+// `dist/functions/*.js` (package.json "main") with `@azure/functions-core`
+// provided, routes HTTP requests by method and route template as the
+// Functions host does, and calls each handler with real HttpRequest and
+// InvocationContext objects.
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { installFunctionsCore, type BindingMetadata, type LogLevel, type RegisteredFunction } from './functionsCore';
+
+/** The Functions host's default request body limit (100 MiB). */
+const MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+
+export type HostLog = (level: LogLevel, message: string) => void;
+
+export interface HttpRoute {
+  functionName: string;
+  methods: Set<string>;
+  template: string;
+  pattern: RegExp;
+  paramNames: string[];
+  trigger: BindingMetadata;
+  handler: RegisteredFunction['handler'];
+}
+
+export interface LoadedFunctions {
+  functions: RegisteredFunction[];
+  httpRoutes: HttpRoute[];
+}
+
+/** Loads every compiled function file once and collects the registrations. */
+export function loadFunctions(distFunctionsDir: string, log: HostLog): LoadedFunctions {
+  const registry = installFunctionsCore((level, category, message) => log(level, `[${category}] ${message}`));
+  if (registry.functions.length === 0) {
+    const files = readdirSync(distFunctionsDir).filter((file) => file.endsWith('.js'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, as the worker loads "main"
+    for (const file of files.sort()) require(join(distFunctionsDir, file));
+  }
+  const httpRoutes = registry.functions.flatMap((fn) => {
+    const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'httpTrigger');
+    return trigger ? [toRoute(fn, trigger)] : [];
+  });
+  return { functions: registry.functions, httpRoutes };
+}
+
+function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
+  const template = (trigger.route ?? fn.metadata.name).replace(/^\/+|\/+$/g, '');
+  const paramNames: string[] = [];
+  // `{name}` and `{name?}`, with an optional `:constraint` the host would check.
+  const source = template
+    .split('/')
+    .map((segment) => {
+      const param = /^\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
+      if (!param) return `/${escapeRegExp(segment)}`;
+      paramNames.push(param[1]!);
+      return param[2] ? '(?:/([^/]+))?' : '/([^/]+)';
+    })
+    .join('');
+  const methods = new Set((trigger.methods ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).map((m) => m.toUpperCase()));
+  return {
+    functionName: fn.metadata.name,
+    methods,
+    template,
+    pattern: new RegExp(`^${source}$`, 'i'),
+    paramNames,
+    trigger,
+    handler: fn.handler,
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface FunctionsHostOptions {
+  routes: HttpRoute[];
+  routePrefix: string;
+  log: HostLog;
+}
+
+/** Finds the route for a method and a path after the prefix (`/flows/x`), with its params. */
+export function matchRoute(
+  routes: HttpRoute[],
+  method: string,
+  path: string,
+): { route: HttpRoute; params: Record<string, string> } | 'methodNotAllowed' | undefined {
+  let pathMatched = false;
+  for (const route of routes) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    pathMatched = true;
+    if (!route.methods.has(method)) continue;
+    const params: Record<string, string> = {};
+    route.paramNames.forEach((name, i) => {
+      const raw = match[i + 1];
+      if (raw !== undefined) params[name] = safeDecode(raw);
+    });
+    return { route, params };
+  }
+  return pathMatched ? 'methodNotAllowed' : undefined;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+export function createFunctionsServer(options: FunctionsHostOptions): Server {
+  const prefix = `/${options.routePrefix.replace(/^\/+|\/+$/g, '')}`;
+  return createServer((req, res) => {
+    void serve(req, res, options, prefix).catch((error: unknown) => {
+      options.log('error', `local host failed to answer ${req.method} ${req.url}: ${String(error)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, options: FunctionsHostOptions, prefix: string) {
+  const host = req.headers.host ?? 'localhost';
+  const url = new URL(req.url ?? '/', `http://${host}`);
+  const method = (req.method ?? 'GET').toUpperCase();
+
+  const path = url.pathname;
+  const inPrefix =
+    prefix === '/'
+      ? path
+      : path.toLowerCase().startsWith(`${prefix.toLowerCase()}/`)
+        ? path.slice(prefix.length)
+        : undefined;
+  const found =
+    inPrefix === undefined ? undefined : matchRoute(options.routes, method, `/${inPrefix.replace(/^\/+|\/+$/g, '')}`);
+  if (found === undefined || found === 'methodNotAllowed') {
+    // The Functions host answers an unknown route with an empty 404.
+    const status = found === 'methodNotAllowed' ? 405 : 404;
+    res.writeHead(status, { 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+
+  const body = await readBody(req);
+  if (body === 'tooLarge') {
+    res.writeHead(413, { 'Content-Length': '0', Connection: 'close' });
+    res.end();
+    return;
+  }
+
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const request = new HttpRequest({
+    method,
+    url: url.toString(),
+    headers,
+    params: found.params,
+    ...(body.length > 0 ? { body: { bytes: body } } : {}),
+  });
+  const invocationId = randomUUID();
+  const { route } = found;
+  const context = new InvocationContext({
+    invocationId,
+    functionName: route.functionName,
+    options: { trigger: { ...route.trigger, name: route.trigger.name ?? 'httpTrigger', type: route.trigger.type } },
+    logHandler: (level, ...args) => options.log(level, `${route.functionName} (${invocationId}) ${format(...args)}`),
+  });
+
+  const started = Date.now();
+  let result: unknown;
+  try {
+    result = await route.handler(request, context);
+  } catch (error) {
+    // As the Functions host does: the error goes to the log, the caller gets a bare 500.
+    context.error('unhandled:', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    res.writeHead(500, { 'Content-Length': '0' });
+    res.end();
+    return;
+  }
+  const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const outHeaders: Record<string, string> = {};
+  response.headers.forEach((value, name) => (outHeaders[name] = value));
+  if (bytes.length > 0 || ![204, 304].includes(response.status)) outHeaders['content-length'] = String(bytes.length);
+  res.writeHead(response.status, outHeaders);
+  res.end(bytes);
+  options.log(
+    'debug',
+    `${method} ${url.pathname} -> ${response.status} in ${Date.now() - started} ms (${route.functionName})`,
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | 'tooLarge'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return 'tooLarge';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,127 @@
+// The whole local stack on one machine: Azurite, the local OpenID issuer and
+// the functions, wired together through the same settings the Functions host
+// would read. `npm start` and the end-to-end tests both start it from here.
+import { rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite';
+import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
+import { startIssuer, type RunningIssuer } from './issuer';
+import { applyLocalSettings, readHostJson, readLocalSettings } from './project';
+
+export interface StackOptions {
+  root: string;
+  /** Git-ignored folder for Azurite's data, the issuer key and stack.json. */
+  stateDir: string;
+  /** Keep storage in memory (tests) instead of under stateDir. */
+  inMemory: boolean;
+  httpPort: number;
+  issuerPort: number;
+  storagePorts: AzuritePorts;
+  /** Serve the functions too; off when `func start` will serve them. */
+  functions: boolean;
+  log: HostLog;
+}
+
+/** What a running stack offers, as written to `<stateDir>/stack.json`. */
+export interface StackInfo {
+  pid: number;
+  apiUrl?: string;
+  issuerUrl: string;
+  jwksUri: string;
+  audience: string;
+  storageConnectionString: string;
+  storagePorts: AzuritePorts;
+  functions: string[];
+}
+
+export interface RunningStack {
+  info: StackInfo;
+  stop(): Promise<void>;
+}
+
+export const STACK_INFO_FILE = 'stack.json';
+export const ISSUER_KEY_FILE = 'issuer-key.json';
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { log } = options;
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of stoppers.reverse()) await stopOne().catch(() => undefined);
+    stoppers.length = 0;
+  };
+
+  try {
+    const [azurite, issuer] = await Promise.all([
+      startAzurite({
+        ports: options.storagePorts,
+        location: options.inMemory ? undefined : join(options.stateDir, 'azurite'),
+        onOutput: (line) => log('information', `[azurite] ${line}`),
+      }).then((started: RunningAzurite) => {
+        stoppers.push(() => started.stop());
+        return started;
+      }),
+      startIssuer({ port: options.issuerPort, keyFile: join(options.stateDir, ISSUER_KEY_FILE) }).then(
+        (started: RunningIssuer) => {
+          stoppers.push(() => started.stop());
+          return started;
+        },
+      ),
+    ]);
+
+    // The started parts decide these; everything else comes from
+    // local.settings.json as Core Tools would read it (the environment wins).
+    process.env.AzureWebJobsStorage = azurite.connectionString;
+    process.env.AUTH_ISSUER = issuer.url;
+    process.env.AUTH_JWKS_URI = issuer.jwksUri;
+    applyLocalSettings(readLocalSettings(options.root));
+    const config = loadConfig(); // a bad setting stops the start here, with its name
+
+    const info: StackInfo = {
+      pid: process.pid,
+      issuerUrl: issuer.url,
+      jwksUri: issuer.jwksUri,
+      audience: config.auth.audiences[0]!,
+      storageConnectionString: azurite.connectionString,
+      storagePorts: azurite.ports,
+      functions: [],
+    };
+
+    if (options.functions) {
+      const loaded = loadFunctions(join(options.root, 'dist', 'functions'), log);
+      const routePrefix = readHostJson(options.root).extensions?.http?.routePrefix ?? 'api';
+      const server = createFunctionsServer({ routes: loaded.httpRoutes, routePrefix, log });
+      const port = await listen(server, options.httpPort);
+      stoppers.push(() => close(server));
+      info.apiUrl = `http://localhost:${port}/${routePrefix}`;
+      info.functions = loaded.functions.map((fn) => fn.metadata.name);
+    }
+
+    const infoFile = join(options.stateDir, STACK_INFO_FILE);
+    writeFileSync(infoFile, JSON.stringify(info, null, 2));
+    stoppers.unshift(async () => rmSync(infoFile, { force: true }));
+    return { info, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // Loopback only, like the issuer: this is a development host.
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
