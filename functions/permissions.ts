@@ -17,8 +17,8 @@ export async function sharePermission(request: HttpRequest): Promise<HttpRespons
   const flowId = pathId(request, 'flowId');
   const principalId = pathId(request, 'principalId');
   const { body } = await parseBody(request, sharePermissionBody);
-  const { permission, created } = await services().permissions.share(caller, flowId, principalId, body.role);
-  return ok(permission, { status: created ? 201 : 200 });
+  const { permission, etag, created } = await services().permissions.share(caller, flowId, principalId, body.role);
+  return ok(permission, { status: created ? 201 : 200, etag });
 }
 
 export async function removePermission(request: HttpRequest): Promise<HttpResponseInit> {

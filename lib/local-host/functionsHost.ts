@@ -113,13 +113,17 @@ function safeDecode(segment: string): string {
 
 export function createFunctionsServer(options: FunctionsHostOptions): Server {
   const prefix = `/${options.routePrefix.replace(/^\/+|\/+$/g, '')}`;
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     void serve(req, res, options, prefix).catch((error: unknown) => {
       options.log('error', `local host failed to answer ${req.method} ${req.url}: ${String(error)}`);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
   });
+  // Kestrel's keep-alive (130 s) rather than Node's 5 s, so a client pausing
+  // between calls does not write into a connection the host just closed.
+  server.keepAliveTimeout = 130_000;
+  return server;
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: FunctionsHostOptions, prefix: string) {

@@ -56,14 +56,18 @@ export interface TokenRequest {
 export async function mintToken(key: SigningKey, request: TokenRequest): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const privateKey = await importJWK(key, key.alg);
-  return new SignJWT({ oid: request.user, tid: request.tenant ?? DEV_TENANT_ID, ...request.claims })
+  return new SignJWT({
+    iss: request.issuer,
+    aud: request.audience,
+    sub: request.user,
+    oid: request.user,
+    tid: request.tenant ?? DEV_TENANT_ID,
+    iat: now,
+    nbf: now,
+    exp: now + (request.expiresInSeconds ?? 3600),
+    ...request.claims,
+  })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .setIssuer(request.issuer)
-    .setAudience(request.audience)
-    .setSubject(request.user)
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + (request.expiresInSeconds ?? 3600))
     .sign(privateKey);
 }
 

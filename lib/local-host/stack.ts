@@ -1,7 +1,7 @@
 // The whole local stack on one machine: Azurite, the local OpenID issuer and
 // the functions, wired together through the same settings the Functions host
 // would read. `npm start` and the end-to-end tests both start it from here.
-import { rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../config';
@@ -27,6 +27,8 @@ export interface StackOptions {
 /** What a running stack offers, as written to `<stateDir>/stack.json`. */
 export interface StackInfo {
   pid: number;
+  /** Azurite's own process, so fault tests can take storage away. */
+  azuritePid: number;
   apiUrl?: string;
   issuerUrl: string;
   jwksUri: string;
@@ -80,6 +82,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     const info: StackInfo = {
       pid: process.pid,
+      azuritePid: azurite.process.pid ?? 0,
       issuerUrl: issuer.url,
       jwksUri: issuer.jwksUri,
       audience: config.auth.audiences[0]!,
@@ -99,7 +102,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     }
 
     const infoFile = join(options.stateDir, STACK_INFO_FILE);
-    writeFileSync(infoFile, JSON.stringify(info, null, 2));
+    // Written whole, then renamed: whoever waits for this file never reads half of it.
+    writeFileSync(`${infoFile}.tmp`, JSON.stringify(info, null, 2));
+    renameSync(`${infoFile}.tmp`, infoFile);
     stoppers.unshift(async () => rmSync(infoFile, { force: true }));
     return { info, stop };
   } catch (error) {

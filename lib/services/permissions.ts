@@ -6,6 +6,7 @@ import { notFound } from '../domain/errors';
 import { permissionView, type Permission } from '../domain/flows';
 import { authorize, decideShare, decideUnshare, type SharedRole } from '../domain/roles';
 import { type FlowStore } from '../storage/flows';
+import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
 import { retryOnConflict } from './retry';
@@ -34,7 +35,7 @@ export class PermissionService {
     flowId: string,
     principalId: string,
     role: SharedRole,
-  ): Promise<{ permission: Permission; created: boolean }> {
+  ): Promise<{ permission: Permission; etag: string; created: boolean }> {
     return retryOnConflict(async () => {
       const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
       if (!flow) throw notFound('The flow');
@@ -46,7 +47,9 @@ export class PermissionService {
         targetRole: current?.role,
         requestedRole: role,
       });
-      if (decision.kind === 'unchanged' && current) return { permission: permissionView(current), created: false };
+      if (decision.kind === 'unchanged' && current) {
+        return { permission: permissionView(current), etag: toHttpEtag(current.etag), created: false };
+      }
 
       const at = this.now().toISOString();
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
@@ -58,7 +61,7 @@ export class PermissionService {
         subjectId: principalId,
         details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
       });
-      return { permission: permissionView(stored), created: decision.kind === 'grant' };
+      return { permission: permissionView(stored), etag: toHttpEtag(stored.etag), created: decision.kind === 'grant' };
     });
   }
 

@@ -1,0 +1,218 @@
+// The flow partition and the per-principal index against a real Azurite.
+import { odata } from '@azure/data-tables';
+import { InvocationContext } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { azuriteConnectionString } from '../../lib/config';
+import type { AuditEntry, Flow } from '../../lib/domain/flows';
+import { problemFor } from '../../lib/http/problem';
+import { createServices } from '../../lib/services';
+import { createStorage } from '../../lib/storage/clients';
+import { ConcurrencyConflict, isStorageFault } from '../../lib/storage/errors';
+import { FlowStore, INLINE_DEFINITION_LIMIT } from '../../lib/storage/flows';
+import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
+import { PrincipalIndex } from '../../lib/storage/principalIndex';
+import { testStorage, unique } from '../support/stack';
+
+const storage = testStorage();
+const store = new FlowStore(storage);
+const index = new PrincipalIndex(storage);
+
+function newFlow(overrides: Partial<Flow> = {}): Flow {
+  const at = new Date().toISOString();
+  return {
+    tenantId: unique('tenant'),
+    id: unique('flow'),
+    name: 'Invoices',
+    schemaVersion: 1,
+    ownerId: 'alice',
+    createdAt: at,
+    modifiedAt: at,
+    ...overrides,
+  };
+}
+
+function audit(action: AuditEntry['action'], subjectId?: string): AuditEntry {
+  return { action, actorId: 'alice', at: new Date().toISOString(), subjectId };
+}
+
+async function auditRows(flow: Flow) {
+  const pk = flowPartitionKey(flow.tenantId, flow.id);
+  const rows = storage.flows.listEntities<{ action: string; subjectId?: string }>({
+    queryOptions: {
+      filter: odata`PartitionKey eq ${pk} and RowKey ge ${AUDIT_RANGE.from} and RowKey lt ${AUDIT_RANGE.to}`,
+    },
+  });
+  const found: Array<{ action: string; subjectId?: string }> = [];
+  for await (const row of rows) found.push({ action: row.action, subjectId: row.subjectId });
+  return found;
+}
+
+describe('the flow partition', () => {
+  it('creates the flow with its owner and reads both back in one query', async () => {
+    const flow = newFlow();
+    const created = await store.create(flow, '{"actions":[]}');
+    expect(created.etag).toBeTruthy();
+    const snapshot = await store.read(flow.tenantId, flow.id, ['alice', 'bob']);
+    expect(snapshot.flow).toMatchObject({
+      id: flow.id,
+      name: 'Invoices',
+      schemaVersion: 1,
+      ownerId: 'alice',
+      etag: created.etag,
+    });
+    expect([...snapshot.permissions.keys()]).toEqual(['alice']);
+    expect(snapshot.permissions.get('alice')?.role).toBe('owner');
+  });
+
+  it('refuses an update with a stale ETag and writes neither the row nor its audit entry', async () => {
+    const flow = newFlow();
+    const created = await store.create(flow, '{"actions":[]}');
+    const at = new Date().toISOString();
+    await store.update(created, { name: 'First', modifiedAt: at }, created.etag);
+    await expect(
+      store.update(created, { schemaVersion: 2, modifiedAt: at }, created.etag, audit('schemaUpgraded')),
+    ).rejects.toBeInstanceOf(ConcurrencyConflict);
+    const after = await store.read(flow.tenantId, flow.id, []);
+    expect(after.flow).toMatchObject({ name: 'First', schemaVersion: 1 });
+    expect(await auditRows(flow)).toEqual([]);
+  });
+
+  it('writes a permission and its audit entry together, or neither when the permission changed meanwhile', async () => {
+    const flow = newFlow();
+    await store.create(flow, '{"actions":[]}');
+    const grant = {
+      principalId: 'bob',
+      role: 'user' as const,
+      grantedBy: 'alice',
+      grantedAt: new Date().toISOString(),
+    };
+    const stored = await store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob'));
+    await store.putPermission(
+      flow.tenantId,
+      flow.id,
+      { ...grant, role: 'coOwner' },
+      stored,
+      audit('roleChanged', 'bob'),
+    );
+    await expect(
+      store.putPermission(flow.tenantId, flow.id, { ...grant, role: 'user' }, stored, audit('roleChanged', 'bob')),
+    ).rejects.toBeInstanceOf(ConcurrencyConflict);
+    // Granting again as if new loses against the row that exists.
+    await expect(
+      store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob')),
+    ).rejects.toBeInstanceOf(ConcurrencyConflict);
+    expect((await store.read(flow.tenantId, flow.id, ['bob'])).permissions.get('bob')?.role).toBe('coOwner');
+    expect((await auditRows(flow)).map((row) => row.action).sort()).toEqual(['roleChanged', 'shared']);
+  });
+
+  it('keeps a large definition in a blob written before the row, and drops the old blob when it shrinks', async () => {
+    const flow = newFlow();
+    const large = JSON.stringify({ actions: [{ type: 'note', text: 'ü'.repeat(INLINE_DEFINITION_LIMIT) }] });
+    const created = await store.create(flow, large);
+    expect(created.definitionBlob).toBeTruthy();
+    const raw = await storage.flows.getEntity<Record<string, unknown>>(
+      flowPartitionKey(flow.tenantId, flow.id),
+      'flow',
+    );
+    expect(raw.definition).toBeUndefined();
+    expect(await store.definitionOf(created)).toBe(large);
+
+    const updated = await store.update(
+      created,
+      { definitionJson: '{"actions":[]}', modifiedAt: flow.createdAt },
+      created.etag,
+    );
+    expect(updated.definitionBlob).toBeUndefined();
+    expect(await store.definitionOf(updated)).toBe('{"actions":[]}');
+    expect(await storage.definitions.getBlockBlobClient(created.definitionBlob!).exists()).toBe(false);
+  });
+
+  it('pages permissions with a continuation token', async () => {
+    const flow = newFlow();
+    await store.create(flow, '{"actions":[]}');
+    for (const who of ['bob', 'carol', 'dave']) {
+      const grant = { principalId: who, role: 'user' as const, grantedBy: 'alice', grantedAt: flow.createdAt };
+      await store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', who));
+    }
+    const first = await store.listPermissions(flow.tenantId, flow.id, { top: 3 });
+    expect(first.items.map((p) => p.principalId)).toEqual(['alice', 'bob', 'carol']);
+    const second = await store.listPermissions(flow.tenantId, flow.id, {
+      top: 3,
+      continuationToken: first.continuationToken,
+    });
+    expect(second.items.map((p) => p.principalId)).toEqual(['dave']);
+    expect(second.continuationToken).toBeUndefined();
+  });
+
+  it('holds ids from tokens that storage keys could not hold as they are', async () => {
+    const flow = newFlow({ tenantId: 'contoso/emea#1?', ownerId: 'user\\with/odd#chars?' });
+    await store.create(flow, '{"actions":[]}');
+    const snapshot = await store.read(flow.tenantId, flow.id, [flow.ownerId]);
+    expect(snapshot.flow?.tenantId).toBe('contoso/emea#1?');
+    expect(snapshot.permissions.get(flow.ownerId)?.role).toBe('owner');
+    // Another tenant whose id differs only in those characters sees nothing.
+    expect((await store.read('contoso-emea-1-', flow.id, [])).flow).toBeUndefined();
+  });
+
+  it('purges every row of a deleted flow and names who held a role', async () => {
+    const flow = newFlow();
+    const created = await store.create(flow, '{"actions":[]}');
+    const grant = { principalId: 'bob', role: 'user' as const, grantedBy: 'alice', grantedAt: flow.createdAt };
+    await store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob'));
+    await store.delete(created, created.etag);
+    expect((await store.purge(created)).sort()).toEqual(['alice', 'bob']);
+    const left = storage.flows.listEntities({
+      queryOptions: { filter: odata`PartitionKey eq ${flowPartitionKey(flow.tenantId, flow.id)}` },
+    });
+    for await (const row of left) throw new Error(`row left behind: ${row.rowKey}`);
+  });
+});
+
+describe('the per-principal index', () => {
+  it("lists a person's flows in id order, one page at a time, within their tenant only", async () => {
+    const tenant = unique('tenant');
+    const person = unique('person');
+    for (const flowId of ['c-flow', 'a-flow', 'b-flow'])
+      await index.add(tenant, person, flowId, new Date().toISOString());
+    await index.add(unique('tenant'), person, 'other-tenant-flow', new Date().toISOString());
+    const first = await index.page(tenant, person, { top: 2 });
+    expect(first.items).toEqual(['a-flow', 'b-flow']);
+    const second = await index.page(tenant, person, { top: 2, continuationToken: first.continuationToken });
+    expect(second.items).toEqual(['c-flow']);
+    await index.remove(tenant, person, 'b-flow');
+    await index.remove(tenant, person, 'never-there');
+    expect((await index.page(tenant, person, { top: 10 })).items).toEqual(['a-flow', 'c-flow']);
+  });
+});
+
+describe('sharing under contention', () => {
+  it('keeps every one of 25 concurrent shares and writes one audit entry for each', async () => {
+    const services = createServices(storage);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const flow = await services.flows.create(caller, { name: 'Busy' });
+    const people = Array.from({ length: 25 }, (_, i) => `person-${i}`);
+    await Promise.all(people.map((p) => services.permissions.share(caller, flow.value.id, p, 'user')));
+    const listed = await services.permissions.list(caller, flow.value.id, { top: 100 });
+    expect(listed.items.map((p) => p.principalId).sort()).toEqual(['alice', ...people].sort());
+    const shared = (await auditRows({ ...newFlow(), tenantId: caller.tenantId, id: flow.value.id })).filter(
+      (row) => row.action === 'shared',
+    );
+    expect(shared.map((row) => row.subjectId).sort()).toEqual([...people].sort());
+    for (const p of people) expect((await index.page(caller.tenantId, p, { top: 10 })).items).toEqual([flow.value.id]);
+  });
+});
+
+describe('when storage cannot be reached', () => {
+  it('fails with a storage fault that is answered as 503 StorageUnavailable', async () => {
+    const dead = createStorage(
+      // Port 9 (discard): nothing listens there.
+      { kind: 'connectionString', connectionString: azuriteConnectionString({ blob: 9, queue: 9, table: 9 }) },
+      { flowsTable: 'flows', principalIndexTable: 'principalFlows', definitionsContainer: 'flow-definitions' },
+    );
+    const error = await new FlowStore(dead).read('t', 'f', []).catch((e: unknown) => e);
+    expect(isStorageFault(error)).toBe(true);
+    const response = problemFor(error, new InvocationContext({ logHandler: () => undefined }));
+    expect(response.status).toBe(503);
+    expect(JSON.parse(String(response.body))).toMatchObject({ code: 'StorageUnavailable' });
+  });
+});

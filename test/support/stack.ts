@@ -1,0 +1,105 @@
+// What tests need from the running local stack: tokens from its issuer, HTTP
+// calls to its functions, and storage clients on its Azurite.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, inject } from 'vitest';
+import { createStorage, type Storage } from '../../lib/storage/clients';
+import { DEV_TENANT_ID, mintToken, type SigningKey, type TokenRequest } from '../../lib/local-host/issuer';
+import type { StackInfo } from '../../lib/local-host/stack';
+
+export interface TestStack extends StackInfo {
+  apiUrl: string;
+  stateDir: string;
+  logFile: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: TestStack;
+  }
+}
+
+export function stack(): TestStack {
+  return inject('stack');
+}
+
+let key: SigningKey | undefined;
+export function issuerKey(): SigningKey {
+  key ??= JSON.parse(readFileSync(join(stack().stateDir, 'issuer-key.json'), 'utf8')) as SigningKey;
+  return key;
+}
+
+/** A token from the local issuer for `user` (in the development tenant unless told). */
+export function tokenFor(user: string, options: Partial<TokenRequest> = {}): Promise<string> {
+  const { issuerUrl, audience } = stack();
+  return mintToken(issuerKey(), { issuer: issuerUrl, audience, user, tenant: DEV_TENANT_ID, ...options });
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body as JSON, or undefined when it is not JSON. */
+  body: T;
+}
+
+export interface CallOptions {
+  token?: string;
+  /** A value to send as JSON, or a string to send as it is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+// Response bodies are read field by field in assertions; typing each shape
+// would only restate what the assertions check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Body = any;
+
+/** Calls the local host; `path` is below /api (`/flows`) or a full URL. */
+export async function call<T = Body>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const url = path.startsWith('http') ? path : `${stack().apiUrl}${path}`;
+  const response = await fetch(url, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed as T };
+}
+
+/** Storage clients on the stack's Azurite, with the tables the functions use. */
+export function testStorage(): Storage {
+  return createStorage(
+    { kind: 'connectionString', connectionString: stack().storageConnectionString },
+    { flowsTable: 'flows', principalIndexTable: 'principalFlows', definitionsContainer: 'flow-definitions' },
+  );
+}
+
+let counter = 0;
+/** A name no other test uses, for people and tenants. */
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+/** Asserts an RFC 9457 problem with this status and stable code. */
+export function expectProblem(response: ApiResponse, status: number, code: string): void {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  expect(response.body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+}

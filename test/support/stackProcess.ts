@@ -1,0 +1,60 @@
+// Runs `node dist/lib/local-host/start.js` on free ports as a child process
+// and waits until it has written its stack.json.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StackInfo } from '../../lib/local-host/stack';
+
+export interface StackProcess {
+  info: StackInfo;
+  stop(): Promise<void>;
+}
+
+export async function startStackProcess(options: {
+  root: string;
+  stateDir: string;
+  log: Writable;
+  extraEnv?: Record<string, string>;
+}): Promise<StackProcess> {
+  const args = [
+    join(options.root, 'dist/lib/local-host/start.js'),
+    '--in-memory',
+    '--state-dir',
+    options.stateDir,
+    '--log-level',
+    'trace',
+    ...['--port', '--issuer-port', '--blob-port', '--queue-port', '--table-port'].flatMap((flag) => [flag, '0']),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: options.root,
+    env: { ...process.env, ...options.extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(options.log, { end: false });
+  child.stderr.pipe(options.log, { end: false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const infoFile = join(options.stateDir, 'stack.json');
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(infoFile)) {
+    if (child.exitCode !== null) throw new Error(`the local stack exited with ${child.exitCode}; see test/.logs`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('the local stack did not start within 60 s');
+    }
+    await sleep(50);
+  }
+  const info = JSON.parse(readFileSync(infoFile, 'utf8')) as StackInfo;
+  return {
+    info,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
