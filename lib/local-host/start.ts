@@ -1,17 +1,19 @@
 // `npm start`: the local stack in one command. Ctrl-C stops all of it.
-//
-//   --port <n>          functions (default 7071, or local.settings.json Host.LocalHttpPort)
-//   --issuer-port <n>   local OpenID issuer (default 7072)
-//   --blob-port, --queue-port, --table-port <n>   Azurite (default 10000, 10001, 10002)
-//   --in-memory         keep storage in memory instead of under .flowshare/azurite
-//   --state-dir <dir>   where local state lives (default .flowshare)
-//   --no-functions      only storage and the issuer, for `func start` to use
-//   --log-level <l>     trace, debug, information (default), warning, error
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './functionsCore';
 import { DEV_TENANT_ID } from './issuer';
 import { localStateDir, projectRoot, readLocalSettings } from './project';
 import { startStack } from './stack';
+
+const USAGE = `npm start -- [flags]
+  --port <n>          functions (default 7071, or local.settings.json Host.LocalHttpPort)
+  --issuer-port <n>   local OpenID issuer (default 7072)
+  --blob-port, --queue-port, --table-port <n>   Azurite (default 10000, 10001, 10002)
+  --in-memory         keep storage in memory instead of under .flowshare/azurite
+  --state-dir <dir>   where local state lives (default .flowshare)
+  --no-functions      only storage and the issuer, for \`func start\` to use
+  --log-level <l>     trace, debug, information (default), warning, error
+Port 0 picks a free port.`;
 
 const LEVELS: LogLevel[] = ['trace', 'debug', 'information', 'warning', 'error', 'critical'];
 
@@ -34,8 +36,13 @@ async function main(): Promise<void> {
       'state-dir': { type: 'string' },
       'no-functions': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'information' },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const root = projectRoot();
   const settings = readLocalSettings(root);
   const minLevel = LEVELS.indexOf(values['log-level'] as LogLevel);
