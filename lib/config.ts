@@ -2,6 +2,8 @@
 // Azure, local.settings.json locally) and validated, so a missing or malformed
 // setting fails at start with its name.
 import { z } from 'zod';
+import { parseSealingKeys, Sealer, SealError, type SealingKey } from './crypto/sealer';
+import { CatalogError, parseCatalog, type Connector } from './domain/connectors';
 
 /** The well-known Azurite account; its key is public and only opens the emulator. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -30,6 +32,15 @@ const list = z
 const tableName = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a valid Azure table name');
 const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name');
 
+/** Table and container names when the settings do not name others. */
+export const DEFAULT_NAMES = {
+  flowsTable: 'flows',
+  principalIndexTable: 'principalFlows',
+  definitionsContainer: 'flow-definitions',
+  connectionsTable: 'connections',
+  oauthStatesTable: 'oauthStates',
+} as const;
+
 const settingsSchema = z.object({
   // Storage: the same settings the Functions host uses for its own storage, so
   // one account serves the app's data and its queue triggers. Locally a
@@ -50,9 +61,20 @@ const settingsSchema = z.object({
   AUTH_JWKS_URI: z.url().optional(),
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
 
-  FLOWS_TABLE: tableName.default('flows'),
-  PRINCIPAL_INDEX_TABLE: tableName.default('principalFlows'),
-  DEFINITIONS_CONTAINER: containerName.default('flow-definitions'),
+  /** The connector catalog, a JSON array (see lib/domain/connectors.ts). */
+  CONNECTOR_CATALOG: z.string().min(1),
+  /** `id:base64key[,id:base64key...]`: 32-byte AES keys; the first seals (a Key Vault reference in Azure). */
+  SECRET_SEALING_KEYS: z.string().min(1),
+  /** Where OAuth providers send people back; must be registered with each provider's client. */
+  OAUTH_REDIRECT_URI: z.url().optional(),
+  /** How long a consent link stays usable. */
+  OAUTH_STATE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
+
+  FLOWS_TABLE: tableName.default(DEFAULT_NAMES.flowsTable),
+  CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
+  OAUTH_STATES_TABLE: tableName.default(DEFAULT_NAMES.oauthStatesTable),
+  PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
+  DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
 export type StorageSettings =
@@ -71,6 +93,14 @@ export interface Config {
     flowsTable: string;
     principalIndexTable: string;
     definitionsContainer: string;
+    connectionsTable: string;
+    oauthStatesTable: string;
+  };
+  connectors: Connector[];
+  sealingKeys: SealingKey[];
+  oauth: {
+    redirectUri?: string;
+    stateTtlSeconds: number;
   };
 }
 
@@ -85,6 +115,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid settings: ${reasons.join('; ')}`);
   }
   const s = parsed.data;
+  let connectors: Connector[];
+  let sealingKeys: SealingKey[];
+  try {
+    connectors = parseCatalog(s.CONNECTOR_CATALOG, env);
+    sealingKeys = parseSealingKeys(s.SECRET_SEALING_KEYS);
+    new Sealer(sealingKeys); // checks every key's length and id
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(`Invalid settings: CONNECTOR_CATALOG: ${error.message}`);
+    if (error instanceof SealError) throw new ConfigError(`Invalid settings: SECRET_SEALING_KEYS: ${error.message}`);
+    throw error;
+  }
   return {
     storage: storageSettings(s),
     auth: {
@@ -97,7 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       flowsTable: s.FLOWS_TABLE,
       principalIndexTable: s.PRINCIPAL_INDEX_TABLE,
       definitionsContainer: s.DEFINITIONS_CONTAINER,
+      connectionsTable: s.CONNECTIONS_TABLE,
+      oauthStatesTable: s.OAUTH_STATES_TABLE,
     },
+    connectors,
+    sealingKeys,
+    oauth: { redirectUri: s.OAUTH_REDIRECT_URI, stateTtlSeconds: s.OAUTH_STATE_TTL_SECONDS },
   };
 }
 

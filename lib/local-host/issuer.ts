@@ -4,9 +4,11 @@
 // minted by `npm run token` stay valid across restarts of the stack.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import { OAuth2Server } from 'oauth2-mock-server';
+import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
 
 /** The tenant a token is for when none is asked for. */
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-000000000001';
@@ -81,17 +83,124 @@ export interface RunningIssuer {
   url: string;
   jwksUri: string;
   key: SigningKey;
-  server: OAuth2Server;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the issuer. Besides signing caller tokens it is the OAuth provider of
+ * the development connectors: its authorize endpoint consents at once and
+ * redirects back with a code (PKCE checked at the token endpoint). On top of
+ * oauth2-mock-server it keeps track of which provider user each grant belongs
+ * to (`login_hint` on the consent link, else "dev-user"), so that, as a real
+ * provider does, it refuses refresh tokens it never issued or that were
+ * revoked. Two development endpoints stand in for a provider's own pages:
+ *   POST /dev/users/{user}/revoke   the user revokes every grant they gave
+ *   GET  /dev/users/{user}/tokens   every token issued to them, so tests can
+ *                                   prove none of them ever leaves flowshare
+ */
 export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
   const key = await loadOrCreateSigningKey(options.keyFile);
-  const server = new OAuth2Server();
-  await server.issuer.keys.add(key);
+  const issuer = new OAuth2Issuer();
+  await issuer.keys.add(key);
+  const service = new OAuth2Service(issuer);
+  const grants = new ProviderGrants(service);
+
+  const server = createServer((req, res) => {
+    if (!grants.handleDevRequest(req, res)) service.requestHandler(req, res);
+  });
   // Loopback only: this issuer signs whatever it is asked to.
-  await server.start(options.port, '127.0.0.1');
-  const url = `http://localhost:${server.address().port}`;
-  server.issuer.url = url;
-  return { url, jwksUri: `${url}/jwks`, key, server, stop: () => server.stop() };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+  issuer.url = url;
+  return {
+    url,
+    jwksUri: `${url}/jwks`,
+    key,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const DEFAULT_PROVIDER_USER = 'dev-user';
+
+/** Which provider user each code and refresh token belongs to, and who revoked. */
+class ProviderGrants {
+  private readonly codeUser = new Map<string, string>();
+  private readonly refreshUser = new Map<string, string>();
+  private readonly revoked = new Set<string>();
+  private readonly issued = new Map<string, string[]>();
+
+  constructor(service: OAuth2Service) {
+    service.on(
+      'beforeAuthorizeRedirect',
+      (redirect: { url: URL }, req: IncomingMessage & { query?: Record<string, unknown> }) => {
+        const code = redirect.url.searchParams.get('code');
+        const hint = req.query?.login_hint;
+        if (code) this.codeUser.set(code, typeof hint === 'string' && hint ? hint : DEFAULT_PROVIDER_USER);
+      },
+    );
+    service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: { body: TokenBody }) => {
+      const user = this.userOf(req.body);
+      if (user) token.payload.sub = user;
+    });
+    service.on(
+      'beforeResponse',
+      (response: { statusCode: number; body: Record<string, unknown> | '' }, req: { body: TokenBody }) => {
+        const body = req.body;
+        if (body.grant_type !== 'authorization_code' && body.grant_type !== 'refresh_token') return;
+        const user = this.userOf(body);
+        if (body.grant_type === 'authorization_code' && body.code) this.codeUser.delete(body.code);
+        if (!user || this.revoked.has(user)) {
+          response.statusCode = 400;
+          response.body = {
+            error: 'invalid_grant',
+            error_description: 'The grant is unknown or was revoked by the user.',
+          };
+          return;
+        }
+        if (typeof response.body === 'object') {
+          const { access_token, id_token, refresh_token } = response.body;
+          if (typeof refresh_token === 'string') this.refreshUser.set(refresh_token, user);
+          const tokens = [access_token, id_token, refresh_token].filter((t): t is string => typeof t === 'string');
+          this.issued.set(user, [...(this.issued.get(user) ?? []), ...tokens]);
+        }
+      },
+    );
+  }
+
+  private userOf(body: TokenBody): string | undefined {
+    if (body.grant_type === 'authorization_code' && body.code) return this.codeUser.get(body.code);
+    if (body.grant_type === 'refresh_token' && body.refresh_token) return this.refreshUser.get(body.refresh_token);
+    return undefined;
+  }
+
+  /** Serves the development endpoints; false for every other request. */
+  handleDevRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const match = /^\/dev\/users\/([^/?]+)\/(revoke|tokens)(?:\?.*)?$/.exec(req.url ?? '');
+    if (!match) return false;
+    const user = decodeURIComponent(match[1]!);
+    if (match[2] === 'revoke' && req.method === 'POST') {
+      this.revoked.add(user);
+      res.writeHead(204).end();
+    } else if (match[2] === 'tokens' && req.method === 'GET') {
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ tokens: this.issued.get(user) ?? [] }));
+    } else {
+      res.writeHead(405).end();
+    }
+    return true;
+  }
+}
+
+interface TokenBody {
+  grant_type?: string;
+  code?: string;
+  refresh_token?: string;
 }

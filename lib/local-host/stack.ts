@@ -1,11 +1,13 @@
 // The whole local stack on one machine: Azurite, the local OpenID issuer and
 // the functions, wired together through the same settings the Functions host
 // would read. `npm start` and the end-to-end tests both start it from here.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadConfig } from '../config';
 import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite';
+import { devConnectorCatalog } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
 import { startIssuer, type RunningIssuer } from './issuer';
 import { applyLocalSettings, readHostJson, readLocalSettings } from './project';
@@ -45,6 +47,16 @@ export interface RunningStack {
 
 export const STACK_INFO_FILE = 'stack.json';
 export const ISSUER_KEY_FILE = 'issuer-key.json';
+export const SEALING_KEY_FILE = 'sealing-key';
+
+/** The development key that seals connection secrets, created on first start. */
+function loadOrCreateSealingKey(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const { log } = options;
@@ -77,6 +89,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     process.env.AzureWebJobsStorage = azurite.connectionString;
     process.env.AUTH_ISSUER = issuer.url;
     process.env.AUTH_JWKS_URI = issuer.jwksUri;
+    process.env.CONNECTOR_CATALOG = JSON.stringify(devConnectorCatalog(issuer.url));
+    process.env.SECRET_SEALING_KEYS ??= `dev:${loadOrCreateSealingKey(join(options.stateDir, SEALING_KEY_FILE))}`;
     applyLocalSettings(readLocalSettings(options.root));
     const config = loadConfig(); // a bad setting stops the start here, with its name
 
@@ -98,6 +112,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const port = await listen(server, options.httpPort);
       stoppers.push(() => close(server));
       info.apiUrl = `http://localhost:${port}/${routePrefix}`;
+      // Read by the functions at their first request, which comes after this.
+      process.env.OAUTH_REDIRECT_URI = `${info.apiUrl}/connections/oauth/callback`;
       info.functions = loaded.functions.map((fn) => fn.metadata.name);
     }
 

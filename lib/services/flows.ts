@@ -17,7 +17,7 @@ import { type FlowStore, type StoredFlow } from '../storage/flows';
 import { fromHttpEtag, toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
-import { newFlowId } from './ids';
+import { newId } from './ids';
 import { retryOnConflict } from './retry';
 
 /** A single resource with the ETag to answer it with. */
@@ -50,7 +50,7 @@ export class FlowService {
     const at = now.toISOString();
     const flow: Flow = {
       tenantId: caller.tenantId,
-      id: newFlowId(now),
+      id: newId(now),
       name: input.name,
       schemaVersion: input.schemaVersion ?? DEFAULT_SCHEMA_VERSION,
       ownerId: caller.principalId,

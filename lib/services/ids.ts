@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * A new flow id: a UUID version 7, whose leading timestamp makes ids (and so
- * the per-principal index, keyed by them) sort oldest first.
+ * A new id: a UUID version 7, whose leading timestamp makes ids (and so
+ * the rows keyed by them) sort oldest first.
  */
-export function newFlowId(now: Date = new Date()): string {
+export function newId(now: Date = new Date()): string {
   const bytes = randomBytes(16);
   bytes.writeUIntBE(now.getTime(), 0, 6);
   bytes[6] = 0x70 | (bytes[6]! & 0x0f);

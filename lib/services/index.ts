@@ -1,7 +1,13 @@
-// The services of this process, over its storage.
+// The services of this process, over its storage and settings.
+import { getConfig, type Config } from '../config';
+import { Sealer } from '../crypto/sealer';
+import { OAuthClient } from '../oauth/msal';
+import { ConnectionStore } from '../storage/connections';
 import { getStorage, type Storage } from '../storage/clients';
 import { FlowStore } from '../storage/flows';
+import { OAuthStateStore } from '../storage/oauthStates';
 import { PrincipalIndex } from '../storage/principalIndex';
+import { ConnectionService } from './connections';
 import { FlowService } from './flows';
 import { PermissionService } from './permissions';
 
@@ -9,21 +15,32 @@ export interface Services {
   storage: Storage;
   flows: FlowService;
   permissions: PermissionService;
+  connections: ConnectionService;
 }
 
-export function createServices(storage: Storage): Services {
+export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth'>;
+
+export function createServices(storage: Storage, settings: ServiceSettings): Services {
   const store = new FlowStore(storage);
   const index = new PrincipalIndex(storage);
   return {
     storage,
     flows: new FlowService(store, index),
     permissions: new PermissionService(store, index),
+    connections: new ConnectionService(
+      new ConnectionStore(storage),
+      new OAuthStateStore(storage),
+      settings.connectors,
+      new Sealer(settings.sealingKeys),
+      new OAuthClient(),
+      settings.oauth,
+    ),
   };
 }
 
 let shared: Services | undefined;
 
 export function services(): Services {
-  shared ??= createServices(getStorage());
+  shared ??= createServices(getStorage(), getConfig());
   return shared;
 }

@@ -9,6 +9,8 @@ import { getConfig, type Config, type StorageSettings } from '../config';
 export interface Storage {
   readonly flows: TableClient;
   readonly principalIndex: TableClient;
+  readonly connections: TableClient;
+  readonly oauthStates: TableClient;
   readonly definitions: ContainerClient;
   readonly tableService: TableServiceClient;
   /** Creates the tables and containers this code needs, once per process. */
@@ -45,11 +47,16 @@ export function createStorage(settings: StorageSettings, names: Config['names'])
 
   const flows = table(names.flowsTable);
   const principalIndex = table(names.principalIndexTable);
+  const connections = table(names.connectionsTable);
+  const oauthStates = table(names.oauthStatesTable);
   const definitions = blobService.getContainerClient(names.definitionsContainer);
 
   let ready: Promise<void> | undefined;
   const ensureReady = () => {
-    ready ??= Promise.all([flows.createTable(), principalIndex.createTable(), definitions.createIfNotExists()]).then(
+    ready ??= Promise.all([
+      ...[flows, principalIndex, connections, oauthStates].map((t) => t.createTable()),
+      definitions.createIfNotExists(),
+    ]).then(
       () => undefined,
       (error: unknown) => {
         ready = undefined; // not remembered: the next request tries again
@@ -59,7 +66,7 @@ export function createStorage(settings: StorageSettings, names: Config['names'])
     return ready;
   };
 
-  return { flows, principalIndex, definitions, tableService, ensureReady };
+  return { flows, principalIndex, connections, oauthStates, definitions, tableService, ensureReady };
 }
 
 let shared: Storage | undefined;

@@ -2,7 +2,7 @@
 import { odata } from '@azure/data-tables';
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { azuriteConnectionString } from '../../lib/config';
+import { azuriteConnectionString, DEFAULT_NAMES } from '../../lib/config';
 import type { AuditEntry, Flow } from '../../lib/domain/flows';
 import { problemFor } from '../../lib/http/problem';
 import { createServices } from '../../lib/services';
@@ -11,7 +11,7 @@ import { ConcurrencyConflict, isStorageFault } from '../../lib/storage/errors';
 import { FlowStore, INLINE_DEFINITION_LIMIT } from '../../lib/storage/flows';
 import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
-import { testStorage, unique } from '../support/stack';
+import { testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
 const store = new FlowStore(storage);
@@ -187,7 +187,7 @@ describe('the per-principal index', () => {
 
 describe('sharing under contention', () => {
   it('keeps every one of 25 concurrent shares and writes one audit entry for each', async () => {
-    const services = createServices(storage);
+    const services = createServices(storage, testServiceSettings());
     const caller = { tenantId: unique('tenant'), principalId: 'alice' };
     const flow = await services.flows.create(caller, { name: 'Busy' });
     const people = Array.from({ length: 25 }, (_, i) => `person-${i}`);
@@ -207,7 +207,7 @@ describe('when storage cannot be reached', () => {
     const dead = createStorage(
       // Port 9 (discard): nothing listens there.
       { kind: 'connectionString', connectionString: azuriteConnectionString({ blob: 9, queue: 9, table: 9 }) },
-      { flowsTable: 'flows', principalIndexTable: 'principalFlows', definitionsContainer: 'flow-definitions' },
+      DEFAULT_NAMES,
     );
     const error = await new FlowStore(dead).read('t', 'f', []).catch((e: unknown) => e);
     expect(isStorageFault(error)).toBe(true);

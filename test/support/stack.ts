@@ -1,8 +1,13 @@
 // What tests need from the running local stack: tokens from its issuer, HTTP
 // calls to its functions, and storage clients on its Azurite.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, inject } from 'vitest';
+import { DEFAULT_NAMES } from '../../lib/config';
+import { parseCatalog } from '../../lib/domain/connectors';
+import { devConnectorCatalog } from '../../lib/local-host/devConnectors';
+import type { ServiceSettings } from '../../lib/services';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { DEV_TENANT_ID, mintToken, type SigningKey, type TokenRequest } from '../../lib/local-host/issuer';
 import type { StackInfo } from '../../lib/local-host/stack';
@@ -78,10 +83,7 @@ export async function call<T = Body>(method: string, path: string, options: Call
 
 /** Storage clients on the stack's Azurite, with the tables the functions use. */
 export function testStorage(): Storage {
-  return createStorage(
-    { kind: 'connectionString', connectionString: stack().storageConnectionString },
-    { flowsTable: 'flows', principalIndexTable: 'principalFlows', definitionsContainer: 'flow-definitions' },
-  );
+  return createStorage({ kind: 'connectionString', connectionString: stack().storageConnectionString }, DEFAULT_NAMES);
 }
 
 let counter = 0;
@@ -102,4 +104,14 @@ export function expectProblem(response: ApiResponse, status: number, code: strin
     title: expect.any(String),
     detail: expect.any(String),
   });
+}
+
+/** Settings for services built in a test process, on the stack's storage and dev catalog. */
+export function testServiceSettings(): ServiceSettings {
+  const env = { DEV_OAUTH_CLIENT_SECRET: 'local-development-only' };
+  return {
+    connectors: parseCatalog(JSON.stringify(devConnectorCatalog(stack().issuerUrl)), env),
+    sealingKeys: [{ id: 'test', key: randomBytes(32) }],
+    oauth: { redirectUri: `${stack().apiUrl}/connections/oauth/callback`, stateTtlSeconds: 600 },
+  };
 }

@@ -1,0 +1,95 @@
+// Connections as the domain sees them: one person's link to an external
+// system, its status, and the rules for creating one. Pure: no I/O.
+import { z } from 'zod';
+import type { Connector } from './connectors';
+import { DomainError, validationFailed } from './errors';
+import { displayNameSchema, idSchema } from './schemas';
+
+export const CONNECTION_STATUSES = ['PendingConsent', 'Connected', 'Error'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/** Why a connection is in `Error`: stable values a client may act on. */
+export const STATUS_REASONS = {
+  /** The person declined consent at the provider (`error=access_denied`). */
+  consentDenied: 'consentDenied',
+  /** The provider answered the consent with another error, or the code could not be redeemed. */
+  consentFailed: 'consentFailed',
+  /** The provider no longer honours the grant (revoked, expired, password changed): consent again. */
+  reauthRequired: 'reauthRequired',
+  /** The provider refused or could not be reached while checking the credential. */
+  providerError: 'providerError',
+} as const;
+export type StatusReason = keyof typeof STATUS_REASONS;
+
+export interface Connection {
+  tenantId: string;
+  ownerId: string;
+  id: string;
+  connectorId: string;
+  displayName: string;
+  status: ConnectionStatus;
+  statusReason?: StatusReason;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+/** A connection as its owner sees it (SPEC "Shapes": connection). Never its secret. */
+export interface ConnectionView {
+  id: string;
+  connectorId: string;
+  displayName: string;
+  status: ConnectionStatus;
+  statusReason?: StatusReason;
+  createdAt: string;
+  consentUrl?: string;
+}
+
+export function connectionView(connection: Connection, consentUrl?: string): ConnectionView {
+  return {
+    id: connection.id,
+    connectorId: connection.connectorId,
+    displayName: connection.displayName,
+    status: connection.status,
+    ...(connection.statusReason ? { statusReason: connection.statusReason } : {}),
+    createdAt: connection.createdAt,
+    ...(consentUrl ? { consentUrl } : {}),
+  };
+}
+
+export const MAX_API_KEY_LENGTH = 4096;
+
+export const createConnectionBody = z.strictObject({
+  connectorId: idSchema,
+  displayName: displayNameSchema,
+  apiKey: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_API_KEY_LENGTH, `must be at most ${MAX_API_KEY_LENGTH} characters`)
+    .optional(),
+});
+export type CreateConnectionBody = z.infer<typeof createConnectionBody>;
+
+export const listConnectionsQuery = z.object({ connectorId: idSchema.optional() });
+
+/** The connector a new connection is for, checked against what the body brings. */
+export function checkNewConnection(connector: Connector | undefined, body: CreateConnectionBody): Connector {
+  if (!connector) {
+    throw validationFailed([
+      { field: 'connectorId', detail: 'is not a connector of the catalog (GET /api/connectors)' },
+    ]);
+  }
+  if (connector.authType === 'apiKey' && body.apiKey === undefined) {
+    throw validationFailed([{ field: 'apiKey', detail: `is required for ${connector.id}` }]);
+  }
+  if (connector.authType === 'oauth2' && body.apiKey !== undefined) {
+    throw validationFailed([{ field: 'apiKey', detail: `is not taken by ${connector.id}, which uses OAuth consent` }]);
+  }
+  return connector;
+}
+
+/** A refresh checks a credential that exists; one still waiting for consent has none. */
+export function checkRefreshable(connection: Connection): void {
+  if (connection.status === 'PendingConsent') {
+    throw new DomainError('Conflict', 'The connection is still waiting for consent; follow its consent link first.');
+  }
+}

@@ -1,0 +1,238 @@
+// Connection use cases: create (API key sealed at once, or an OAuth consent
+// link), finish consent, read, refresh and delete one's own connections.
+// Secrets are sealed for their row before they are stored and opened only to
+// refresh; nothing here returns or logs one.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sealer } from '../crypto/sealer';
+import type { Caller } from '../domain/caller';
+import {
+  checkNewConnection,
+  checkRefreshable,
+  connectionView,
+  type Connection,
+  type ConnectionView,
+  type CreateConnectionBody,
+  type StatusReason,
+} from '../domain/connections';
+import { connectorView, type Connector, type ConnectorView } from '../domain/connectors';
+import { notFound } from '../domain/errors';
+import type { OAuthClient, OAuthConnector, OAuthGrant } from '../oauth/msal';
+import type { ConnectionStore, StoredConnection } from '../storage/connections';
+import { toHttpEtag } from '../storage/keys';
+import type { OAuthStateStore } from '../storage/oauthStates';
+import type { Page, PageRequest } from '../storage/pages';
+import { newId } from './ids';
+import { retryOnConflict } from './retry';
+import type { Tagged } from './flows';
+
+/** What is sealed in a connection's row. */
+type Credential = { kind: 'apiKey'; apiKey: string } | ({ kind: 'oauth2' } & OAuthGrant);
+
+export interface ConnectionSettings {
+  /** Where providers send people back; when unset, this service's own callback URL. */
+  redirectUri?: string;
+  stateTtlSeconds: number;
+}
+
+export type ConsentOutcome =
+  | { kind: 'connected'; connection: ConnectionView }
+  | { kind: 'failed'; connection: ConnectionView }
+  | { kind: 'invalidState'; reason: 'unknown' | 'expired' };
+
+export const CALLBACK_PATH = '/api/connections/oauth/callback';
+
+export class ConnectionService {
+  private readonly connectors: Map<string, Connector>;
+
+  constructor(
+    private readonly store: ConnectionStore,
+    private readonly states: OAuthStateStore,
+    catalog: Connector[],
+    private readonly sealer: Sealer,
+    private readonly oauth: OAuthClient,
+    private readonly settings: ConnectionSettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.connectors = new Map(catalog.map((connector) => [connector.id, connector]));
+  }
+
+  catalog(): ConnectorView[] {
+    return [...this.connectors.values()].map(connectorView);
+  }
+
+  /** `serviceUrl` is the URL the request came in on, for the default redirect URI. */
+  async create(caller: Caller, body: CreateConnectionBody, serviceUrl: string): Promise<Tagged<ConnectionView>> {
+    const connector = checkNewConnection(this.connectors.get(body.connectorId), body);
+    const at = this.now().toISOString();
+    const connection: Connection = {
+      tenantId: caller.tenantId,
+      ownerId: caller.principalId,
+      id: newId(this.now()),
+      connectorId: connector.id,
+      displayName: body.displayName,
+      status: connector.authType === 'apiKey' ? 'Connected' : 'PendingConsent',
+      createdAt: at,
+      modifiedAt: at,
+    };
+    if (connector.authType === 'apiKey') {
+      const sealed = this.sealCredential(connection, { kind: 'apiKey', apiKey: body.apiKey! });
+      const stored = await this.store.create(connection, sealed);
+      return { value: connectionView(stored), etag: toHttpEtag(stored.etag) };
+    }
+
+    const stored = await this.store.create(connection);
+    const state = randomBytes(32).toString('base64url');
+    const { verifier, challenge } = await this.oauth.pkceCodes();
+    const redirectUri = this.settings.redirectUri ?? new URL(CALLBACK_PATH, serviceUrl).toString();
+    const stateHash = hashState(state);
+    await this.states.put(stateHash, {
+      tenantId: caller.tenantId,
+      ownerId: caller.principalId,
+      connectionId: connection.id,
+      connectorId: connector.id,
+      redirectUri,
+      sealedVerifier: this.sealer.seal(verifier, stateAad(stateHash)),
+      expiresAt: new Date(this.now().getTime() + this.settings.stateTtlSeconds * 1000).toISOString(),
+    });
+    const consentUrl = await this.oauth.consentUrl(connector, { redirectUri, state, codeChallenge: challenge });
+    return { value: connectionView(stored, consentUrl), etag: toHttpEtag(stored.etag) };
+  }
+
+  /**
+   * Finishes a consent the provider sent back. The state is taken (deleted)
+   * first, so a replay finds nothing; a bad state changes nothing.
+   */
+  async completeConsent(query: { state?: string; code?: string; error?: string }): Promise<ConsentOutcome> {
+    if (!query.state) return { kind: 'invalidState', reason: 'unknown' };
+    const stateHash = hashState(query.state);
+    const taken = await this.states.take(stateHash, this.now());
+    if (taken.kind !== 'taken') return { kind: 'invalidState', reason: taken.kind };
+    const { consent } = taken;
+    const connector = this.connectors.get(consent.connectorId);
+    const connection = await this.store.get(consent.tenantId, consent.ownerId, consent.connectionId);
+    if (!connection || connector?.authType !== 'oauth2') return { kind: 'invalidState', reason: 'unknown' };
+
+    let credential: Credential | undefined;
+    let reason: StatusReason | undefined;
+    if (query.error) {
+      reason = query.error === 'access_denied' ? 'consentDenied' : 'consentFailed';
+    } else if (!query.code) {
+      reason = 'consentFailed';
+    } else {
+      try {
+        const codeVerifier = this.sealer.open(consent.sealedVerifier, stateAad(stateHash));
+        const grant = await this.oauth.redeem(connector, {
+          code: query.code,
+          codeVerifier,
+          redirectUri: consent.redirectUri,
+        });
+        credential = { kind: 'oauth2', ...grant };
+      } catch (error) {
+        console.warn(`consent for connection ${connection.id} could not be redeemed: ${errorCode(error)}`);
+        reason = 'consentFailed';
+      }
+    }
+
+    const sealedSecret = credential ? this.sealCredential(connection, credential) : undefined;
+    // The consent is used up either way; the status write retries on a concurrent change.
+    const updated = await retryOnConflict(async () => {
+      const current = await this.store.get(consent.tenantId, consent.ownerId, consent.connectionId);
+      if (!current) return undefined;
+      return this.store.update(current, {
+        status: credential ? 'Connected' : 'Error',
+        statusReason: reason,
+        sealedSecret,
+        modifiedAt: this.now().toISOString(),
+      });
+    });
+    if (!updated) return { kind: 'invalidState', reason: 'unknown' };
+    return { kind: credential ? 'connected' : 'failed', connection: connectionView(updated) };
+  }
+
+  async list(caller: Caller, request: PageRequest, connectorId?: string): Promise<Page<ConnectionView>> {
+    const page = await this.store.list(caller.tenantId, caller.principalId, request, connectorId);
+    return { items: page.items.map((c) => connectionView(c)), continuationToken: page.continuationToken };
+  }
+
+  async get(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
+    const connection = await this.own(caller, connectionId);
+    return { value: connectionView(connection), etag: toHttpEtag(connection.etag) };
+  }
+
+  async delete(caller: Caller, connectionId: string): Promise<void> {
+    await retryOnConflict(async () => this.store.delete(await this.own(caller, connectionId)));
+  }
+
+  /**
+   * Checks the credential now: an OAuth grant is redeemed again (MSAL silent
+   * refresh, forced), an API key has nothing to ask. The status says how it went.
+   */
+  async refresh(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
+    return retryOnConflict(async () => {
+      const connection = await this.own(caller, connectionId);
+      checkRefreshable(connection);
+      const connector = this.connectors.get(connection.connectorId);
+      const credential = connection.sealedSecret ? this.openCredential(connection) : undefined;
+      let outcome: { credential?: Credential; reason?: StatusReason };
+      if (!connector || !credential) {
+        outcome = { reason: connection.statusReason ?? 'reauthRequired' };
+      } else if (credential.kind === 'apiKey') {
+        outcome = { credential };
+      } else {
+        const refreshed = await this.oauth.refresh(connector as OAuthConnector, credential);
+        if (refreshed.ok) outcome = { credential: { kind: 'oauth2', ...refreshed.grant } };
+        else {
+          console.warn(`connection ${connection.id} failed its refresh: ${refreshed.detail}`);
+          outcome = { reason: refreshed.reason };
+        }
+      }
+      const updated = await this.store.update(connection, {
+        status: outcome.credential ? 'Connected' : 'Error',
+        statusReason: outcome.reason,
+        // A refreshed grant is sealed again, under the current key.
+        sealedSecret:
+          outcome.credential?.kind === 'oauth2' ? this.sealCredential(connection, outcome.credential) : undefined,
+        modifiedAt: this.now().toISOString(),
+      });
+      return { value: connectionView(updated), etag: toHttpEtag(updated.etag) };
+    });
+  }
+
+  private async own(caller: Caller, connectionId: string): Promise<StoredConnection> {
+    const connection = await this.store.get(caller.tenantId, caller.principalId, connectionId);
+    if (!connection) throw notFound('The connection');
+    return connection;
+  }
+
+  private sealCredential(connection: Connection, credential: Credential): string {
+    return this.sealer.seal(JSON.stringify(credential), connectionAad(connection));
+  }
+
+  private openCredential(connection: StoredConnection): Credential | undefined {
+    try {
+      return JSON.parse(this.sealer.open(connection.sealedSecret!, connectionAad(connection))) as Credential;
+    } catch (error) {
+      // A row whose secret does not open (moved, tampered, key gone) has no usable credential.
+      console.warn(`connection ${connection.id}: its secret does not open (${(error as Error).name})`);
+      return undefined;
+    }
+  }
+}
+
+/** The row a sealed credential belongs to: it opens there and nowhere else. */
+function connectionAad(connection: Pick<Connection, 'tenantId' | 'ownerId' | 'id'>): string {
+  return JSON.stringify(['connection', connection.tenantId, connection.ownerId, connection.id]);
+}
+
+function stateAad(stateHash: string): string {
+  return JSON.stringify(['oauthState', stateHash]);
+}
+
+function hashState(state: string): string {
+  return createHash('sha256').update(state, 'utf8').digest('hex');
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { errorCode?: unknown })?.errorCode;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
+}

@@ -1,0 +1,170 @@
+// Connections in Table storage: one partition per owner (so "my connections"
+// is one query, oldest first by id), one row per connection holding its
+// sealed secret. Nothing here opens a secret.
+import { odata, type TableEntity, type TableEntityResult } from '@azure/data-tables';
+import type { Connection, ConnectionStatus, StatusReason } from '../domain/connections';
+import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
+import type { Storage } from './clients';
+import { rethrowConflict, storageStatusOf } from './errors';
+import { principalPartitionKey } from './keys';
+import { queryPage, type Page, type PageRequest } from './pages';
+
+type ConnectionRow = {
+  tenantId: string;
+  ownerId: string;
+  connectionId: string;
+  connectorId: string;
+  displayName: string;
+  status: string;
+  statusReason?: string;
+  createdAt: string;
+  modifiedAt: string;
+  /** The sealed credential (API key or MSAL token cache); absent while pending consent. */
+  secret?: string;
+};
+
+export interface StoredConnection extends Connection {
+  etag: string;
+  sealedSecret?: string;
+}
+
+export interface ConnectionChanges {
+  status: ConnectionStatus;
+  statusReason?: StatusReason;
+  sealedSecret?: string;
+  modifiedAt: string;
+}
+
+const CONNECTION_PREFIX = 'conn|';
+const CONNECTION_RANGE = { from: CONNECTION_PREFIX, to: 'conn}' };
+const LIST_COLUMNS = [
+  'tenantId',
+  'ownerId',
+  'connectionId',
+  'connectorId',
+  'displayName',
+  'status',
+  'statusReason',
+  'createdAt',
+  'modifiedAt',
+];
+
+function rowKey(connectionId: string): string {
+  return CONNECTION_PREFIX + connectionId;
+}
+
+export class ConnectionStore {
+  constructor(private readonly storage: Storage) {}
+
+  async create(connection: Connection, sealedSecret?: string): Promise<StoredConnection> {
+    await this.storage.ensureReady();
+    const row: TableEntity<ConnectionRow> = {
+      partitionKey: principalPartitionKey(connection.tenantId, connection.ownerId),
+      rowKey: rowKey(connection.id),
+      ...toRow(connection),
+      ...(sealedSecret ? { secret: sealedSecret } : {}),
+    };
+    const { etag } = await this.storage.connections.createEntity(row);
+    return { ...connection, etag: etag ?? '', sealedSecret };
+  }
+
+  /** The caller's own connection, or undefined: another person's is never found. */
+  async get(tenantId: string, ownerId: string, connectionId: string): Promise<StoredConnection | undefined> {
+    await this.storage.ensureReady();
+    try {
+      const row = await this.storage.connections.getEntity<ConnectionRow>(
+        principalPartitionKey(tenantId, ownerId),
+        rowKey(connectionId),
+      );
+      return fromRow(row);
+    } catch (error) {
+      if (storageStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** One page of an owner's connections, oldest first, optionally of one connector. */
+  async list(
+    tenantId: string,
+    ownerId: string,
+    request: PageRequest,
+    connectorId?: string,
+  ): Promise<Page<StoredConnection>> {
+    await this.storage.ensureReady();
+    let filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${CONNECTION_RANGE.from} and RowKey lt ${CONNECTION_RANGE.to}`;
+    if (connectorId) filter += ` and ${odata`connectorId eq ${connectorId}`}`;
+    const page = await queryPage<ConnectionRow>(this.storage.connections, filter, request, LIST_COLUMNS);
+    return { items: page.items.map(fromRow), continuationToken: page.continuationToken };
+  }
+
+  /** Writes a status (and a new sealed secret) if the row still has `etag`; else ConcurrencyConflict. */
+  async update(connection: StoredConnection, changes: ConnectionChanges): Promise<StoredConnection> {
+    const next: Connection = {
+      ...connection,
+      status: changes.status,
+      statusReason: changes.statusReason,
+      modifiedAt: changes.modifiedAt,
+    };
+    const sealedSecret = changes.sealedSecret ?? connection.sealedSecret;
+    const row: TableEntity<ConnectionRow> = {
+      partitionKey: principalPartitionKey(connection.tenantId, connection.ownerId),
+      rowKey: rowKey(connection.id),
+      ...toRow(next),
+      ...(sealedSecret ? { secret: sealedSecret } : {}),
+    };
+    try {
+      const { etag } = await this.storage.connections.updateEntity(row, 'Replace', { etag: connection.etag });
+      return { ...next, etag: etag ?? '', sealedSecret };
+    } catch (error) {
+      rethrowConflict(error);
+    }
+  }
+
+  /** Deletes the row if it still has `etag`; else ConcurrencyConflict. */
+  async delete(connection: StoredConnection): Promise<void> {
+    try {
+      await this.storage.connections.deleteEntity(
+        principalPartitionKey(connection.tenantId, connection.ownerId),
+        rowKey(connection.id),
+        { etag: connection.etag },
+      );
+    } catch (error) {
+      rethrowConflict(error);
+    }
+  }
+}
+
+function toRow(connection: Connection): ConnectionRow {
+  return {
+    tenantId: connection.tenantId,
+    ownerId: connection.ownerId,
+    connectionId: connection.id,
+    connectorId: connection.connectorId,
+    displayName: connection.displayName,
+    status: connection.status,
+    ...(connection.statusReason ? { statusReason: connection.statusReason } : {}),
+    createdAt: connection.createdAt,
+    modifiedAt: connection.modifiedAt,
+  };
+}
+
+function fromRow(row: TableEntityResult<ConnectionRow>): StoredConnection {
+  const status = (CONNECTION_STATUSES as readonly string[]).includes(row.status)
+    ? (row.status as ConnectionStatus)
+    : 'Error';
+  const statusReason =
+    row.statusReason && row.statusReason in STATUS_REASONS ? (row.statusReason as StatusReason) : undefined;
+  return {
+    tenantId: row.tenantId,
+    ownerId: row.ownerId,
+    id: row.connectionId,
+    connectorId: row.connectorId,
+    displayName: row.displayName,
+    status,
+    ...(statusReason ? { statusReason } : {}),
+    createdAt: row.createdAt,
+    modifiedAt: row.modifiedAt,
+    etag: row.etag,
+    ...(row.secret ? { sealedSecret: row.secret } : {}),
+  };
+}
