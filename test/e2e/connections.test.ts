@@ -1,0 +1,348 @@
+// Connections over HTTP: the catalog, API-key connections, OAuth onboarding
+// against the local issuer as provider, and proof that no secret ever leaves.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  call as rawCall,
+  expectProblem,
+  stack,
+  testStorage,
+  unique,
+  type ApiResponse,
+  type Body,
+  type CallOptions,
+} from '../support/stack';
+import { person, type Person } from './people';
+
+// Every response this file receives, to search for secrets at the end.
+const seen: string[] = [];
+async function call(method: string, path: string, options?: CallOptions): Promise<ApiResponse<Body>> {
+  const response = await rawCall(method, path, options);
+  seen.push(JSON.stringify([...response.headers]), response.text);
+  return response;
+}
+
+const apiKeys: string[] = [];
+const providerUsers: string[] = [];
+
+let alice: Person;
+let bob: Person;
+let aliceElsewhere: Person;
+
+beforeAll(async () => {
+  [alice, bob] = await Promise.all([person('alice'), person('bob')]);
+  aliceElsewhere = await person('alice', unique('tenant'));
+});
+
+function newApiKey(): string {
+  const key = `sk-${unique('key')}-${Math.random().toString(36).slice(2)}`;
+  apiKeys.push(key);
+  return key;
+}
+
+async function createSql(who: Person, displayName = 'Prod DB') {
+  return call('POST', '/connections', {
+    token: who.token,
+    body: { connectorId: 'shared_sql', displayName, apiKey: newApiKey() },
+  });
+}
+
+/** A person at a browser: opens the consent link as `providerUser`, lands on the callback. */
+async function consent(consentUrl: string, providerUser: string) {
+  providerUsers.push(providerUser);
+  const atProvider = await fetch(`${consentUrl}&login_hint=${encodeURIComponent(providerUser)}`, {
+    redirect: 'manual',
+  });
+  expect(atProvider.status).toBe(302);
+  const callbackUrl = atProvider.headers.get('location')!;
+  expect(callbackUrl.startsWith(`${stack().apiUrl}/connections/oauth/callback?`)).toBe(true);
+  return { callbackUrl, page: await call('GET', callbackUrl) };
+}
+
+async function createOffice(who: Person, displayName = 'My mail') {
+  const created = await call('POST', '/connections', {
+    token: who.token,
+    body: { connectorId: 'shared_office365', displayName },
+  });
+  expect(created.status).toBe(201);
+  return created;
+}
+
+async function connectedOffice(who: Person, providerUser = unique('mailbox')) {
+  const created = await createOffice(who);
+  const { page } = await consent(created.body.consentUrl, providerUser);
+  expect(page.status).toBe(200);
+  return { id: created.body.id as string, providerUser };
+}
+
+describe('the connector catalog', () => {
+  it('lists each connector with its auth type and nothing of its client', async () => {
+    const response = await call('GET', '/connectors', { token: alice.token });
+    expect(response.status).toBe(200);
+    expect(response.body.value).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: 'shared_office365', authType: 'oauth2' }),
+        expect.objectContaining({ id: 'shared_sharepointonline', authType: 'oauth2' }),
+        { id: 'shared_sql', displayName: 'SQL Server', authType: 'apiKey' },
+      ]),
+    );
+    expect(response.text).not.toMatch(/clientId|clientSecret|authority|local-development-only/);
+  });
+
+  it('refuses a caller without a token', async () => {
+    expectProblem(await call('GET', '/connectors'), 401, 'Unauthenticated');
+  });
+});
+
+describe('API-key connections', () => {
+  it('are Connected at once and never answer their key', async () => {
+    const response = await createSql(alice);
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      id: expect.any(String),
+      connectorId: 'shared_sql',
+      displayName: 'Prod DB',
+      status: 'Connected',
+      createdAt: expect.any(String),
+    });
+    expect(response.headers.get('location')).toBe(`/api/connections/${response.body.id}`);
+    expect(response.headers.get('etag')).toMatch(/^".+"$/);
+    const read = await call('GET', `/connections/${response.body.id}`, { token: alice.token });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(response.body);
+  });
+
+  it("list only their owner's, oldest first, optionally of one connector", async () => {
+    const owner = await person('lister');
+    const first = (await createSql(owner, 'First')).body.id;
+    const mail = (await createOffice(owner)).body.id;
+    const second = (await createSql(owner, 'Second')).body.id;
+    await createSql(bob, 'Not yours');
+
+    const all = await call('GET', '/connections', { token: owner.token });
+    expect(all.body.value.map((c: Body) => c.id)).toEqual([first, mail, second]);
+    const sql = await call('GET', '/connections?connectorId=shared_sql', { token: owner.token });
+    expect(sql.body.value.map((c: Body) => c.id)).toEqual([first, second]);
+    const paged = await call('GET', '/connections?top=2', { token: owner.token });
+    expect(paged.body.value).toHaveLength(2);
+    expect((await call('GET', paged.body.nextLink, { token: owner.token })).body.value.map((c: Body) => c.id)).toEqual([
+      second,
+    ]);
+    expect(all.text).not.toContain('consentUrl');
+  });
+
+  it('are deleted by their owner only', async () => {
+    const id = (await createSql(alice)).body.id;
+    expectProblem(await call('DELETE', `/connections/${id}`, { token: bob.token }), 404, 'NotFound');
+    expect((await call('DELETE', `/connections/${id}`, { token: alice.token })).status).toBe(204);
+    expectProblem(await call('GET', `/connections/${id}`, { token: alice.token }), 404, 'NotFound');
+    expectProblem(await call('DELETE', `/connections/${id}`, { token: alice.token }), 404, 'NotFound');
+  });
+
+  it('stay Connected on refresh: there is nothing to ask', async () => {
+    const id = (await createSql(alice)).body.id;
+    const refreshed = await call('POST', `/connections/${id}/refresh`, { token: alice.token });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.status).toBe('Connected');
+  });
+});
+
+describe("another person's connection", () => {
+  let id: string;
+  beforeAll(async () => {
+    id = (await createSql(alice)).body.id;
+  });
+
+  it.each([
+    ['GET', ''],
+    ['POST', '/refresh'],
+    ['DELETE', ''],
+  ])('is a 404 for %s %s, in the same tenant and in another', async (method, suffix) => {
+    for (const who of [bob, aliceElsewhere]) {
+      const response = await call(method, `/connections/${id}${suffix}`, { token: who.token });
+      const missing = await call(method, `/connections/no-such-connection${suffix}`, { token: who.token });
+      expectProblem(response, 404, 'NotFound');
+      expect(response.body).toEqual(missing.body);
+    }
+    expect((await call('GET', `/connections/${id}`, { token: alice.token })).status).toBe(200);
+  });
+
+  it('is never listed', async () => {
+    for (const who of [bob, aliceElsewhere]) {
+      const listed = await call('GET', '/connections', { token: who.token });
+      expect(listed.body.value.map((c: Body) => c.id)).not.toContain(id);
+    }
+  });
+
+  it.each([
+    ['GET', '/connections'],
+    ['POST', '/connections'],
+    ['GET', `/connections/x`],
+    ['DELETE', `/connections/x`],
+    ['POST', `/connections/x/refresh`],
+  ])('%s %s refuses a caller without a token', async (method, path) => {
+    expectProblem(await call(method, path, { body: method === 'POST' ? {} : undefined }), 401, 'Unauthenticated');
+  });
+});
+
+describe('creating a connection with bad input', () => {
+  it.each([
+    ['an unknown connector', { connectorId: 'shared_nope', displayName: 'x' }, 'connectorId'],
+    ['no key for an API-key connector', { connectorId: 'shared_sql', displayName: 'x' }, 'apiKey'],
+    ['an empty key', { connectorId: 'shared_sql', displayName: 'x', apiKey: '' }, 'apiKey'],
+    ['an oversized key', { connectorId: 'shared_sql', displayName: 'x', apiKey: 'k'.repeat(4097) }, 'apiKey'],
+    ['a key for an OAuth connector', { connectorId: 'shared_office365', displayName: 'x', apiKey: 'k' }, 'apiKey'],
+    ['an oversized name', { connectorId: 'shared_sql', displayName: 'n'.repeat(201), apiKey: 'k' }, 'displayName'],
+    ['no name', { connectorId: 'shared_sql', apiKey: 'k' }, 'displayName'],
+    ['a connector id storage cannot hold', { connectorId: 'a/b', displayName: 'x', apiKey: 'k' }, 'connectorId'],
+    ['an unknown field', { connectorId: 'shared_sql', displayName: 'x', apiKey: 'k', shared: true }, 'shared'],
+  ])('answers 400 for %s, naming the field', async (_why, body, field) => {
+    const response = await call('POST', '/connections', { token: alice.token, body });
+    expectProblem(response, 400, 'ValidationFailed');
+    expect(response.body.errors.map((e: Body) => e.field)).toContain(field);
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    expectProblem(
+      await call('POST', '/connections', { token: alice.token, body: '{"connectorId":' }),
+      400,
+      'ValidationFailed',
+    );
+  });
+
+  it.each(['a%2Fb', 'a%23b', 'x'.repeat(101)])('answers 400 for the connection id %s', async (id) => {
+    expectProblem(await call('GET', `/connections/${id}`, { token: alice.token }), 400, 'ValidationFailed');
+  });
+
+  it('answers 400 for a bad connectorId filter', async () => {
+    expectProblem(await call('GET', '/connections?connectorId=a%23b', { token: alice.token }), 400, 'ValidationFailed');
+  });
+});
+
+describe('OAuth onboarding', () => {
+  it('answers PendingConsent with a consent link using auth code and PKCE', async () => {
+    const created = await createOffice(alice);
+    expect(created.body).toMatchObject({ connectorId: 'shared_office365', status: 'PendingConsent' });
+    const url = new URL(created.body.consentUrl);
+    expect(`${url.origin}`).toBe(stack().issuerUrl);
+    expect(url.searchParams.get('response_type')).toBe('code');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(url.searchParams.get('code_challenge')).toBeTruthy();
+    expect(url.searchParams.get('state')!.length).toBeGreaterThanOrEqual(43);
+    expect(url.searchParams.get('redirect_uri')).toBe(`${stack().apiUrl}/connections/oauth/callback`);
+    expect(url.searchParams.get('scope')).toContain('Mail.Send');
+  });
+
+  it('connects once the person consents, and the page says so', async () => {
+    const created = await createOffice(alice, 'Work mail');
+    const { page } = await consent(created.body.consentUrl, unique('mailbox'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.text).toContain('is connected. You can close this window.');
+    const read = await call('GET', `/connections/${created.body.id}`, { token: alice.token });
+    expect(read.body).toMatchObject({ status: 'Connected', displayName: 'Work mail' });
+    expect(read.body).not.toHaveProperty('consentUrl');
+  });
+
+  it('refuses a replayed callback with a clear page and changes nothing', async () => {
+    const created = await createOffice(alice);
+    const { callbackUrl } = await consent(created.body.consentUrl, unique('mailbox'));
+    const before = await call('GET', `/connections/${created.body.id}`, { token: alice.token });
+    const replay = await call('GET', callbackUrl);
+    expect(replay.status).toBe(400);
+    expect(replay.headers.get('content-type')).toContain('text/html');
+    expect(replay.text).toContain('not valid or has already been used');
+    const after = await call('GET', `/connections/${created.body.id}`, { token: alice.token });
+    expect(after.headers.get('etag')).toBe(before.headers.get('etag'));
+  });
+
+  it('lets only one of two simultaneous callbacks with the same state through', async () => {
+    const created = await createOffice(alice);
+    const atProvider = await fetch(created.body.consentUrl, { redirect: 'manual' });
+    providerUsers.push('dev-user');
+    const callbackUrl = atProvider.headers.get('location')!;
+    const pages = await Promise.all([call('GET', callbackUrl), call('GET', callbackUrl)]);
+    expect(pages.map((p) => p.status).sort()).toEqual([200, 400]);
+  });
+
+  it('refuses a forged or missing state with a 400 page', async () => {
+    for (const query of ['?state=forged&code=abc', '?code=abc', '']) {
+      const page = await call('GET', `/connections/oauth/callback${query}`);
+      expect(page.status).toBe(400);
+      expect(page.text).toContain('This link cannot be used');
+    }
+  });
+
+  it('marks the connection Error with the reason when the person declines at the provider', async () => {
+    const created = await createOffice(alice);
+    const state = new URL(created.body.consentUrl).searchParams.get('state')!;
+    const page = await call(
+      'GET',
+      `/connections/oauth/callback?error=access_denied&error_description=${encodeURIComponent('<b>user said no</b>')}&state=${state}`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('was declined');
+    expect(page.text).not.toContain('<b>');
+    const read = await call('GET', `/connections/${created.body.id}`, { token: alice.token });
+    expect(read.body).toMatchObject({ status: 'Error', statusReason: 'consentDenied' });
+  });
+
+  it('checks the grant on refresh: Connected while it holds, Error reauthRequired once revoked', async () => {
+    const { id, providerUser } = await connectedOffice(alice);
+    const refreshed = await call('POST', `/connections/${id}/refresh`, { token: alice.token });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body).toMatchObject({ status: 'Connected' });
+    expect(refreshed.body).not.toHaveProperty('statusReason');
+
+    expect((await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/revoke`, { method: 'POST' })).status).toBe(204);
+    const failed = await call('POST', `/connections/${id}/refresh`, { token: alice.token });
+    expect(failed.status).toBe(200);
+    expect(failed.body).toMatchObject({ status: 'Error', statusReason: 'reauthRequired' });
+  });
+
+  it('refuses to refresh a connection still waiting for consent', async () => {
+    const created = await createOffice(alice);
+    expectProblem(
+      await call('POST', `/connections/${created.body.id}/refresh`, { token: alice.token }),
+      409,
+      'Conflict',
+    );
+  });
+});
+
+describe('secrets', () => {
+  let providerTokens: string[] = [];
+
+  afterAll(() => {
+    // Nothing else to clean: the stack is in memory.
+    providerTokens = [];
+  });
+
+  it('never appear in a response, the log or a storage row', async () => {
+    // Make sure this file's flows have run at least once even when run alone.
+    await createSql(alice);
+    await connectedOffice(alice);
+    for (const user of new Set(providerUsers)) {
+      const issued = (await (await fetch(`${stack().issuerUrl}/dev/users/${user}/tokens`)).json()) as {
+        tokens: string[];
+      };
+      providerTokens.push(...issued.tokens);
+    }
+    expect(providerTokens.length).toBeGreaterThan(0);
+    const secrets = [...apiKeys, ...providerTokens];
+
+    const rows: string[] = [];
+    for await (const row of testStorage().connections.listEntities()) rows.push(JSON.stringify(row));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.some((row) => row.includes('"secret":"v1.'))).toBe(true);
+
+    const log = readFileSync(stack().logFile, 'utf8');
+    for (const secret of secrets) {
+      // Tokens are JWTs or opaque ids; search for the part that makes each one secret.
+      const needle = secret.includes('.') ? secret.split('.')[2]! : secret;
+      for (const text of seen) expect(text.includes(needle), 'a response holds a secret').toBe(false);
+      expect(log.includes(needle), 'the log holds a secret').toBe(false);
+      for (const row of rows) expect(row.includes(needle), 'a storage row holds a secret in the clear').toBe(false);
+    }
+  });
+});
