@@ -1,23 +1,24 @@
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
+import { memberText } from '../lib/domain/rawJson';
 import { createFlowBody, updateFlowBody } from '../lib/domain/schemas';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
 
-/** The definition as sent (validation may reorder keys), serialized for storage. */
-function definitionJsonOf(raw: Record<string, unknown>): string | undefined {
-  return raw.definition === undefined ? undefined : JSON.stringify(raw.definition);
+/** The definition exactly as sent: it is stored and answered byte for byte. */
+function definitionJsonOf(bodyText: string): string | undefined {
+  return memberText(bodyText, 'definition');
 }
 
 export async function createFlow(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  const { body, raw } = await parseBody(request, createFlowBody);
+  const { body, text } = await parseBody(request, createFlowBody);
   const flow = await services().flows.create(caller, {
     name: body.name,
     schemaVersion: body.schemaVersion,
-    definitionJson: definitionJsonOf(raw),
+    definitionJson: definitionJsonOf(text),
   });
   return created(flow.value, `/api/flows/${flow.value.id}`, flow.etag);
 }
@@ -36,11 +37,11 @@ export async function getFlow(request: HttpRequest): Promise<HttpResponseInit> {
 export async function updateFlow(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
   const flowId = pathId(request, 'flowId');
-  const { body, raw } = await parseBody(request, updateFlowBody);
+  const { body, text } = await parseBody(request, updateFlowBody);
   const flow = await services().flows.update(
     caller,
     flowId,
-    { name: body.name, definitionJson: definitionJsonOf(raw) },
+    { name: body.name, definitionJson: definitionJsonOf(text) },
     request.headers.get('if-match') ?? undefined,
   );
   return ok(flow.value, { etag: flow.etag });

@@ -1,5 +1,6 @@
 // Desktop flows, their permissions and audit entries as the domain sees them,
 // and the views the API answers with. Pure: no I/O.
+import { RawJson } from './rawJson';
 import type { Role } from './roles';
 
 export type SchemaVersion = 1 | 2;
@@ -44,7 +45,8 @@ export interface FlowView {
   schemaVersion: SchemaVersion;
   ownerId: string;
   role: Role;
-  definition?: unknown;
+  /** The definition as it was sent. */
+  definition?: RawJson;
   createdAt: string;
   modifiedAt: string;
 }
@@ -56,7 +58,7 @@ export function flowView(flow: Flow, role: Role, definitionJson?: string): FlowV
     schemaVersion: flow.schemaVersion,
     ownerId: flow.ownerId,
     role,
-    ...(definitionJson === undefined ? {} : { definition: JSON.parse(definitionJson) as unknown }),
+    ...(definitionJson === undefined ? {} : { definition: new RawJson(definitionJson) }),
     createdAt: flow.createdAt,
     modifiedAt: flow.modifiedAt,
   };

@@ -4,37 +4,37 @@ import type { z } from 'zod';
 import { DomainError, validationFailed } from '../domain/errors';
 import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES } from '../domain/limits';
 import { pageQuery, parseId, parseWith } from '../domain/schemas';
-import type { PageRequest } from '../storage/pages';
+import { isContinuationToken, type PageRequest } from '../storage/pages';
 
 function tooLarge(): DomainError {
   return new DomainError('PayloadTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
 }
 
-/** The body as JSON, refused with 413 past the limit and 400 when not JSON. */
-export async function readJson(request: HttpRequest): Promise<unknown> {
+/** The body as JSON (and as its text), refused with 413 past the limit and 400 when not JSON. */
+export async function readJson(request: HttpRequest): Promise<{ value: unknown; text: string }> {
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
   if (bytes.length === 0) throw validationFailed([{ field: '(body)', detail: 'a JSON body is required' }]);
+  const text = bytes.toString('utf8');
   try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
+    return { value: JSON.parse(text) as unknown, text };
   } catch {
     throw validationFailed([{ field: '(body)', detail: 'is not valid JSON' }], 'The request body is not valid JSON.');
   }
 }
 
 /**
- * The body validated by `schema`. `raw` is the JSON as sent, for values that
- * must be kept exactly (validation may reorder object keys).
+ * The body validated by `schema`. `text` is the body as sent, for values that
+ * must be kept exactly as they came (see lib/domain/rawJson.ts).
  */
 export async function parseBody<T extends z.ZodType>(
   request: HttpRequest,
   schema: T,
-): Promise<{ body: z.output<T>; raw: Record<string, unknown> }> {
-  const raw = await readJson(request);
-  const body = parseWith(schema, raw);
-  return { body, raw: raw as Record<string, unknown> };
+): Promise<{ body: z.output<T>; text: string }> {
+  const { value, text } = await readJson(request);
+  return { body: parseWith(schema, value), text };
 }
 
 /** A path parameter that must be an id. */
@@ -47,5 +47,8 @@ export function pageRequest(request: HttpRequest): PageRequest {
     top: request.query.get('top') ?? undefined,
     continuationToken: request.query.get('continuationToken') ?? undefined,
   });
+  if (query.continuationToken !== undefined && !isContinuationToken(query.continuationToken)) {
+    throw validationFailed([{ field: 'continuationToken', detail: 'is not a token this service gave out' }]);
+  }
   return { top: query.top ?? DEFAULT_PAGE_SIZE, continuationToken: query.continuationToken };
 }

@@ -1,7 +1,21 @@
 // Success responses of SPEC.md "Shapes": resources with their ETag, lists
 // with a nextLink, 201 on create, 204 on delete.
+import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { RawJson } from '../domain/rawJson';
 import type { Page } from '../storage/pages';
+
+/** JSON.stringify, with RawJson values written as their original text. */
+export function stringify(value: unknown): string {
+  const raws: string[] = [];
+  // A fresh nonce per call: no string in the value can pose as a placeholder.
+  const nonce = randomUUID();
+  const text = JSON.stringify(value, (_key, item: unknown) =>
+    item instanceof RawJson ? `${nonce}:${raws.push(item.text) - 1}` : item,
+  );
+  if (raws.length === 0) return text;
+  return text.replace(new RegExp(`"${nonce}:(\\d+)"`, 'g'), (_match, i: string) => raws[Number(i)]!);
+}
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
@@ -11,7 +25,7 @@ export function ok(
 ): HttpResponseInit {
   return {
     status: options.status ?? 200,
-    body: JSON.stringify(body),
+    body: stringify(body),
     headers: {
       ...JSON_HEADERS,
       ...(options.etag ? { ETag: options.etag } : {}),
@@ -28,13 +42,16 @@ export function noContent(): HttpResponseInit {
   return { status: 204 };
 }
 
-/** A list page; `nextLink` repeats the request with the continuation token. */
+/**
+ * A list page; `nextLink` repeats the request with the continuation token. It
+ * is relative, like Location: the Host header a request came with never ends up in it.
+ */
 export function list<T>(request: HttpRequest, page: Page<T>): HttpResponseInit {
   const body: { value: T[]; nextLink?: string } = { value: page.items };
   if (page.continuationToken) {
     const next = new URL(request.url);
     next.searchParams.set('continuationToken', page.continuationToken);
-    body.nextLink = next.toString();
+    body.nextLink = `${next.pathname}${next.search}`;
   }
   return ok(body);
 }

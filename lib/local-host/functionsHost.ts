@@ -39,11 +39,17 @@ export function loadFunctions(distFunctionsDir: string, log: HostLog): LoadedFun
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, as the worker loads "main"
     for (const file of files.sort()) require(join(distFunctionsDir, file));
   }
-  const httpRoutes = registry.functions.flatMap((fn) => {
-    const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'httpTrigger');
-    return trigger ? [toRoute(fn, trigger)] : [];
-  });
-  return { functions: registry.functions, httpRoutes };
+  return { functions: registry.functions, httpRoutes: httpRoutesOf(registry.functions) };
+}
+
+/** The HTTP-triggered functions as routes, most specific first. */
+export function httpRoutesOf(functions: RegisteredFunction[]): HttpRoute[] {
+  return functions
+    .flatMap((fn) => {
+      const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'httpTrigger');
+      return trigger ? [toRoute(fn, trigger)] : [];
+    })
+    .sort(bySpecificity);
 }
 
 function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
@@ -69,6 +75,21 @@ function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
     trigger,
     handler: fn.handler,
   };
+}
+
+/**
+ * As ASP.NET routing ranks templates: segment by segment, a literal before a
+ * parameter, so `connections/oauth/callback` wins over `connections/{id}/...`.
+ */
+function bySpecificity(a: HttpRoute, b: HttpRoute): number {
+  const sa = a.template.split('/');
+  const sb = b.template.split('/');
+  for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
+    const rank = (segment: string | undefined) => (segment === undefined ? 2 : segment.startsWith('{') ? 1 : 0);
+    const diff = rank(sa[i]) - rank(sb[i]);
+    if (diff !== 0) return diff;
+  }
+  return 0;
 }
 
 function escapeRegExp(text: string): string {
@@ -127,9 +148,14 @@ export function createFunctionsServer(options: FunctionsHostOptions): Server {
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: FunctionsHostOptions, prefix: string) {
-  const host = req.headers.host ?? 'localhost';
-  const url = new URL(req.url ?? '/', `http://${host}`);
   const method = (req.method ?? 'GET').toUpperCase();
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  } catch {
+    res.writeHead(400, { 'Content-Length': '0' }).end();
+    return;
+  }
 
   const path = url.pathname;
   const inPrefix =
@@ -141,10 +167,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Functio
   const found =
     inPrefix === undefined ? undefined : matchRoute(options.routes, method, `/${inPrefix.replace(/^\/+|\/+$/g, '')}`);
   if (found === undefined || found === 'methodNotAllowed') {
-    // The Functions host answers an unknown route with an empty 404.
-    const status = found === 'methodNotAllowed' ? 405 : 404;
-    res.writeHead(status, { 'Content-Length': '0' });
-    res.end();
+    // The Functions host answers an unknown route, or a method no function takes, with an empty 404.
+    res.writeHead(404, { 'Content-Length': '0' }).end();
     return;
   }
 

@@ -14,7 +14,7 @@ import {
 import { authorize, type FlowAction, type Role } from '../domain/roles';
 import { ConcurrencyConflict } from '../storage/errors';
 import { type FlowStore, type StoredFlow } from '../storage/flows';
-import { fromHttpEtag, toHttpEtag } from '../storage/keys';
+import { ifMatchAllows, toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
 import { newId } from './ids';
@@ -66,9 +66,12 @@ export class FlowService {
   }
 
   async get(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
-    const { flow, role } = await this.readAs(caller, flowId, 'readFlow');
-    const definitionJson = await this.store.definitionOf(flow);
-    return { value: flowView(flow, role, definitionJson), etag: toHttpEtag(flow.etag) };
+    // A definition blob can be replaced between reading the row and the blob; read both again.
+    return retryOnConflict(async () => {
+      const { flow, role } = await this.readAs(caller, flowId, 'readFlow');
+      const definitionJson = await this.store.definitionOf(flow);
+      return { value: flowView(flow, role, definitionJson), etag: toHttpEtag(flow.etag) };
+    });
   }
 
   /** The caller's flows, owned or shared, one index page at a time. */
@@ -87,9 +90,10 @@ export class FlowService {
 
   async update(caller: Caller, flowId: string, edit: FlowEdit, ifMatch?: string): Promise<Tagged<FlowView>> {
     return this.writeWithEtag(caller, flowId, 'modifyFlow', ifMatch, async (flow, role) => {
+      // Read before the write: the write's ETag check proves it is still the current one.
+      const definitionJson = edit.definitionJson ?? (await this.store.definitionOf(flow));
       const changes = { ...edit, modifiedAt: this.now().toISOString() };
       const updated = await this.store.update(flow, changes, flow.etag);
-      const definitionJson = edit.definitionJson ?? (await this.store.definitionOf(updated));
       return { value: flowView(updated, role, definitionJson), etag: toHttpEtag(updated.etag) };
     });
   }
@@ -147,14 +151,15 @@ export class FlowService {
     ifMatch: string | undefined,
     write: (flow: StoredFlow, role: Role) => Promise<T>,
   ): Promise<T> {
-    const expected = ifMatch === undefined || ifMatch.trim() === '*' ? undefined : fromHttpEtag(ifMatch);
+    // Without If-Match, or with `*`, any version will do: a lost race is decided again.
+    const pinned = ifMatch !== undefined && ifMatch.trim() !== '*';
     const attempt = async () => {
       const { flow, role } = await this.readAs(caller, flowId, action);
-      if (ifMatch !== undefined && ifMatch.trim() !== '*' && expected !== flow.etag) throw preconditionFailed();
+      if (pinned && !ifMatchAllows(ifMatch, flow.etag)) throw preconditionFailed();
       try {
         return await write(flow, role);
       } catch (error) {
-        if (error instanceof ConcurrencyConflict && ifMatch !== undefined) throw preconditionFailed();
+        if (error instanceof ConcurrencyConflict && pinned) throw preconditionFailed();
         throw error;
       }
     };

@@ -61,6 +61,8 @@ export class PermissionService {
         subjectId: principalId,
         details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
       });
+      // Again after the write: an unshare racing this one may have removed the entry in between.
+      if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
       return { permission: permissionView(stored), etag: toHttpEtag(stored.etag), created: decision.kind === 'grant' };
     });
   }
@@ -86,5 +88,10 @@ export class PermissionService {
     // After the permission is gone; if this fails the index names a flow the
     // person no longer holds, which lists skip.
     await this.index.remove(caller.tenantId, principalId, flowId).catch(() => undefined);
+    // A share that landed meanwhile needs its entry back (share adds it again
+    // after its own write, so between the two no grant ever goes unlisted).
+    const { permissions } = await this.store.read(caller.tenantId, flowId, [principalId]);
+    if (permissions.has(principalId))
+      await this.index.add(caller.tenantId, principalId, flowId, this.now().toISOString());
   }
 }

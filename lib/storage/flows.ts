@@ -7,7 +7,7 @@ import { odata, type TableEntity, type TableEntityResult, type TransactionAction
 import type { AuditEntry, Flow, Permission, SchemaVersion } from '../domain/flows';
 import { isRole } from '../domain/roles';
 import type { Storage } from './clients';
-import { ConcurrencyConflict, rethrowConflict } from './errors';
+import { ConcurrencyConflict, rethrowConflict, storageStatusOf } from './errors';
 import {
   auditRowKey,
   definitionBlobName,
@@ -127,11 +127,18 @@ export class FlowStore {
     return snapshot;
   }
 
-  /** The definition JSON of a flow, from its row or its blob. */
+  /**
+   * The definition JSON of a flow, from its row or its blob. A blob that is
+   * gone was replaced since the row was read: ConcurrencyConflict.
+   */
   async definitionOf(flow: StoredFlow): Promise<string> {
     if (flow.definitionBlob) {
-      const buffer = await this.storage.definitions.getBlockBlobClient(flow.definitionBlob).downloadToBuffer();
-      return buffer.toString('utf8');
+      try {
+        const buffer = await this.storage.definitions.getBlockBlobClient(flow.definitionBlob).downloadToBuffer();
+        return buffer.toString('utf8');
+      } catch (error) {
+        rethrowConflict(error);
+      }
     }
     return flow.inlineDefinition ?? '{"actions":[]}';
   }
@@ -152,16 +159,15 @@ export class FlowStore {
     };
     try {
       const etag = await this.transact(
-        partitionKey,
         [
           ['create', row],
           ['create', owner],
         ],
-        FLOW_ROW_KEY,
+        0,
       );
       return { ...flow, etag, inlineDefinition: placed.definition, definitionBlob: placed.definitionBlob };
     } catch (error) {
-      await this.discardBlob(placed.definitionBlob);
+      await this.discardIfUnreferenced(partitionKey, placed.definitionBlob);
       throw error;
     }
   }
@@ -187,11 +193,13 @@ export class FlowStore {
     if (audit) actions.push(['create', auditRow(partitionKey, audit)]);
     let newEtag: string;
     try {
-      newEtag = await this.transact(partitionKey, actions, FLOW_ROW_KEY);
+      newEtag = await this.transact(actions, 0);
     } catch (error) {
-      if (placed.definitionBlob !== flow.definitionBlob) await this.discardBlob(placed.definitionBlob);
+      if (placed.definitionBlob !== flow.definitionBlob)
+        await this.discardIfUnreferenced(partitionKey, placed.definitionBlob);
       throw error;
     }
+    // A reader that read the old row may still fetch this blob; it reads again (FlowService.get).
     if (flow.definitionBlob && placed.definitionBlob !== flow.definitionBlob)
       await this.discardBlob(flow.definitionBlob);
     return { ...next, etag: newEtag, inlineDefinition: placed.definition, definitionBlob: placed.definitionBlob };
@@ -251,14 +259,14 @@ export class FlowStore {
       ...permissionRowOf(permission),
     };
     const write: TransactionAction = current ? ['update', row, 'Replace', { etag: current.etag }] : ['create', row];
-    const etag = await this.transact(partitionKey, [write, ['create', auditRow(partitionKey, audit)]], row.rowKey);
+    const etag = await this.transact([write, ['create', auditRow(partitionKey, audit)]], 0);
     return { ...permission, etag };
   }
 
   /** Removes a permission with its audit entry, in one transaction. */
   async removePermission(tenantId: string, flowId: string, principalId: string, audit: AuditEntry): Promise<void> {
     const partitionKey = flowPartitionKey(tenantId, flowId);
-    await this.transact(partitionKey, [
+    await this.transact([
       ['delete', { partitionKey, rowKey: permissionRowKey(principalId) }],
       ['create', auditRow(partitionKey, audit)],
     ]);
@@ -276,7 +284,11 @@ export class FlowStore {
   }
 
   /** Submits one entity-group transaction; answers the ETag of `etagOf`'s row. */
-  private async transact(partitionKey: string, actions: TransactionAction[], etagOf?: string): Promise<string> {
+  /**
+   * Submits one entity-group transaction; answers the ETag that the action at
+   * `etagOf` (its position) produced. Sub-responses come in request order.
+   */
+  private async transact(actions: TransactionAction[], etagOf?: number): Promise<string> {
     let response;
     try {
       response = await this.storage.flows.submitTransaction(actions);
@@ -284,10 +296,26 @@ export class FlowStore {
       rethrowConflict(error);
     }
     if (etagOf === undefined) return '';
-    const etag = response.subResponses.find((sub) => sub.rowKey === etagOf)?.etag;
-    if (etag) return etag;
-    // Not every service reports sub-response ETags; read the row once instead.
-    return (await this.storage.flows.getEntity(partitionKey, etagOf)).etag;
+    const etag = response.subResponses[etagOf]?.etag;
+    if (!etag) throw new Error(`the transaction answered no ETag for its action ${etagOf}`);
+    return etag;
+  }
+
+  /**
+   * After a failed write: removes a blob written for it, unless the row points
+   * to it after all (the write landed and only its answer was lost).
+   */
+  private async discardIfUnreferenced(partitionKey: string, name: string | undefined): Promise<void> {
+    if (!name) return;
+    try {
+      const row = await this.storage.flows.getEntity<FlowRow>(partitionKey, FLOW_ROW_KEY, {
+        queryOptions: { select: ['definitionBlob'] },
+      });
+      if (row.definitionBlob === name) return;
+    } catch (error) {
+      if (storageStatusOf(error) !== 404) return; // unsure: a stray blob is only wasted space
+    }
+    await this.discardBlob(name);
   }
 
   private async placeDefinition(

@@ -56,7 +56,15 @@ export function toHttpEtag(storageEtag: string): string {
 
 /** The storage ETag behind an HTTP one, or undefined when it cannot be one of ours. */
 export function fromHttpEtag(httpEtag: string): string | undefined {
-  const match = /^(?:W\/)?"([A-Za-z0-9_-]+)"$/.exec(httpEtag.trim());
+  const match = /^"([A-Za-z0-9_-]+)"$/.exec(httpEtag.trim());
   if (!match?.[1]) return undefined;
   return Buffer.from(match[1], 'base64url').toString('utf8');
+}
+
+/**
+ * Whether an If-Match header names the current version (RFC 9110: a list of
+ * ETags compared strongly, so a weak `W/"..."` never matches; `*` matches).
+ */
+export function ifMatchAllows(header: string, storageEtag: string): boolean {
+  return header.split(',').some((tag) => tag.trim() === '*' || fromHttpEtag(tag) === storageEtag);
 }

@@ -12,6 +12,21 @@ export interface PageRequest {
   continuationToken?: string;
 }
 
+/**
+ * Whether a token can be one the Tables SDK made (base64 JSON naming the next
+ * keys). A forged one is refused before the SDK fails to parse it.
+ */
+export function isContinuationToken(token: string): boolean {
+  try {
+    const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as unknown;
+    if (typeof decoded !== 'object' || decoded === null) return false;
+    const { nextPartitionKey, nextRowKey } = decoded as Record<string, unknown>;
+    return typeof nextPartitionKey === 'string' && (nextRowKey === undefined || typeof nextRowKey === 'string');
+  } catch {
+    return false;
+  }
+}
+
 /** Reads exactly one page of a query: a list never loads a whole partition. */
 export async function queryPage<T extends object>(
   table: TableClient,

@@ -365,3 +365,78 @@ describe('deleting a flow', () => {
     expectProblem(await call('DELETE', `/flows/${doomed}`, { token: people.owner.token }), 404, 'NotFound');
   });
 });
+
+describe('keeping definitions exactly', () => {
+  it('answers a definition byte for byte: spacing, big numbers, 1.0 and escapes included', async () => {
+    const definitionText =
+      '{ "actions" : [\n  {"type":"note", "n": 12345678901234567890, "f": 1.0, "e": "\\u00e9\\/", "deep": {"a": [1, 2e3, -0]}}\n] }';
+    const body = `{"name": "Exact", "definition": ${definitionText} }`;
+    const created = await call('POST', '/flows', { token: people.stranger.token, body });
+    expect(created.status).toBe(201);
+    expect(created.text).toContain(`"definition":${definitionText}`);
+    const read = await call('GET', `/flows/${created.body.id}`, { token: people.stranger.token });
+    expect(read.text).toContain(`"definition":${definitionText}`);
+
+    const patched = await call('PATCH', `/flows/${created.body.id}`, {
+      token: people.stranger.token,
+      body: { name: 'Renamed' },
+    });
+    expect(patched.text).toContain(`"definition":${definitionText}`);
+  });
+});
+
+describe('ETags and If-Match', () => {
+  it('answers each concurrent writer the ETag of its own write', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('PATCH', `/flows/${flowId}`, { token: people.owner.token, body: { name: `Racer ${i}` } }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    const etags = results.map((r) => r.headers.get('etag'));
+    expect(new Set(etags).size).toBe(results.length);
+    const now = await call('GET', `/flows/${flowId}`, { token: people.owner.token });
+    const winner = results.find((r) => r.headers.get('etag') === now.headers.get('etag'));
+    expect(winner?.body.name).toBe(now.body.name);
+  });
+
+  it('lets every writer with If-Match: * through, one after another', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        call('PATCH', `/flows/${flowId}`, {
+          token: people.owner.token,
+          headers: { 'if-match': '*' },
+          body: { name: `Star ${i}` },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+  });
+
+  it('never matches a weak ETag, and matches a list that holds the current one', async () => {
+    const etag = (await call('GET', `/flows/${flowId}`, { token: people.owner.token })).headers.get('etag')!;
+    const weak = await call('PATCH', `/flows/${flowId}`, {
+      token: people.owner.token,
+      headers: { 'if-match': `W/${etag}` },
+      body: { name: 'Weak' },
+    });
+    expectProblem(weak, 412, 'PreconditionFailed');
+    const listed = await call('PATCH', `/flows/${flowId}`, {
+      token: people.owner.token,
+      headers: { 'if-match': `"stale", ${etag}` },
+      body: { name: 'Listed' },
+    });
+    expect(listed.status).toBe(200);
+  });
+
+  it('answers 400 for a continuation token it never gave out', async () => {
+    for (const path of ['/flows', `/flows/${flowId}/permissions`, '/connections']) {
+      for (const token of ['garbage!', Buffer.from('{"nextPartitionKey":5}').toString('base64')]) {
+        const response = await call('GET', `${path}?continuationToken=${encodeURIComponent(token)}`, {
+          token: people.owner.token,
+        });
+        expectProblem(response, 400, 'ValidationFailed');
+      }
+    }
+  });
+});

@@ -243,3 +243,22 @@ describe('removing a role', () => {
     );
   });
 });
+
+describe('the list of shared flows under contention', () => {
+  it('lists the flow for whoever holds a role after unshares race re-shares', async () => {
+    for (let round = 0; round < 8; round++) {
+      await Promise.all([
+        call('DELETE', `/flows/${flowId}/permissions/${people.user.id}`, { token: people.owner.token }),
+        call('PUT', `/flows/${flowId}/permissions/${people.user.id}`, {
+          token: people.coOwner.token,
+          body: { role: 'user' },
+        }),
+      ]);
+      const holds = (await roles())[people.user.id] !== undefined;
+      const listed = (await call('GET', '/flows', { token: people.user.token })).body.value.some(
+        (f: { id: string }) => f.id === flowId,
+      );
+      expect(listed).toBe(holds);
+    }
+  });
+});

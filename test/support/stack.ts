@@ -69,7 +69,13 @@ export async function call<T = Body>(method: string, path: string, options: Call
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  const url = path.startsWith('http') ? path : `${stack().apiUrl}${path}`;
+  // A full URL, a path from the site root (`/api/...`, as nextLink and Location are), or one below /api.
+  const api = new URL(stack().apiUrl);
+  const url = path.startsWith('http')
+    ? path
+    : path.startsWith(`${api.pathname}/`)
+      ? `${api.origin}${path}`
+      : `${stack().apiUrl}${path}`;
   const response = await fetch(url, { method, headers, body });
   const text = await response.text();
   let parsed: unknown;

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { encodeKeyPart, fromHttpEtag, ifMatchAllows, toHttpEtag } from '../../lib/storage/keys';
+import { isContinuationToken } from '../../lib/storage/pages';
+
+const storageEtag = `W/"datetime'2026-11-25T19%3A12%3A00.7291308Z'"`;
+
+describe('ETags over HTTP', () => {
+  it('map a storage ETag to a strong HTTP one and back', () => {
+    const http = toHttpEtag(storageEtag);
+    expect(http).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(fromHttpEtag(http)).toBe(storageEtag);
+  });
+
+  it.each([
+    ['the current ETag', () => toHttpEtag(storageEtag), true],
+    ['*', () => '*', true],
+    ['a list holding the current ETag', () => `"old", ${toHttpEtag(storageEtag)}`, true],
+    ['the current ETag marked weak', () => `W/${toHttpEtag(storageEtag)}`, false],
+    ['another ETag', () => toHttpEtag('W/"other"'), false],
+    ['garbage', () => 'garbage', false],
+  ])('If-Match with %s matches: %s', (_why, header, expected) => {
+    expect(ifMatchAllows(header(), storageEtag)).toBe(expected);
+  });
+});
+
+describe('key parts', () => {
+  it('keep ids as they are and encode anything else behind a ~ so two values never share a key', () => {
+    expect(encodeKeyPart('flow-1.a_b')).toBe('flow-1.a_b');
+    const odd = ['a/b', 'a#b', 'a?b', 'a\\b', 'é', 'a\u0001'];
+    const encoded = odd.map(encodeKeyPart);
+    for (const key of encoded) expect(key).toMatch(/^~[A-Za-z0-9_-]+$/);
+    expect(new Set(encoded).size).toBe(odd.length);
+  });
+});
+
+describe('continuation tokens', () => {
+  it('accepts what the Tables SDK makes and refuses anything else', () => {
+    const made = Buffer.from(JSON.stringify({ nextPartitionKey: 'p', nextRowKey: 'r' })).toString('base64');
+    expect(isContinuationToken(made)).toBe(true);
+    expect(isContinuationToken(Buffer.from('{"nextPartitionKey":"p"}').toString('base64'))).toBe(true);
+    for (const bad of [
+      '!!',
+      Buffer.from('[]').toString('base64'),
+      Buffer.from('{"nextRowKey":"r"}').toString('base64'),
+    ]) {
+      expect(isContinuationToken(bad)).toBe(false);
+    }
+  });
+});
