@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
-import { createConnectionBody, listConnectionsQuery } from '../lib/domain/connections';
+import { createConnectionBody, deleteConnectionQuery, listConnectionsQuery } from '../lib/domain/connections';
 import { parseWith } from '../lib/domain/schemas';
 import { htmlPage } from '../lib/http/page';
 import { problemFor, withProblemDetails } from '../lib/http/problem';
@@ -31,8 +31,14 @@ export async function getConnection(request: HttpRequest): Promise<HttpResponseI
 
 export async function deleteConnection(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  await services().connections.delete(caller, pathId(request, 'connectionId'));
+  const { force } = parseWith(deleteConnectionQuery, { force: request.query.get('force') ?? undefined });
+  await services().connections.delete(caller, pathId(request, 'connectionId'), force === 'true');
   return noContent();
+}
+
+export async function connectionUsage(request: HttpRequest): Promise<HttpResponseInit> {
+  const caller = await authenticate(request);
+  return ok({ value: await services().connections.usage(caller, pathId(request, 'connectionId')) });
 }
 
 export async function refreshConnection(request: HttpRequest): Promise<HttpResponseInit> {
@@ -118,6 +124,13 @@ app.http('deleteConnection', {
   route: 'connections/{connectionId}',
   authLevel: 'anonymous',
   handler: withProblemDetails(deleteConnection),
+});
+
+app.http('connectionUsage', {
+  methods: ['GET'],
+  route: 'connections/{connectionId}/usage',
+  authLevel: 'anonymous',
+  handler: withProblemDetails(connectionUsage),
 });
 
 app.http('refreshConnection', {

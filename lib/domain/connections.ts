@@ -70,6 +70,7 @@ export const createConnectionBody = z.strictObject({
 export type CreateConnectionBody = z.infer<typeof createConnectionBody>;
 
 export const listConnectionsQuery = z.object({ connectorId: idSchema.optional() });
+export const deleteConnectionQuery = z.object({ force: z.enum(['true', 'false']).optional() });
 
 /** The connector a new connection is for, checked against what the body brings. */
 export function checkNewConnection(connector: Connector | undefined, body: CreateConnectionBody): Connector {

@@ -27,13 +27,26 @@ export interface Permission {
   grantedAt: string;
 }
 
-export type AuditAction = 'shared' | 'roleChanged' | 'unshared' | 'schemaUpgraded';
+export const AUDIT_ACTIONS = [
+  'shared',
+  'roleChanged',
+  'unshared',
+  'schemaUpgraded',
+  'referenceAdded',
+  'referenceRebound',
+  'embedded',
+  'unembedded',
+  'referenceRemoved',
+  'runStarted',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/** One line of a flow's audit trail: who did what, when, to whom or what. */
 export interface AuditEntry {
   action: AuditAction;
   actorId: string;
   at: string;
-  /** Whom or what the action was about: a principal, a reference. */
+  /** Whom or what the action was about: a principal, a reference, a run. */
   subjectId?: string;
   details?: Record<string, string | number | boolean>;
 }

@@ -15,13 +15,15 @@ import {
   type StatusReason,
 } from '../domain/connections';
 import { connectorView, type Connector, type ConnectorView } from '../domain/connectors';
-import { notFound } from '../domain/errors';
+import { DomainError, notFound } from '../domain/errors';
 import type { OAuthClient, OAuthConnector, OAuthGrant } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
+import type { FlowStore } from '../storage/flows';
 import { toHttpEtag } from '../storage/keys';
 import type { OAuthStateStore } from '../storage/oauthStates';
 import type { Page, PageRequest } from '../storage/pages';
 import { newId } from './ids';
+import { unembedChanges } from './references';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
@@ -39,6 +41,14 @@ export type ConsentOutcome =
   | { kind: 'failed'; connection: ConnectionView }
   | { kind: 'invalidState'; reason: 'unknown' | 'expired' };
 
+/** Where a connection is bound (SPEC: connection usage). */
+export interface ConnectionUsage {
+  flowId: string;
+  flowName: string;
+  logicalName: string;
+  embedded: boolean;
+}
+
 export const CALLBACK_PATH = '/api/connections/oauth/callback';
 
 export class ConnectionService {
@@ -46,6 +56,7 @@ export class ConnectionService {
 
   constructor(
     private readonly store: ConnectionStore,
+    private readonly flows: FlowStore,
     private readonly states: OAuthStateStore,
     catalog: Connector[],
     private readonly sealer: Sealer,
@@ -159,8 +170,76 @@ export class ConnectionService {
     return { value: connectionView(connection), etag: toHttpEtag(connection.etag) };
   }
 
-  async delete(caller: Caller, connectionId: string): Promise<void> {
+  /**
+   * Deletes the connection. While a flow embeds it the answer is 409 listing
+   * those flows, unless `force`, which unembeds it there first (audited).
+   */
+  async delete(caller: Caller, connectionId: string, force: boolean): Promise<void> {
+    const connection = await this.own(caller, connectionId);
+    const bindings = await this.bindings(connection);
+    const embedded = bindings.filter((b) => b.embedded);
+    if (embedded.length > 0 && !force) {
+      throw new DomainError(
+        'Conflict',
+        'The connection is embedded in flows; unembed it there, or delete with ?force=true.',
+        {
+          flows: embedded.map(({ flowId, flowName, logicalName }) => ({ flowId, flowName, logicalName })),
+        },
+      );
+    }
+    for (const { flowId, logicalName } of embedded) {
+      await retryOnConflict(async () => {
+        const { references } = await this.flows.read(caller.tenantId, flowId, [], { references: [logicalName] });
+        const reference = references.get(logicalName);
+        if (!reference?.embedded || reference.connectionId !== connectionId || reference.ownerId !== caller.principalId)
+          return;
+        await this.flows.commit(
+          caller.tenantId,
+          flowId,
+          unembedChanges(reference, caller.principalId, 'connectionDeleted', this.now().toISOString()),
+        );
+      });
+    }
     await retryOnConflict(async () => this.store.delete(await this.own(caller, connectionId)));
+    await Promise.all(
+      bindings.map((b) =>
+        this.store.removeUse(caller.tenantId, caller.principalId, connectionId, b).catch(() => undefined),
+      ),
+    );
+  }
+
+  /** Every flow and reference that binds the connection, and whether it is embedded there. */
+  async usage(caller: Caller, connectionId: string): Promise<ConnectionUsage[]> {
+    return (await this.bindings(await this.own(caller, connectionId))).map(
+      ({ flowId, flowName, logicalName, embedded }) => ({
+        flowId,
+        flowName,
+        logicalName,
+        embedded,
+      }),
+    );
+  }
+
+  /**
+   * The connection's noted uses, each checked against the flow's reference
+   * now (a use is noted before a binding and forgotten after it goes).
+   */
+  private async bindings(connection: StoredConnection): Promise<ConnectionUsage[]> {
+    const uses = await this.store.listUses(connection.tenantId, connection.ownerId, connection.id);
+    const checked = await Promise.all(
+      uses.map(async (use) => {
+        const { flow, references } = await this.flows.read(connection.tenantId, use.flowId, [], {
+          references: [use.logicalName],
+          summary: true,
+        });
+        const reference = references.get(use.logicalName);
+        const binds = flow && reference?.connectionId === connection.id && reference.ownerId === connection.ownerId;
+        return binds
+          ? [{ flowId: use.flowId, flowName: flow.name, logicalName: use.logicalName, embedded: reference.embedded }]
+          : [];
+      }),
+    );
+    return checked.flat();
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   EMPTY_DEFINITION_JSON,
   flowView,
   needsSchemaUpgrade,
+  type AuditEntry,
   type Flow,
   type FlowView,
   type SchemaVersion,
@@ -111,6 +112,17 @@ export class FlowService {
     } catch (error) {
       console.warn(`flow ${flowId} deleted; cleaning up its rows failed and is left for later`, errorName(error));
     }
+  }
+
+  /** The flow's audit trail, newest first, for those who may change the flow. */
+  async audit(caller: Caller, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
+    const [snapshot, page] = await Promise.all([
+      this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true }),
+      this.store.listAudit(caller.tenantId, flowId, request),
+    ]);
+    if (!snapshot.flow) throw notFound('The flow');
+    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readAudit');
+    return page;
   }
 
   /** Moves a v1 flow to v2; a v2 flow is answered as it is. */

@@ -10,11 +10,13 @@ import { PrincipalIndex } from '../storage/principalIndex';
 import { ConnectionService } from './connections';
 import { FlowService } from './flows';
 import { PermissionService } from './permissions';
+import { ReferenceService } from './references';
 
 export interface Services {
   storage: Storage;
   flows: FlowService;
   permissions: PermissionService;
+  references: ReferenceService;
   connections: ConnectionService;
 }
 
@@ -23,12 +25,15 @@ export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth
 export function createServices(storage: Storage, settings: ServiceSettings): Services {
   const store = new FlowStore(storage);
   const index = new PrincipalIndex(storage);
+  const connectionStore = new ConnectionStore(storage);
   return {
     storage,
     flows: new FlowService(store, index),
     permissions: new PermissionService(store, index),
+    references: new ReferenceService(store, connectionStore),
     connections: new ConnectionService(
-      new ConnectionStore(storage),
+      connectionStore,
+      store,
       new OAuthStateStore(storage),
       settings.connectors,
       new Sealer(settings.sealingKeys),

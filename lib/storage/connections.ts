@@ -35,7 +35,21 @@ export interface ConnectionChanges {
   modifiedAt: string;
 }
 
+type UsageRow = {
+  connectionId: string;
+  flowId: string;
+  logicalName: string;
+  addedAt: string;
+};
+
+/** Where a connection may be bound: a hint, checked against the flow's reference when read. */
+export interface ConnectionUse {
+  flowId: string;
+  logicalName: string;
+}
+
 const CONNECTION_PREFIX = 'conn|';
+const USAGE_PREFIX = 'use|';
 const CONNECTION_RANGE = { from: CONNECTION_PREFIX, to: 'conn}' };
 const LIST_COLUMNS = [
   'tenantId',
@@ -51,6 +65,10 @@ const LIST_COLUMNS = [
 
 function rowKey(connectionId: string): string {
   return CONNECTION_PREFIX + connectionId;
+}
+
+function usageRowKey(use: { connectionId: string } & ConnectionUse): string {
+  return `${USAGE_PREFIX}${use.connectionId}|${use.flowId}|${use.logicalName}`;
 }
 
 export class ConnectionStore {
@@ -81,6 +99,59 @@ export class ConnectionStore {
       if (storageStatusOf(error) === 404) return undefined;
       throw error;
     }
+  }
+
+  /** Several of one owner's connections, in one query; those that do not exist are left out. */
+  async getMany(tenantId: string, ownerId: string, connectionIds: readonly string[]): Promise<StoredConnection[]> {
+    if (connectionIds.length === 0) return [];
+    await this.storage.ensureReady();
+    const rowFilters = [...new Set(connectionIds)].map((id) => odata`RowKey eq ${rowKey(id)}`);
+    const filter = `${odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)}`} and (${rowFilters.join(' or ')})`;
+    const found: StoredConnection[] = [];
+    for await (const row of this.storage.connections.listEntities<ConnectionRow>({
+      queryOptions: { filter, select: LIST_COLUMNS },
+    })) {
+      found.push(fromRow(row));
+    }
+    return found;
+  }
+
+  /** Notes that a flow's reference may bind the connection; written before the binding. */
+  async addUse(tenantId: string, ownerId: string, connectionId: string, use: ConnectionUse, at: string): Promise<void> {
+    await this.storage.ensureReady();
+    const row: TableEntity<UsageRow> = {
+      partitionKey: principalPartitionKey(tenantId, ownerId),
+      rowKey: usageRowKey({ connectionId, ...use }),
+      connectionId,
+      flowId: use.flowId,
+      logicalName: use.logicalName,
+      addedAt: at,
+    };
+    await this.storage.connections.upsertEntity(row, 'Replace');
+  }
+
+  /** Forgets a use; written after the binding went. */
+  async removeUse(tenantId: string, ownerId: string, connectionId: string, use: ConnectionUse): Promise<void> {
+    try {
+      await this.storage.connections.deleteEntity(
+        principalPartitionKey(tenantId, ownerId),
+        usageRowKey({ connectionId, ...use }),
+      );
+    } catch (error) {
+      if (storageStatusOf(error) !== 404) throw error;
+    }
+  }
+
+  /** Where the connection may be bound, as noted. */
+  async listUses(tenantId: string, ownerId: string, connectionId: string): Promise<ConnectionUse[]> {
+    await this.storage.ensureReady();
+    const from = `${USAGE_PREFIX}${connectionId}|`;
+    const filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${from} and RowKey lt ${`${USAGE_PREFIX}${connectionId}}`}`;
+    const uses: ConnectionUse[] = [];
+    for await (const row of this.storage.connections.listEntities<UsageRow>({ queryOptions: { filter } })) {
+      uses.push({ flowId: row.flowId, logicalName: row.logicalName });
+    }
+    return uses;
   }
 
   /** One page of an owner's connections, oldest first, optionally of one connector. */

@@ -5,16 +5,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { odata, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { AuditEntry, Flow, Permission, SchemaVersion } from '../domain/flows';
+import type { ConnectionReference } from '../domain/references';
 import { isRole } from '../domain/roles';
 import type { Storage } from './clients';
 import { ConcurrencyConflict, rethrowConflict, storageStatusOf } from './errors';
 import {
+  AUDIT_RANGE,
   auditRowKey,
   definitionBlobName,
   FLOW_ROW_KEY,
   flowPartitionKey,
   PERMISSION_RANGE,
   permissionRowKey,
+  REFERENCE_RANGE,
+  referenceRowKey,
 } from './keys';
 import { queryPage, type Page, type PageRequest } from './pages';
 
@@ -46,6 +50,16 @@ type PermissionRow = {
   grantedAt: string;
 };
 
+type ReferenceRow = {
+  logicalName: string;
+  connectorId: string;
+  referenceOwnerId: string;
+  connectionId: string;
+  embedded: boolean;
+  createdAt: string;
+  modifiedAt: string;
+};
+
 type AuditRow = {
   action: string;
   actorId: string;
@@ -65,11 +79,27 @@ export interface StoredPermission extends Permission {
   etag: string;
 }
 
-/** The flow row and the permissions asked for, as read in one query. */
+export interface StoredReference extends ConnectionReference {
+  etag: string;
+}
+
+/** The flow row and the permissions and references asked for, as read in one query. */
 export interface FlowSnapshot {
   flow: StoredFlow | undefined;
   permissions: Map<string, StoredPermission>;
+  references: Map<string, StoredReference>;
 }
+
+/** One change to a flow's partition; `commit` applies several as one transaction. */
+export type FlowChange =
+  | { kind: 'putPermission'; permission: Permission; current?: StoredPermission }
+  | { kind: 'removePermission'; principalId: string }
+  | { kind: 'putReference'; reference: ConnectionReference; current?: StoredReference }
+  | { kind: 'removeReference'; logicalName: string }
+  | { kind: 'audit'; entry: AuditEntry };
+
+/** An entity-group transaction holds at most 100 operations. */
+export const MAX_CHANGES_PER_COMMIT = 100;
 
 export interface FlowChanges {
   name?: string;
@@ -98,33 +128,108 @@ export class FlowStore {
   constructor(private readonly storage: Storage) {}
 
   /**
-   * Reads the flow row and the permission rows of `principalIds` in one query.
-   * `summary` leaves an inline definition out, for lists.
+   * Reads the flow row, the permission rows of `principalIds` and the
+   * reference rows of `references` in one query. `summary` leaves an inline
+   * definition out, for lists.
    */
   async read(
     tenantId: string,
     flowId: string,
     principalIds: readonly string[],
-    options: { summary?: boolean } = {},
+    options: { summary?: boolean; references?: readonly string[] } = {},
   ): Promise<FlowSnapshot> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
-    const rowFilters = [FLOW_ROW_KEY, ...principalIds.map(permissionRowKey)].map(
-      (rowKey) => odata`RowKey eq ${rowKey}`,
-    );
+    const rowKeys = [
+      FLOW_ROW_KEY,
+      ...new Set(principalIds.map(permissionRowKey)),
+      ...new Set((options.references ?? []).map(referenceRowKey)),
+    ];
+    const rowFilters = rowKeys.map((rowKey) => odata`RowKey eq ${rowKey}`);
     const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${rowFilters.join(' or ')})`;
-    const rows = this.storage.flows.listEntities<FlowRow & PermissionRow>({
+    const rows = this.storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow>({
       queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
     });
-    const snapshot: FlowSnapshot = { flow: undefined, permissions: new Map() };
+    const snapshot: FlowSnapshot = { flow: undefined, permissions: new Map(), references: new Map() };
     for await (const row of rows) {
       if (row.rowKey === FLOW_ROW_KEY) snapshot.flow = toStoredFlow(row);
-      else {
+      else if (row.rowKey?.startsWith(REFERENCE_RANGE.from)) {
+        const reference = toStoredReference(row);
+        snapshot.references.set(reference.logicalName, reference);
+      } else {
         const permission = toStoredPermission(row);
         if (permission) snapshot.permissions.set(permission.principalId, permission);
       }
     }
     return snapshot;
+  }
+
+  /** Every reference of a flow (or those one person owns), in logical-name order. */
+  async listReferences(tenantId: string, flowId: string, ownerId?: string): Promise<StoredReference[]> {
+    await this.storage.ensureReady();
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    let filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`;
+    if (ownerId !== undefined) filter += ` and ${odata`referenceOwnerId eq ${ownerId}`}`;
+    const references: StoredReference[] = [];
+    for await (const row of this.storage.flows.listEntities<ReferenceRow>({ queryOptions: { filter } })) {
+      references.push(toStoredReference(row));
+    }
+    return references;
+  }
+
+  /** One page of the audit trail, newest first. */
+  async listAudit(tenantId: string, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
+    await this.storage.ensureReady();
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${AUDIT_RANGE.from} and RowKey lt ${AUDIT_RANGE.to}`;
+    const page = await queryPage<AuditRow>(this.storage.flows, filter, request);
+    return { items: page.items.map(toAuditEntry), continuationToken: page.continuationToken };
+  }
+
+  /**
+   * Applies the changes as one entity-group transaction: all of them or none.
+   * Each put passes the ETag it was read with (`current`), so a change made
+   * since is a ConcurrencyConflict. Answers the new ETag of each change's row.
+   */
+  async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
+    if (changes.length > MAX_CHANGES_PER_COMMIT) {
+      throw new Error(`a transaction holds at most ${MAX_CHANGES_PER_COMMIT} changes, not ${changes.length}`);
+    }
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    const actions = changes.map((change): TransactionAction => {
+      switch (change.kind) {
+        case 'putPermission': {
+          const row = {
+            partitionKey,
+            rowKey: permissionRowKey(change.permission.principalId),
+            ...permissionRowOf(change.permission),
+          };
+          return change.current ? ['update', row, 'Replace', { etag: change.current.etag }] : ['create', row];
+        }
+        case 'removePermission':
+          return ['delete', { partitionKey, rowKey: permissionRowKey(change.principalId) }];
+        case 'putReference': {
+          const row = {
+            partitionKey,
+            rowKey: referenceRowKey(change.reference.logicalName),
+            ...referenceRowOf(change.reference),
+          };
+          return change.current ? ['update', row, 'Replace', { etag: change.current.etag }] : ['create', row];
+        }
+        case 'removeReference':
+          return ['delete', { partitionKey, rowKey: referenceRowKey(change.logicalName) }];
+        case 'audit':
+          return ['create', auditRow(partitionKey, change.entry)];
+      }
+    });
+    let response;
+    try {
+      response = await this.storage.flows.submitTransaction(actions);
+    } catch (error) {
+      rethrowConflict(error);
+    }
+    // Sub-responses come in request order.
+    return changes.map((_, i) => response.subResponses[i]?.etag ?? '');
   }
 
   /**
@@ -241,37 +346,6 @@ export class FlowStore {
     return principals;
   }
 
-  /**
-   * Grants or changes a permission with its audit entry, in one transaction.
-   * `current` is the row as read; a change since then is a ConcurrencyConflict.
-   */
-  async putPermission(
-    tenantId: string,
-    flowId: string,
-    permission: Permission,
-    current: StoredPermission | undefined,
-    audit: AuditEntry,
-  ): Promise<StoredPermission> {
-    const partitionKey = flowPartitionKey(tenantId, flowId);
-    const row: TableEntity<PermissionRow> = {
-      partitionKey,
-      rowKey: permissionRowKey(permission.principalId),
-      ...permissionRowOf(permission),
-    };
-    const write: TransactionAction = current ? ['update', row, 'Replace', { etag: current.etag }] : ['create', row];
-    const etag = await this.transact([write, ['create', auditRow(partitionKey, audit)]], 0);
-    return { ...permission, etag };
-  }
-
-  /** Removes a permission with its audit entry, in one transaction. */
-  async removePermission(tenantId: string, flowId: string, principalId: string, audit: AuditEntry): Promise<void> {
-    const partitionKey = flowPartitionKey(tenantId, flowId);
-    await this.transact([
-      ['delete', { partitionKey, rowKey: permissionRowKey(principalId) }],
-      ['create', auditRow(partitionKey, audit)],
-    ]);
-  }
-
   async listPermissions(tenantId: string, flowId: string, request: PageRequest): Promise<Page<Permission>> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
@@ -283,7 +357,6 @@ export class FlowStore {
     };
   }
 
-  /** Submits one entity-group transaction; answers the ETag of `etagOf`'s row. */
   /**
    * Submits one entity-group transaction; answers the ETag that the action at
    * `etagOf` (its position) produced. Sub-responses come in request order.
@@ -363,6 +436,48 @@ function permissionRowOf(permission: Permission): PermissionRow {
     role: permission.role,
     grantedBy: permission.grantedBy,
     grantedAt: permission.grantedAt,
+  };
+}
+
+function referenceRowOf(reference: ConnectionReference): ReferenceRow {
+  return {
+    logicalName: reference.logicalName,
+    connectorId: reference.connectorId,
+    referenceOwnerId: reference.ownerId,
+    connectionId: reference.connectionId,
+    embedded: reference.embedded,
+    createdAt: reference.createdAt,
+    modifiedAt: reference.modifiedAt,
+  };
+}
+
+function toStoredReference(row: TableEntityResult<ReferenceRow>): StoredReference {
+  return {
+    logicalName: row.logicalName,
+    connectorId: row.connectorId,
+    ownerId: row.referenceOwnerId,
+    connectionId: row.connectionId,
+    embedded: row.embedded === true,
+    createdAt: row.createdAt,
+    modifiedAt: row.modifiedAt,
+    etag: row.etag,
+  };
+}
+
+function toAuditEntry(row: TableEntityResult<AuditRow>): AuditEntry & { id: string } {
+  let details: AuditEntry['details'];
+  try {
+    details = row.details ? (JSON.parse(row.details) as AuditEntry['details']) : undefined;
+  } catch {
+    details = undefined;
+  }
+  return {
+    id: row.rowKey ?? '',
+    action: row.action as AuditEntry['action'],
+    actorId: row.actorId,
+    at: row.at,
+    ...(row.subjectId === undefined ? {} : { subjectId: row.subjectId }),
+    ...(details === undefined ? {} : { details }),
   };
 }
 

@@ -29,6 +29,13 @@ export function permissionRowKey(principalId: string): string {
 /** The RowKey range [from, to) that holds every permission of a flow. */
 export const PERMISSION_RANGE = { from: PERMISSION_PREFIX, to: `perm${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
 
+const REFERENCE_PREFIX = `ref${SEP}`;
+/** Logical names are ids: they go into the key as they are. */
+export function referenceRowKey(logicalName: string): string {
+  return REFERENCE_PREFIX + encodeKeyPart(logicalName);
+}
+export const REFERENCE_RANGE = { from: REFERENCE_PREFIX, to: `ref${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
+
 const AUDIT_PREFIX = `audit${SEP}`;
 const MAX_MILLIS = 9_999_999_999_999;
 /** Audit rows sort newest first: the key holds the time counted down. */

@@ -6,6 +6,7 @@ import { Sealer } from '../../lib/crypto/sealer';
 import { ConnectionService } from '../../lib/services/connections';
 import { OAuthClient } from '../../lib/oauth/msal';
 import { ConnectionStore } from '../../lib/storage/connections';
+import { FlowStore } from '../../lib/storage/flows';
 import { principalPartitionKey } from '../../lib/storage/keys';
 import { OAuthStateStore } from '../../lib/storage/oauthStates';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
@@ -18,6 +19,7 @@ const states = new OAuthStateStore(storage);
 function serviceAt(clock: { now: Date }) {
   return new ConnectionService(
     store,
+    new FlowStore(storage),
     states,
     settings.connectors,
     new Sealer(settings.sealingKeys),

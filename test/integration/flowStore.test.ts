@@ -3,12 +3,12 @@ import { odata } from '@azure/data-tables';
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { azuriteConnectionString, DEFAULT_NAMES } from '../../lib/config';
-import type { AuditEntry, Flow } from '../../lib/domain/flows';
+import type { AuditEntry, Flow, Permission } from '../../lib/domain/flows';
 import { problemFor } from '../../lib/http/problem';
 import { createServices } from '../../lib/services';
 import { createStorage } from '../../lib/storage/clients';
 import { ConcurrencyConflict, isStorageFault } from '../../lib/storage/errors';
-import { FlowStore, INLINE_DEFINITION_LIMIT } from '../../lib/storage/flows';
+import { FlowStore, INLINE_DEFINITION_LIMIT, type StoredPermission } from '../../lib/storage/flows';
 import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
@@ -29,6 +29,21 @@ function newFlow(overrides: Partial<Flow> = {}): Flow {
     modifiedAt: at,
     ...overrides,
   };
+}
+
+/** Grants or changes a permission with its audit entry, as the services do. */
+async function putPermission(
+  tenantId: string,
+  flowId: string,
+  permission: Permission,
+  current: StoredPermission | undefined,
+  entry: AuditEntry,
+): Promise<StoredPermission> {
+  const [etag] = await store.commit(tenantId, flowId, [
+    { kind: 'putPermission', permission, current },
+    { kind: 'audit', entry },
+  ]);
+  return { ...permission, etag: etag! };
 }
 
 function audit(action: AuditEntry['action'], subjectId?: string): AuditEntry {
@@ -86,20 +101,14 @@ describe('the flow partition', () => {
       grantedBy: 'alice',
       grantedAt: new Date().toISOString(),
     };
-    const stored = await store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob'));
-    await store.putPermission(
-      flow.tenantId,
-      flow.id,
-      { ...grant, role: 'coOwner' },
-      stored,
-      audit('roleChanged', 'bob'),
-    );
+    const stored = await putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob'));
+    await putPermission(flow.tenantId, flow.id, { ...grant, role: 'coOwner' }, stored, audit('roleChanged', 'bob'));
     await expect(
-      store.putPermission(flow.tenantId, flow.id, { ...grant, role: 'user' }, stored, audit('roleChanged', 'bob')),
+      putPermission(flow.tenantId, flow.id, { ...grant, role: 'user' }, stored, audit('roleChanged', 'bob')),
     ).rejects.toBeInstanceOf(ConcurrencyConflict);
     // Granting again as if new loses against the row that exists.
     await expect(
-      store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob')),
+      putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob')),
     ).rejects.toBeInstanceOf(ConcurrencyConflict);
     expect((await store.read(flow.tenantId, flow.id, ['bob'])).permissions.get('bob')?.role).toBe('coOwner');
     expect((await auditRows(flow)).map((row) => row.action).sort()).toEqual(['roleChanged', 'shared']);
@@ -132,7 +141,7 @@ describe('the flow partition', () => {
     await store.create(flow, '{"actions":[]}');
     for (const who of ['bob', 'carol', 'dave']) {
       const grant = { principalId: who, role: 'user' as const, grantedBy: 'alice', grantedAt: flow.createdAt };
-      await store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', who));
+      await putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', who));
     }
     const first = await store.listPermissions(flow.tenantId, flow.id, { top: 3 });
     expect(first.items.map((p) => p.principalId)).toEqual(['alice', 'bob', 'carol']);
@@ -158,7 +167,7 @@ describe('the flow partition', () => {
     const flow = newFlow();
     const created = await store.create(flow, '{"actions":[]}');
     const grant = { principalId: 'bob', role: 'user' as const, grantedBy: 'alice', grantedAt: flow.createdAt };
-    await store.putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob'));
+    await putPermission(flow.tenantId, flow.id, grant, undefined, audit('shared', 'bob'));
     await store.delete(created, created.etag);
     expect((await store.purge(created)).sort()).toEqual(['alice', 'bob']);
     const left = storage.flows.listEntities({

@@ -1,0 +1,19 @@
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { authenticate } from '../lib/auth/authenticate';
+import { withProblemDetails } from '../lib/http/problem';
+import { pageRequest, pathId } from '../lib/http/request';
+import { list } from '../lib/http/response';
+import { services } from '../lib/services';
+
+/** Who shared, unshared, bound, embedded, unembedded, removed and ran what, when; newest first. */
+export async function listAudit(request: HttpRequest): Promise<HttpResponseInit> {
+  const caller = await authenticate(request);
+  return list(request, await services().flows.audit(caller, pathId(request, 'flowId'), pageRequest(request)));
+}
+
+app.http('listAudit', {
+  methods: ['GET'],
+  route: 'flows/{flowId}/audit',
+  authLevel: 'anonymous',
+  handler: withProblemDetails(listAudit),
+});

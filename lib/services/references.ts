@@ -1,0 +1,218 @@
+// Connection-reference use cases: list a flow's references, add or rebind one,
+// embed or unembed it, remove it. Each change and its audit entry are one
+// transaction on the flow's partition, written with the ETag that was read.
+import type { Caller } from '../domain/caller';
+import { notFound } from '../domain/errors';
+import type { AuditEntry } from '../domain/flows';
+import {
+  decideBind,
+  decideEmbed,
+  decideRemoveReference,
+  referenceView,
+  type ConnectionReference,
+  type ReferenceView,
+  type UnembedReason,
+} from '../domain/references';
+import { authorize } from '../domain/roles';
+import type { ConnectionStore, StoredConnection } from '../storage/connections';
+import type { FlowChange, FlowStore, StoredReference } from '../storage/flows';
+import { toHttpEtag } from '../storage/keys';
+import { retryOnConflict } from './retry';
+import type { Tagged } from './flows';
+
+/** The changes that unembed a reference, with their audit entry. */
+export function unembedChanges(
+  reference: StoredReference,
+  actorId: string,
+  reason: UnembedReason,
+  at: string,
+): FlowChange[] {
+  return [
+    {
+      kind: 'putReference',
+      reference: { ...plainReference(reference), embedded: false, modifiedAt: at },
+      current: reference,
+    },
+    {
+      kind: 'audit',
+      entry: { action: 'unembedded', actorId, at, subjectId: reference.logicalName, details: { reason } },
+    },
+  ];
+}
+
+function audit(
+  action: AuditEntry['action'],
+  caller: Caller,
+  reference: ConnectionReference,
+  at: string,
+  details: AuditEntry['details'],
+): FlowChange {
+  return {
+    kind: 'audit',
+    entry: { action, actorId: caller.principalId, at, subjectId: reference.logicalName, details },
+  };
+}
+
+export class ReferenceService {
+  constructor(
+    private readonly store: FlowStore,
+    private readonly connections: ConnectionStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async list(caller: Caller, flowId: string): Promise<ReferenceView[]> {
+    const [snapshot, references] = await Promise.all([
+      this.store.read(caller.tenantId, flowId, [caller.principalId]),
+      this.store.listReferences(caller.tenantId, flowId),
+    ]);
+    if (!snapshot.flow) throw notFound('The flow');
+    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readConnectionReferences');
+    const bound = await this.boundConnections(caller.tenantId, references);
+    return references.map((r) => referenceView(r, caller.principalId, bound.get(boundKey(r))));
+  }
+
+  /** Adds the reference (created: true) or rebinds it, to a connection of the caller's. */
+  async put(
+    caller: Caller,
+    flowId: string,
+    logicalName: string,
+    body: { connectorId: string; connectionId: string },
+  ): Promise<Tagged<ReferenceView> & { created: boolean }> {
+    return retryOnConflict(async () => {
+      const [snapshot, connection] = await Promise.all([
+        this.store.read(caller.tenantId, flowId, [caller.principalId], { references: [logicalName] }),
+        this.connections.get(caller.tenantId, caller.principalId, body.connectionId),
+      ]);
+      if (!snapshot.flow) throw notFound('The flow');
+      const current = snapshot.references.get(logicalName);
+      const at = this.now().toISOString();
+      const decision = decideBind({
+        callerId: caller.principalId,
+        callerRole: snapshot.permissions.get(caller.principalId)?.role,
+        logicalName,
+        current,
+        connectorId: body.connectorId,
+        connection,
+        at,
+      });
+      if (decision.kind === 'unchanged') {
+        return {
+          value: referenceView(current!, caller.principalId, connection),
+          etag: toHttpEtag(current!.etag),
+          created: false,
+        };
+      }
+      const use = { flowId, logicalName };
+      // The use is noted before the binding, so a connection's uses never miss one.
+      await this.connections.addUse(caller.tenantId, caller.principalId, connection!.id, use, at);
+      const [etag] = await this.store.commit(caller.tenantId, flowId, [
+        { kind: 'putReference', reference: decision.reference, current },
+        decision.kind === 'add'
+          ? audit('referenceAdded', caller, decision.reference, at, { connectorId: body.connectorId })
+          : audit('referenceRebound', caller, decision.reference, at, { connectorId: body.connectorId }),
+      ]);
+      if (decision.kind === 'rebind') {
+        await this.connections
+          .removeUse(caller.tenantId, caller.principalId, decision.from, use)
+          .catch(() => undefined);
+      }
+      return {
+        value: referenceView(decision.reference, caller.principalId, connection),
+        etag: toHttpEtag(etag!),
+        created: decision.kind === 'add',
+      };
+    });
+  }
+
+  async setEmbedded(
+    caller: Caller,
+    flowId: string,
+    logicalName: string,
+    embedded: boolean,
+  ): Promise<Tagged<ReferenceView>> {
+    return retryOnConflict(async () => {
+      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
+        references: [logicalName],
+      });
+      if (!snapshot.flow) throw notFound('The flow');
+      const reference = snapshot.references.get(logicalName);
+      // Only the reference owner's own connection can be looked up here.
+      const connection =
+        reference?.ownerId === caller.principalId
+          ? await this.connections.get(caller.tenantId, caller.principalId, reference.connectionId)
+          : undefined;
+      const decision = decideEmbed({
+        callerId: caller.principalId,
+        callerRole: snapshot.permissions.get(caller.principalId)?.role,
+        reference,
+        embedded,
+        connectionStatus: connection?.status,
+      });
+      if (decision === 'unchanged') {
+        return { value: referenceView(reference!, caller.principalId, connection), etag: toHttpEtag(reference!.etag) };
+      }
+      const at = this.now().toISOString();
+      const next = { ...plainReference(reference!), embedded, modifiedAt: at };
+      const changes: FlowChange[] = embedded
+        ? [
+            { kind: 'putReference', reference: next, current: reference },
+            audit('embedded', caller, next, at, undefined),
+          ]
+        : unembedChanges(reference!, caller.principalId, 'byOwner', at);
+      const [etag] = await this.store.commit(caller.tenantId, flowId, changes);
+      return { value: referenceView(next, caller.principalId, connection), etag: toHttpEtag(etag!) };
+    });
+  }
+
+  async remove(caller: Caller, flowId: string, logicalName: string): Promise<void> {
+    const removed = await retryOnConflict(async () => {
+      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
+        references: [logicalName],
+      });
+      if (!snapshot.flow) throw notFound('The flow');
+      const reference = snapshot.references.get(logicalName);
+      const callerRole = snapshot.permissions.get(caller.principalId)?.role;
+      let referenceOwnerRole = callerRole;
+      if (reference && reference.ownerId !== caller.principalId) {
+        const owner = await this.store.read(caller.tenantId, flowId, [reference.ownerId]);
+        referenceOwnerRole = owner.permissions.get(reference.ownerId)?.role;
+      }
+      decideRemoveReference({ callerId: caller.principalId, callerRole, reference, referenceOwnerRole });
+      const at = this.now().toISOString();
+      await this.store.commit(caller.tenantId, flowId, [
+        { kind: 'removeReference', logicalName },
+        audit('referenceRemoved', caller, reference!, at, {
+          connectorId: reference!.connectorId,
+          ...(reference!.ownerId === caller.principalId ? {} : { referenceOwnerId: reference!.ownerId }),
+        }),
+      ]);
+      return reference!;
+    });
+    // After the binding went: the use row is only a hint, checked whenever it is read.
+    await this.connections
+      .removeUse(caller.tenantId, removed.ownerId, removed.connectionId, { flowId, logicalName })
+      .catch(() => undefined);
+  }
+
+  /** The bound connections of these references: one query per reference owner, in parallel. */
+  private async boundConnections(
+    tenantId: string,
+    references: ConnectionReference[],
+  ): Promise<Map<string, StoredConnection>> {
+    const byOwner = new Map<string, string[]>();
+    for (const r of references) byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r.connectionId]);
+    const found = await Promise.all(
+      [...byOwner].map(([ownerId, ids]) => this.connections.getMany(tenantId, ownerId, ids)),
+    );
+    return new Map(found.flat().map((c) => [boundKey({ ownerId: c.ownerId, connectionId: c.id }), c]));
+  }
+}
+
+function boundKey(reference: { ownerId: string; connectionId: string }): string {
+  return JSON.stringify([reference.ownerId, reference.connectionId]);
+}
+
+function plainReference(reference: StoredReference): ConnectionReference {
+  const { etag: _etag, ...plain } = reference;
+  return plain;
+}
