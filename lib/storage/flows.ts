@@ -108,6 +108,7 @@ export interface FlowChanges {
   modifiedAt: string;
 }
 
+/** Every column of the partition's rows but the inline definition. */
 const SUMMARY_COLUMNS = [
   'RowKey',
   'tenantId',
@@ -122,6 +123,11 @@ const SUMMARY_COLUMNS = [
   'role',
   'grantedBy',
   'grantedAt',
+  'logicalName',
+  'connectorId',
+  'referenceOwnerId',
+  'connectionId',
+  'embedded',
 ];
 
 export class FlowStore {
