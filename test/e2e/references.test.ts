@@ -439,3 +439,27 @@ describe('concurrent changes to one reference', () => {
     expect(count('referenceAdded')).toBe(1);
   });
 });
+
+describe('an embedded connection stays within its flow', () => {
+  it('cannot be read, listed or bound elsewhere by the co-owners it is lent to', async () => {
+    const lent = await sqlConnection(people.coOwner);
+    await bind(people.coOwner, 'db', lent);
+    expect((await embed(people.coOwner, 'db')).body.embedded).toBe(true);
+
+    for (const who of [people.owner, coOwner2]) {
+      expectProblem(await call('GET', `/connections/${lent}`, { token: who.token }), 404, 'NotFound');
+      expectProblem(await call('GET', `/connections/${lent}/usage`, { token: who.token }), 404, 'NotFound');
+      const listed = await call('GET', '/connections', { token: who.token });
+      expect(listed.body.value.map((c: Body) => c.id)).not.toContain(lent);
+      // Not into another reference of this flow, nor into a flow of their own.
+      expectProblem(await bind(who, 'copy', lent), 400, 'ValidationFailed');
+      const ownFlow = (await call('POST', '/flows', { token: who.token, body: { name: 'Mine' } })).body.id;
+      const elsewhere = await call('PUT', `/flows/${ownFlow}/connection-references/db`, {
+        token: who.token,
+        body: { connectorId: 'shared_sql', connectionId: lent },
+      });
+      expectProblem(elsewhere, 400, 'ValidationFailed');
+    }
+    expect(Object.keys(await references())).toEqual(['db']);
+  });
+});
