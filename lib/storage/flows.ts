@@ -478,7 +478,8 @@ function toAuditEntry(row: TableEntityResult<AuditRow>): AuditEntry & { id: stri
     details = undefined;
   }
   return {
-    id: row.rowKey ?? '',
+    // The key's unique tail: the rest of the key is storage's business.
+    id: (row.rowKey ?? '').split('|').pop() ?? '',
     action: row.action as AuditEntry['action'],
     actorId: row.actorId,
     at: row.at,
