@@ -29,6 +29,7 @@ export class Sealer {
       if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new SealError(`sealing key id ${id} must be letters, digits, "-" or "_"`);
     }
     this.keys = new Map(keys.map(({ id, key }) => [id, key]));
+    if (this.keys.size !== keys.length) throw new SealError('sealing key ids must be unique');
     this.active = keys[0]!;
   }
 

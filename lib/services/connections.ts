@@ -10,6 +10,7 @@ import {
   checkRefreshable,
   connectionView,
   type Connection,
+  type ConnectionStatus,
   type ConnectionView,
   type CreateConnectionBody,
   type StatusReason,
@@ -48,6 +49,8 @@ export interface ConnectionUsage {
   logicalName: string;
   embedded: boolean;
 }
+
+type CheckOutcome = { credential?: Credential; reason?: StatusReason };
 
 export const CALLBACK_PATH = '/api/connections/oauth/callback';
 
@@ -187,25 +190,42 @@ export class ConnectionService {
         },
       );
     }
-    for (const { flowId, logicalName } of embedded) {
-      await retryOnConflict(async () => {
-        const { references } = await this.flows.read(caller.tenantId, flowId, [], { references: [logicalName] });
-        const reference = references.get(logicalName);
-        if (!reference?.embedded || reference.connectionId !== connectionId || reference.ownerId !== caller.principalId)
-          return;
-        await this.flows.commit(
-          caller.tenantId,
-          flowId,
-          unembedChanges(reference, caller.principalId, 'connectionDeleted', this.now().toISOString()),
-        );
-      });
-    }
+    await this.unembedEverywhere(caller, connectionId, embedded);
     await retryOnConflict(async () => this.store.delete(await this.own(caller, connectionId)));
+    // An embed racing this delete may have landed after the check: undo it now that the connection is gone.
+    const late = await this.bindings(connection);
+    await this.unembedEverywhere(
+      caller,
+      connectionId,
+      late.filter((b) => b.embedded),
+    );
     await Promise.all(
-      bindings.map((b) =>
+      [...bindings, ...late].map((b) =>
         this.store.removeUse(caller.tenantId, caller.principalId, connectionId, b).catch(() => undefined),
       ),
     );
+  }
+
+  private async unembedEverywhere(caller: Caller, connectionId: string, uses: ConnectionUsage[]): Promise<void> {
+    for (const { flowId, logicalName } of uses) {
+      await retryOnConflict(async () => {
+        const { references } = await this.flows.read(caller.tenantId, flowId, [], { references: [logicalName] });
+        const reference = references.get(logicalName);
+        if (
+          !reference?.embedded ||
+          reference.connectionId !== connectionId ||
+          reference.ownerId !== caller.principalId
+        ) {
+          return;
+        }
+        const at = this.now().toISOString();
+        await this.flows.commit(
+          caller.tenantId,
+          flowId,
+          unembedChanges(reference, caller.principalId, 'connectionDeleted', at),
+        );
+      });
+    }
   }
 
   /** Every flow and reference that binds the connection, and whether it is embedded there. */
@@ -247,33 +267,56 @@ export class ConnectionService {
    * refresh, forced), an API key has nothing to ask. The status says how it went.
    */
   async refresh(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
+    const connection = await this.own(caller, connectionId);
+    checkRefreshable(connection);
+    const updated = await this.record(connection, await this.check(connection));
+    return { value: connectionView(updated), etag: toHttpEtag(updated.etag) };
+  }
+
+  /**
+   * For a run: whether the owner's connection is usable now. OAuth grants are
+   * redeemed again (a revoked one shows here, not at the machine), and the
+   * outcome is recorded as the connection's status. Undefined when it is gone.
+   */
+  async checkForRun(tenantId: string, ownerId: string, connectionId: string): Promise<ConnectionStatus | undefined> {
+    const connection = await this.store.get(tenantId, ownerId, connectionId);
+    if (!connection) return undefined;
+    if (connection.status === 'PendingConsent') return connection.status;
+    return (await this.record(connection, await this.check(connection))).status;
+  }
+
+  /** Asks the provider once: an OAuth grant is redeemed now; an API key has nothing to ask. */
+  private async check(connection: StoredConnection): Promise<CheckOutcome> {
+    const connector = this.connectors.get(connection.connectorId);
+    const credential = connection.sealedSecret ? this.openCredential(connection) : undefined;
+    if (!connector || !credential) return { reason: connection.statusReason ?? 'reauthRequired' };
+    if (credential.kind === 'apiKey') return { credential };
+    const refreshed = await this.oauth.refresh(connector as OAuthConnector, credential);
+    if (refreshed.ok) return { credential: { kind: 'oauth2', ...refreshed.grant } };
+    console.warn(`connection ${connection.id} failed its refresh: ${refreshed.detail}`);
+    return { reason: refreshed.reason };
+  }
+
+  /**
+   * Writes a check's outcome. Only the write is retried on a concurrent
+   * change: the provider is never asked twice (a refresh token is redeemed once).
+   */
+  private async record(connection: StoredConnection, outcome: CheckOutcome): Promise<StoredConnection> {
+    // A refreshed grant is sealed again, under the current key.
+    const sealedSecret =
+      outcome.credential?.kind === 'oauth2' ? this.sealCredential(connection, outcome.credential) : undefined;
+    let current: StoredConnection | undefined = connection;
     return retryOnConflict(async () => {
-      const connection = await this.own(caller, connectionId);
-      checkRefreshable(connection);
-      const connector = this.connectors.get(connection.connectorId);
-      const credential = connection.sealedSecret ? this.openCredential(connection) : undefined;
-      let outcome: { credential?: Credential; reason?: StatusReason };
-      if (!connector || !credential) {
-        outcome = { reason: connection.statusReason ?? 'reauthRequired' };
-      } else if (credential.kind === 'apiKey') {
-        outcome = { credential };
-      } else {
-        const refreshed = await this.oauth.refresh(connector as OAuthConnector, credential);
-        if (refreshed.ok) outcome = { credential: { kind: 'oauth2', ...refreshed.grant } };
-        else {
-          console.warn(`connection ${connection.id} failed its refresh: ${refreshed.detail}`);
-          outcome = { reason: refreshed.reason };
-        }
-      }
-      const updated = await this.store.update(connection, {
+      current ??= await this.store.get(connection.tenantId, connection.ownerId, connection.id);
+      if (!current) throw notFound('The connection');
+      const attempt = current;
+      current = undefined; // a retry reads it again
+      return this.store.update(attempt, {
         status: outcome.credential ? 'Connected' : 'Error',
         statusReason: outcome.reason,
-        // A refreshed grant is sealed again, under the current key.
-        sealedSecret:
-          outcome.credential?.kind === 'oauth2' ? this.sealCredential(connection, outcome.credential) : undefined,
+        sealedSecret,
         modifiedAt: this.now().toISOString(),
       });
-      return { value: connectionView(updated), etag: toHttpEtag(updated.etag) };
     });
   }
 

@@ -6,7 +6,14 @@ import { notFound } from '../domain/errors';
 import { permissionView, type Permission } from '../domain/flows';
 import { referencesToUnembed } from '../domain/references';
 import { authorize, decideShare, decideUnshare, type Role, type SharedRole } from '../domain/roles';
-import { MAX_CHANGES_PER_COMMIT, type FlowChange, type FlowStore } from '../storage/flows';
+import {
+  MAX_CHANGES_PER_COMMIT,
+  permissionSlot,
+  type FlowChange,
+  type FlowStore,
+  type StoredPermission,
+  type StoredReference,
+} from '../storage/flows';
 import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
@@ -31,7 +38,11 @@ export class PermissionService {
     return { items: page.items.map(permissionView), continuationToken: page.continuationToken };
   }
 
-  /** Grants or changes a role. `created` tells a new grant from a change. */
+  /**
+   * Grants or changes a role. `created` tells a new grant from a change. The
+   * caller's own permission is checked in the same transaction, so someone
+   * removed meanwhile cannot still share.
+   */
   async share(
     caller: Caller,
     flowId: string,
@@ -39,12 +50,13 @@ export class PermissionService {
     role: SharedRole,
   ): Promise<{ permission: Permission; etag: string; created: boolean }> {
     return retryOnConflict(async () => {
-      const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
-      if (!flow) throw notFound('The flow');
-      const current = permissions.get(principalId);
+      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
+      if (!snapshot.flow) throw notFound('The flow');
+      const current = snapshot.permissions.get(principalId);
+      const callerPermission = snapshot.permissions.get(caller.principalId);
       const decision = decideShare({
         callerId: caller.principalId,
-        callerRole: permissions.get(caller.principalId)?.role,
+        callerRole: callerPermission?.role,
         targetId: principalId,
         targetRole: current?.role,
         requestedRole: role,
@@ -56,48 +68,48 @@ export class PermissionService {
       const at = this.now().toISOString();
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
       const permission: Permission = { principalId, role, grantedBy: caller.principalId, grantedAt: at };
-      const audit: FlowChange = {
-        kind: 'audit',
-        entry: {
-          action: decision.kind === 'grant' ? 'shared' : 'roleChanged',
-          actorId: caller.principalId,
-          at,
-          subjectId: principalId,
-          details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
-        },
-      };
-      const unembeds =
+      const guards =
         decision.kind === 'change' && decision.from === 'coOwner'
-          ? await this.unembedsFor(caller, flowId, principalId, role, at)
-          : [];
+          ? await this.referenceGuards(caller, flowId, principalId, role, at)
+          : { inTransaction: [], after: [] };
       const [etag] = await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'putPermission', permission, current },
-        audit,
-        ...unembeds,
+        { kind: 'putPermission', permission, over: permissionSlot(snapshot, principalId) },
+        {
+          kind: 'audit',
+          entry: {
+            action: decision.kind === 'grant' ? 'shared' : 'roleChanged',
+            actorId: caller.principalId,
+            at,
+            subjectId: principalId,
+            details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
+          },
+        },
+        ...callerCheck(caller, principalId, callerPermission),
+        ...guards.inTransaction,
       ]);
-      const stored = { ...permission, etag: etag! };
+      await this.unembedLater(caller, flowId, guards.after, at);
       // Again after the write: an unshare racing this one may have removed the entry in between.
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
-      return { permission: permissionView(stored), etag: toHttpEtag(stored.etag), created: decision.kind === 'grant' };
+      return { permission: permissionView(permission), etag: toHttpEtag(etag!), created: decision.kind === 'grant' };
     });
   }
 
   async unshare(caller: Caller, flowId: string, principalId: string): Promise<void> {
     await retryOnConflict(async () => {
-      const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
-      if (!flow) throw notFound('The flow');
+      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
+      if (!snapshot.flow) throw notFound('The flow');
+      const callerPermission = snapshot.permissions.get(caller.principalId);
+      const target = snapshot.permissions.get(principalId);
       const decision = decideUnshare({
         callerId: caller.principalId,
-        callerRole: permissions.get(caller.principalId)?.role,
+        callerRole: callerPermission?.role,
         targetId: principalId,
-        targetRole: permissions.get(principalId)?.role,
+        targetRole: target?.role,
       });
       const at = this.now().toISOString();
-      // Only a co-owner can have embedded references (a user's were unembedded when they became one).
-      const unembeds =
-        decision.removedRole === 'coOwner' ? await this.unembedsFor(caller, flowId, principalId, undefined, at) : [];
+      const guards = await this.referenceGuards(caller, flowId, principalId, undefined, at);
       await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'removePermission', principalId },
+        { kind: 'removePermission', current: target! },
         {
           kind: 'audit',
           entry: {
@@ -108,8 +120,10 @@ export class PermissionService {
             details: { role: decision.removedRole, self: decision.self },
           },
         },
-        ...unembeds,
+        ...callerCheck(caller, principalId, callerPermission),
+        ...guards.inTransaction,
       ]);
+      await this.unembedLater(caller, flowId, guards.after, at);
     });
     // After the permission is gone; if this fails the index names a flow the
     // person no longer holds, which lists skip.
@@ -122,27 +136,60 @@ export class PermissionService {
   }
 
   /**
-   * The changes that unembed every reference `principalId` owns on the flow
-   * when their new role no longer lets them lend it a connection, to go in the
-   * same transaction as the role change. Past one transaction's size, the
-   * surplus is unembedded first, in transactions of its own.
+   * What the role change of a person who is no longer a co-owner writes about
+   * their references, in its own transaction: each embedded one is unembedded,
+   * each other one checked (so an embed racing the change makes it retry).
+   * What does not fit in the transaction is unembedded right after it.
    */
-  private async unembedsFor(
+  private async referenceGuards(
     caller: Caller,
     flowId: string,
     principalId: string,
     newRole: Role | undefined,
     at: string,
-  ): Promise<FlowChange[]> {
-    if (newRole === 'coOwner') return [];
+  ): Promise<{ inTransaction: FlowChange[]; after: StoredReference[] }> {
     const owned = await this.store.listReferences(caller.tenantId, flowId, principalId);
-    const changes = referencesToUnembed(owned, principalId, newRole).flatMap((reference) =>
-      unembedChanges(reference, caller.principalId, 'ownerRemoved', at),
-    );
-    const room = MAX_CHANGES_PER_COMMIT - 2;
-    while (changes.length > room) {
-      await this.store.commit(caller.tenantId, flowId, changes.splice(0, Math.min(room, changes.length - room)));
+    const toUnembed = new Set(referencesToUnembed(owned, principalId, newRole));
+    // Room left beside the permission, its audit entry and the caller's check.
+    let room = MAX_CHANGES_PER_COMMIT - 3;
+    const inTransaction: FlowChange[] = [];
+    const after: StoredReference[] = [];
+    for (const reference of [...toUnembed]) {
+      if (room >= 2) {
+        inTransaction.push(...unembedChanges(reference, caller.principalId, 'ownerRemoved', at));
+        room -= 2;
+      } else after.push(reference);
     }
-    return changes;
+    for (const reference of owned) {
+      if (!toUnembed.has(reference) && room >= 1) {
+        inTransaction.push({ kind: 'checkReference', current: reference });
+        room -= 1;
+      }
+    }
+    return { inTransaction, after };
   }
+
+  /** Unembeds, one transaction each, what did not fit beside a role change. */
+  private async unembedLater(caller: Caller, flowId: string, references: StoredReference[], at: string): Promise<void> {
+    for (const { logicalName } of references) {
+      await retryOnConflict(async () => {
+        const { references: now } = await this.store.read(caller.tenantId, flowId, [], { references: [logicalName] });
+        const reference = now.get(logicalName);
+        if (reference?.embedded) {
+          await this.store.commit(
+            caller.tenantId,
+            flowId,
+            unembedChanges(reference, caller.principalId, 'ownerRemoved', at),
+          );
+        }
+      });
+    }
+  }
+}
+
+/** The caller's own permission, unchanged since read: a check unless it is the row being written. */
+function callerCheck(caller: Caller, targetId: string, callerPermission: StoredPermission | undefined): FlowChange[] {
+  return callerPermission && caller.principalId !== targetId
+    ? [{ kind: 'checkPermission', current: callerPermission }]
+    : [];
 }

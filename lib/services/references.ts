@@ -14,8 +14,8 @@ import {
   type UnembedReason,
 } from '../domain/references';
 import { authorize } from '../domain/roles';
-import type { ConnectionStore, StoredConnection } from '../storage/connections';
-import type { FlowChange, FlowStore, StoredReference } from '../storage/flows';
+import type { ConnectionStore, ConnectionUse, StoredConnection } from '../storage/connections';
+import { referenceSlot, type FlowChange, type FlowStore, type StoredReference } from '../storage/flows';
 import { toHttpEtag } from '../storage/keys';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
@@ -31,7 +31,7 @@ export function unembedChanges(
     {
       kind: 'putReference',
       reference: { ...plainReference(reference), embedded: false, modifiedAt: at },
-      current: reference,
+      over: reference,
     },
     {
       kind: 'audit',
@@ -85,10 +85,11 @@ export class ReferenceService {
       ]);
       if (!snapshot.flow) throw notFound('The flow');
       const current = snapshot.references.get(logicalName);
+      const callerPermission = snapshot.permissions.get(caller.principalId);
       const at = this.now().toISOString();
       const decision = decideBind({
         callerId: caller.principalId,
-        callerRole: snapshot.permissions.get(caller.principalId)?.role,
+        callerRole: callerPermission?.role,
         logicalName,
         current,
         connectorId: body.connectorId,
@@ -106,7 +107,9 @@ export class ReferenceService {
       // The use is noted before the binding, so a connection's uses never miss one.
       await this.connections.addUse(caller.tenantId, caller.principalId, connection!.id, use, at);
       const [etag] = await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'putReference', reference: decision.reference, current },
+        { kind: 'putReference', reference: decision.reference, over: referenceSlot(snapshot, logicalName) },
+        // The caller is still a maker of the flow when this lands.
+        { kind: 'checkPermission', current: callerPermission! },
         decision.kind === 'add'
           ? audit('referenceAdded', caller, decision.reference, at, { connectorId: body.connectorId })
           : audit('referenceRebound', caller, decision.reference, at, { connectorId: body.connectorId }),
@@ -141,9 +144,10 @@ export class ReferenceService {
         reference?.ownerId === caller.principalId
           ? await this.connections.get(caller.tenantId, caller.principalId, reference.connectionId)
           : undefined;
+      const callerPermission = snapshot.permissions.get(caller.principalId);
       const decision = decideEmbed({
         callerId: caller.principalId,
-        callerRole: snapshot.permissions.get(caller.principalId)?.role,
+        callerRole: callerPermission?.role,
         reference,
         embedded,
         connectionStatus: connection?.status,
@@ -153,12 +157,16 @@ export class ReferenceService {
       }
       const at = this.now().toISOString();
       const next = { ...plainReference(reference!), embedded, modifiedAt: at };
-      const changes: FlowChange[] = embedded
-        ? [
-            { kind: 'putReference', reference: next, current: reference },
-            audit('embedded', caller, next, at, undefined),
-          ]
-        : unembedChanges(reference!, caller.principalId, 'byOwner', at);
+      const changes: FlowChange[] = [
+        ...(embedded
+          ? [
+              { kind: 'putReference', reference: next, over: reference } as const,
+              audit('embedded', caller, next, at, undefined),
+            ]
+          : unembedChanges(reference!, caller.principalId, 'byOwner', at)),
+        // A co-owner removed or demoted meanwhile cannot lend the flow a connection.
+        { kind: 'checkPermission', current: callerPermission! },
+      ];
       const [etag] = await this.store.commit(caller.tenantId, flowId, changes);
       return { value: referenceView(next, caller.principalId, connection), etag: toHttpEtag(etag!) };
     });
@@ -180,7 +188,8 @@ export class ReferenceService {
       decideRemoveReference({ callerId: caller.principalId, callerRole, reference, referenceOwnerRole });
       const at = this.now().toISOString();
       await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'removeReference', logicalName },
+        { kind: 'removeReference', current: reference! },
+        { kind: 'checkPermission', current: snapshot.permissions.get(caller.principalId)! },
         audit('referenceRemoved', caller, reference!, at, {
           connectorId: reference!.connectorId,
           ...(reference!.ownerId === caller.principalId ? {} : { referenceOwnerId: reference!.ownerId }),
@@ -188,10 +197,25 @@ export class ReferenceService {
       ]);
       return reference!;
     });
-    // After the binding went: the use row is only a hint, checked whenever it is read.
-    await this.connections
-      .removeUse(caller.tenantId, removed.ownerId, removed.connectionId, { flowId, logicalName })
-      .catch(() => undefined);
+    await this.forgetUse(caller.tenantId, removed.ownerId, removed.connectionId, { flowId, logicalName });
+  }
+
+  /**
+   * Forgets a connection's use after its binding went; if a bind racing this
+   * put it back meanwhile, the note is written again. Best effort: the notes
+   * are checked against the reference whenever they are read.
+   */
+  private async forgetUse(tenantId: string, ownerId: string, connectionId: string, use: ConnectionUse): Promise<void> {
+    try {
+      await this.connections.removeUse(tenantId, ownerId, connectionId, use);
+      const { references } = await this.store.read(tenantId, use.flowId, [], { references: [use.logicalName] });
+      const now = references.get(use.logicalName);
+      if (now?.ownerId === ownerId && now.connectionId === connectionId) {
+        await this.connections.addUse(tenantId, ownerId, connectionId, use, this.now().toISOString());
+      }
+    } catch {
+      // A stale or missing note only costs a check; the binding itself is in the flow.
+    }
   }
 
   /** The bound connections of these references: one query per reference owner, in parallel. */

@@ -103,17 +103,25 @@ export class ConnectionStore {
 
   /** Several of one owner's connections, in one query; those that do not exist are left out. */
   async getMany(tenantId: string, ownerId: string, connectionIds: readonly string[]): Promise<StoredConnection[]> {
-    if (connectionIds.length === 0) return [];
+    const ids = [...new Set(connectionIds)];
+    if (ids.length === 0) return [];
     await this.storage.ensureReady();
-    const rowFilters = [...new Set(connectionIds)].map((id) => odata`RowKey eq ${rowKey(id)}`);
-    const filter = `${odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)}`} and (${rowFilters.join(' or ')})`;
-    const found: StoredConnection[] = [];
-    for await (const row of this.storage.connections.listEntities<ConnectionRow>({
-      queryOptions: { filter, select: LIST_COLUMNS },
-    })) {
-      found.push(fromRow(row));
-    }
-    return found;
+    // A Table filter holds at most 15 comparisons: the partition and 14 row keys.
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += 14) chunks.push(ids.slice(i, i + 14));
+    const found = await Promise.all(
+      chunks.map(async (chunk) => {
+        const rowFilters = chunk.map((id) => odata`RowKey eq ${rowKey(id)}`);
+        const filter = `${odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)}`} and (${rowFilters.join(' or ')})`;
+        const rows: StoredConnection[] = [];
+        const query = this.storage.connections.listEntities<ConnectionRow>({
+          queryOptions: { filter, select: LIST_COLUMNS },
+        });
+        for await (const row of query) rows.push(fromRow(row));
+        return rows;
+      }),
+    );
+    return found.flat();
   }
 
   /** Notes that a flow's reference may bind the connection; written before the binding. */

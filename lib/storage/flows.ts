@@ -45,6 +45,7 @@ type FlowRow = {
 
 type PermissionRow = {
   principalId: string;
+  /** A role, or REMOVED_ROLE for a tombstone. */
   role: string;
   grantedBy: string;
   grantedAt: string;
@@ -52,6 +53,8 @@ type PermissionRow = {
 
 type ReferenceRow = {
   logicalName: string;
+  /** A tombstone: the reference was removed. */
+  removed?: boolean;
   connectorId: string;
   referenceOwnerId: string;
   connectionId: string;
@@ -88,14 +91,42 @@ export interface FlowSnapshot {
   flow: StoredFlow | undefined;
   permissions: Map<string, StoredPermission>;
   references: Map<string, StoredReference>;
+  /**
+   * Removed permissions and references among those asked for: their rows stay
+   * as tombstones (a transaction can delete only unconditionally, so removal
+   * is a conditional replace), and a put over one must pass its ETag.
+   */
+  removedPermissions: Map<string, string>;
+  removedReferences: Map<string, string>;
 }
 
-/** One change to a flow's partition; `commit` applies several as one transaction. */
+/** The row a put replaces: a live one, a tombstone, or none. */
+export type RowVersion = { etag: string } | undefined;
+
+export function permissionSlot(snapshot: FlowSnapshot, principalId: string): RowVersion {
+  const live = snapshot.permissions.get(principalId);
+  const removed = snapshot.removedPermissions.get(principalId);
+  return live ?? (removed ? { etag: removed } : undefined);
+}
+
+export function referenceSlot(snapshot: FlowSnapshot, logicalName: string): RowVersion {
+  const live = snapshot.references.get(logicalName);
+  const removed = snapshot.removedReferences.get(logicalName);
+  return live ?? (removed ? { etag: removed } : undefined);
+}
+
+/**
+ * One change to a flow's partition; `commit` applies several as one
+ * transaction. Every change to an existing row carries the ETag it was read
+ * with; a `check` changes nothing but fails the transaction if its row changed.
+ */
 export type FlowChange =
-  | { kind: 'putPermission'; permission: Permission; current?: StoredPermission }
-  | { kind: 'removePermission'; principalId: string }
-  | { kind: 'putReference'; reference: ConnectionReference; current?: StoredReference }
-  | { kind: 'removeReference'; logicalName: string }
+  | { kind: 'putPermission'; permission: Permission; over: RowVersion }
+  | { kind: 'removePermission'; current: StoredPermission }
+  | { kind: 'checkPermission'; current: StoredPermission }
+  | { kind: 'putReference'; reference: ConnectionReference; over: RowVersion }
+  | { kind: 'removeReference'; current: StoredReference }
+  | { kind: 'checkReference'; current: StoredReference }
   | { kind: 'audit'; entry: AuditEntry };
 
 /** An entity-group transaction holds at most 100 operations. */
@@ -107,6 +138,9 @@ export interface FlowChanges {
   definitionJson?: string;
   modifiedAt: string;
 }
+
+/** The role of a removed permission's tombstone; never a real role. */
+const REMOVED_ROLE = 'removed';
 
 /** Every column of the partition's rows but the inline definition. */
 const SUMMARY_COLUMNS = [
@@ -128,6 +162,7 @@ const SUMMARY_COLUMNS = [
   'referenceOwnerId',
   'connectionId',
   'embedded',
+  'removed',
 ];
 
 export class FlowStore {
@@ -156,15 +191,22 @@ export class FlowStore {
     const rows = this.storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow>({
       queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
     });
-    const snapshot: FlowSnapshot = { flow: undefined, permissions: new Map(), references: new Map() };
+    const snapshot: FlowSnapshot = {
+      flow: undefined,
+      permissions: new Map(),
+      references: new Map(),
+      removedPermissions: new Map(),
+      removedReferences: new Map(),
+    };
     for await (const row of rows) {
       if (row.rowKey === FLOW_ROW_KEY) snapshot.flow = toStoredFlow(row);
       else if (row.rowKey?.startsWith(REFERENCE_RANGE.from)) {
-        const reference = toStoredReference(row);
-        snapshot.references.set(reference.logicalName, reference);
+        if (row.removed) snapshot.removedReferences.set(row.logicalName, row.etag);
+        else snapshot.references.set(row.logicalName, toStoredReference(row));
       } else {
         const permission = toStoredPermission(row);
         if (permission) snapshot.permissions.set(permission.principalId, permission);
+        else if (row.principalId) snapshot.removedPermissions.set(row.principalId, row.etag);
       }
     }
     return snapshot;
@@ -178,7 +220,7 @@ export class FlowStore {
     if (ownerId !== undefined) filter += ` and ${odata`referenceOwnerId eq ${ownerId}`}`;
     const references: StoredReference[] = [];
     for await (const row of this.storage.flows.listEntities<ReferenceRow>({ queryOptions: { filter } })) {
-      references.push(toStoredReference(row));
+      if (!row.removed) references.push(toStoredReference(row));
     }
     return references;
   }
@@ -202,28 +244,42 @@ export class FlowStore {
       throw new Error(`a transaction holds at most ${MAX_CHANGES_PER_COMMIT} changes, not ${changes.length}`);
     }
     const partitionKey = flowPartitionKey(tenantId, flowId);
+    const at = new Date().toISOString();
+    const put = <T extends object>(rowKey: string, row: T, over: RowVersion): TransactionAction =>
+      over
+        ? ['update', { partitionKey, rowKey, ...row }, 'Replace', { etag: over.etag }]
+        : ['create', { partitionKey, rowKey, ...row }];
+    const check = (rowKey: string, etag: string): TransactionAction => [
+      'update',
+      { partitionKey, rowKey },
+      'Merge',
+      { etag },
+    ];
     const actions = changes.map((change): TransactionAction => {
       switch (change.kind) {
-        case 'putPermission': {
-          const row = {
-            partitionKey,
-            rowKey: permissionRowKey(change.permission.principalId),
-            ...permissionRowOf(change.permission),
+        case 'putPermission':
+          return put(permissionRowKey(change.permission.principalId), permissionRowOf(change.permission), change.over);
+        case 'removePermission': {
+          const tombstone: PermissionRow = {
+            principalId: change.current.principalId,
+            role: REMOVED_ROLE,
+            grantedBy: '',
+            grantedAt: at,
           };
-          return change.current ? ['update', row, 'Replace', { etag: change.current.etag }] : ['create', row];
+          return put(permissionRowKey(change.current.principalId), tombstone, change.current);
         }
-        case 'removePermission':
-          return ['delete', { partitionKey, rowKey: permissionRowKey(change.principalId) }];
-        case 'putReference': {
-          const row = {
-            partitionKey,
-            rowKey: referenceRowKey(change.reference.logicalName),
-            ...referenceRowOf(change.reference),
-          };
-          return change.current ? ['update', row, 'Replace', { etag: change.current.etag }] : ['create', row];
-        }
+        case 'checkPermission':
+          return check(permissionRowKey(change.current.principalId), change.current.etag);
+        case 'putReference':
+          return put(referenceRowKey(change.reference.logicalName), referenceRowOf(change.reference), change.over);
         case 'removeReference':
-          return ['delete', { partitionKey, rowKey: referenceRowKey(change.logicalName) }];
+          return put(
+            referenceRowKey(change.current.logicalName),
+            { logicalName: change.current.logicalName, removed: true },
+            change.current,
+          );
+        case 'checkReference':
+          return check(referenceRowKey(change.current.logicalName), change.current.etag);
         case 'audit':
           return ['create', auditRow(partitionKey, change.entry)];
       }

@@ -69,7 +69,8 @@ export class OAuthStateStore {
       if (status === 404 || status === 412) return { kind: 'unknown' }; // someone else took it first
       throw error;
     }
-    if (Date.parse(row.expiresAt) <= now.getTime()) return { kind: 'expired' };
+    // Not after its expiry, and a time that does not parse counts as expired.
+    if (!(Date.parse(row.expiresAt) > now.getTime())) return { kind: 'expired' };
     return {
       kind: 'taken',
       consent: {

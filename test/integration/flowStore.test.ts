@@ -40,7 +40,7 @@ async function putPermission(
   entry: AuditEntry,
 ): Promise<StoredPermission> {
   const [etag] = await store.commit(tenantId, flowId, [
-    { kind: 'putPermission', permission, current },
+    { kind: 'putPermission', permission, over: current },
     { kind: 'audit', entry },
   ]);
   return { ...permission, etag: etag! };

@@ -40,5 +40,6 @@ describe('sealing secrets', () => {
     expect(() => parseSealingKeys('nocolon')).toThrow(SealError);
     expect(() => new Sealer(parseSealingKeys(`short:${randomBytes(16).toString('base64')}`))).toThrow(/32 bytes/);
     expect(() => new Sealer([])).toThrow(SealError);
+    expect(() => new Sealer([key('same'), key('same')])).toThrow(/unique/);
   });
 });

@@ -1,0 +1,138 @@
+// Interleavings of reference and permission changes, made to happen in a set
+// order: a FlowStore that runs another change just before its first commit.
+import { describe, expect, it } from 'vitest';
+import { Sealer } from '../../lib/crypto/sealer';
+import { OAuthClient } from '../../lib/oauth/msal';
+import { ConnectionService } from '../../lib/services/connections';
+import { FlowService } from '../../lib/services/flows';
+import { PermissionService } from '../../lib/services/permissions';
+import { ReferenceService } from '../../lib/services/references';
+import { ConnectionStore, type StoredConnection } from '../../lib/storage/connections';
+import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { OAuthStateStore } from '../../lib/storage/oauthStates';
+import { PrincipalIndex } from '../../lib/storage/principalIndex';
+import { testServiceSettings, testStorage, unique } from '../support/stack';
+
+const storage = testStorage();
+const settings = testServiceSettings();
+const flowStore = new FlowStore(storage);
+const connectionStore = new ConnectionStore(storage);
+const index = new PrincipalIndex(storage);
+const flows = new FlowService(flowStore, index);
+const permissions = new PermissionService(flowStore, index);
+const references = new ReferenceService(flowStore, connectionStore);
+const connections = new ConnectionService(
+  connectionStore,
+  flowStore,
+  new OAuthStateStore(storage),
+  settings.connectors,
+  new Sealer(settings.sealingKeys),
+  new OAuthClient(() => undefined),
+  settings.oauth,
+);
+
+/** A FlowStore that runs `interloper` once, just before its first commit. */
+class InterruptedStore extends FlowStore {
+  constructor(private interloper: (() => Promise<unknown>) | undefined) {
+    super(storage);
+  }
+  override async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
+    const interloper = this.interloper;
+    this.interloper = undefined;
+    if (interloper) await interloper();
+    return super.commit(tenantId, flowId, changes);
+  }
+}
+
+async function setup() {
+  const tenantId = unique('tenant');
+  const owner = { tenantId, principalId: 'owner' };
+  const alice = { tenantId, principalId: 'alice' };
+  const bob = { tenantId, principalId: 'bob' };
+  const flow = (await flows.create(owner, { name: 'Invoices' })).value;
+  await permissions.share(owner, flow.id, 'alice', 'coOwner');
+  await permissions.share(owner, flow.id, 'bob', 'coOwner');
+  const aliceDb = (
+    await connections.create(alice, { connectorId: 'shared_sql', displayName: 'A', apiKey: 'k1' }, 'http://x')
+  ).value;
+  const bobDb = (
+    await connections.create(bob, { connectorId: 'shared_sql', displayName: 'B', apiKey: 'k2' }, 'http://x')
+  ).value;
+  await references.put(alice, flow.id, 'db', { connectorId: 'shared_sql', connectionId: aliceDb.id });
+  const read = async () => flowStore.read(tenantId, flow.id, ['alice'], { references: ['db'] });
+  return { owner, alice, bob, flowId: flow.id, bobDb, read };
+}
+
+describe('races between roles and references', () => {
+  it('an embed that lands after its co-owner was removed is refused', async () => {
+    const { owner, alice, flowId, read } = await setup();
+    const racing = new ReferenceService(
+      new InterruptedStore(() => permissions.unshare(owner, flowId, 'alice')),
+      connectionStore,
+    );
+    await expect(racing.setEmbedded(alice, flowId, 'db', true)).rejects.toMatchObject({ code: 'NotFound' });
+    const now = await read();
+    expect(now.permissions.has('alice')).toBe(false);
+    expect(now.references.get('db')?.embedded).toBe(false);
+  });
+
+  it('a demotion that an embed overtakes still unembeds', async () => {
+    const { owner, alice, flowId, read } = await setup();
+    const racing = new PermissionService(
+      new InterruptedStore(() => references.setEmbedded(alice, flowId, 'db', true)),
+      index,
+    );
+    await racing.share(owner, flowId, 'alice', 'user');
+    const now = await read();
+    expect(now.permissions.get('alice')?.role).toBe('user');
+    expect(now.references.get('db')?.embedded).toBe(false);
+  });
+
+  it('a stale remove never deletes the reference someone else added under the same name', async () => {
+    const { alice, bob, flowId, bobDb } = await setup();
+    const racing = new ReferenceService(
+      new InterruptedStore(async () => {
+        await references.remove(alice, flowId, 'db');
+        await references.put(bob, flowId, 'db', { connectorId: 'shared_sql', connectionId: bobDb.id });
+      }),
+      connectionStore,
+    );
+    await expect(racing.remove(alice, flowId, 'db')).rejects.toMatchObject({ code: 'NotReferenceOwner' });
+    const { references: now } = await flowStore.read(alice.tenantId, flowId, [], { references: ['db'] });
+    expect(now.get('db')).toMatchObject({ ownerId: 'bob', connectionId: bobDb.id });
+  });
+
+  it('a share by a co-owner removed meanwhile is refused', async () => {
+    const { owner, alice, flowId } = await setup();
+    const racing = new PermissionService(
+      new InterruptedStore(() => permissions.unshare(owner, flowId, 'alice')),
+      index,
+    );
+    await expect(racing.share(alice, flowId, 'carol', 'user')).rejects.toMatchObject({ code: 'NotFound' });
+    const { permissions: now } = await flowStore.read(alice.tenantId, flowId, ['carol']);
+    expect(now.has('carol')).toBe(false);
+  });
+
+  it('a connection deleted while an embed races it leaves nothing embedded', async () => {
+    const { alice, flowId, read } = await setup();
+    const aliceDb = (await read()).references.get('db')!.connectionId;
+    // The embed lands between the delete's "is it embedded?" check and the deletion itself.
+    class InterruptedConnections extends ConnectionStore {
+      override async delete(connection: StoredConnection): Promise<void> {
+        await references.setEmbedded(alice, flowId, 'db', true);
+        return super.delete(connection);
+      }
+    }
+    const racing = new ConnectionService(
+      new InterruptedConnections(storage),
+      flowStore,
+      new OAuthStateStore(storage),
+      settings.connectors,
+      new Sealer(settings.sealingKeys),
+      new OAuthClient(() => undefined),
+      settings.oauth,
+    );
+    await racing.delete(alice, aliceDb, false);
+    expect((await read()).references.get('db')?.embedded).toBe(false);
+  });
+});
