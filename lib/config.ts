@@ -70,6 +70,9 @@ const settingsSchema = z.object({
   /** How long a consent link stays usable. */
   OAUTH_STATE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
 
+  /** host.json's queues.maxDequeueCount: the attempt after which a request's run is marked Failed. */
+  CLOUD_RUN_MAX_DEQUEUE_COUNT: z.coerce.number().int().min(1).max(100).default(5),
+
   FLOWS_TABLE: tableName.default(DEFAULT_NAMES.flowsTable),
   CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
   OAUTH_STATES_TABLE: tableName.default(DEFAULT_NAMES.oauthStatesTable),
@@ -102,6 +105,7 @@ export interface Config {
     redirectUri?: string;
     stateTtlSeconds: number;
   };
+  cloudRuns: { maxDequeueCount: number };
 }
 
 export class ConfigError extends Error {
@@ -144,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectors,
     sealingKeys,
     oauth: { redirectUri: s.OAUTH_REDIRECT_URI, stateTtlSeconds: s.OAUTH_STATE_TTL_SECONDS },
+    cloudRuns: { maxDequeueCount: s.CLOUD_RUN_MAX_DEQUEUE_COUNT },
   };
 }
 

@@ -11,12 +11,18 @@ function tooLarge(): DomainError {
 }
 
 /** The body as JSON (and as its text), refused with 413 past the limit and 400 when not JSON. */
-export async function readJson(request: HttpRequest): Promise<{ value: unknown; text: string }> {
+export async function readJson(
+  request: HttpRequest,
+  options: { optional?: boolean } = {},
+): Promise<{ value: unknown; text: string }> {
   const declared = Number(request.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
-  if (bytes.length === 0) throw validationFailed([{ field: '(body)', detail: 'a JSON body is required' }]);
+  if (bytes.length === 0) {
+    if (options.optional) return { value: {}, text: '{}' };
+    throw validationFailed([{ field: '(body)', detail: 'a JSON body is required' }]);
+  }
   const text = bytes.toString('utf8');
   try {
     return { value: JSON.parse(text) as unknown, text };
@@ -27,13 +33,15 @@ export async function readJson(request: HttpRequest): Promise<{ value: unknown; 
 
 /**
  * The body validated by `schema`. `text` is the body as sent, for values that
- * must be kept exactly as they came (see lib/domain/rawJson.ts).
+ * must be kept exactly as they came (see lib/domain/rawJson.ts). An optional
+ * body that is empty is read as `{}`.
  */
 export async function parseBody<T extends z.ZodType>(
   request: HttpRequest,
   schema: T,
+  options: { optional?: boolean } = {},
 ): Promise<{ body: z.output<T>; text: string }> {
-  const { value, text } = await readJson(request);
+  const { value, text } = await readJson(request, options);
   return { body: parseWith(schema, value), text };
 }
 

@@ -10,6 +10,7 @@ import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite'
 import { devConnectorCatalog } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
 import { startIssuer, type RunningIssuer } from './issuer';
+import { QueuePoller, queueSettings, queueTriggersOf } from './queueHost';
 import { applyLocalSettings, readHostJson, readLocalSettings } from './project';
 
 export interface StackOptions {
@@ -115,6 +116,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       // Read by the functions at their first request, which comes after this.
       process.env.OAUTH_REDIRECT_URI = `${info.apiUrl}/connections/oauth/callback`;
       info.functions = loaded.functions.map((fn) => fn.metadata.name);
+
+      const settings = queueSettings(readHostJson(options.root).extensions?.queues);
+      for (const trigger of queueTriggersOf(loaded.functions)) {
+        const connection = process.env[String(trigger.binding.connection ?? 'AzureWebJobsStorage')];
+        if (!connection)
+          throw new Error(`queue trigger ${trigger.fn.metadata.name}: its connection setting is not set`);
+        const poller = new QueuePoller(trigger, connection, settings, log);
+        await poller.start();
+        stoppers.push(() => poller.stop());
+      }
     }
 
     const infoFile = join(options.stateDir, STACK_INFO_FILE);

@@ -11,6 +11,7 @@ import { ConnectionService } from './connections';
 import { FlowService } from './flows';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
+import { RunService } from './runs';
 
 export interface Services {
   storage: Storage;
@@ -18,6 +19,7 @@ export interface Services {
   permissions: PermissionService;
   references: ReferenceService;
   connections: ConnectionService;
+  runs: RunService;
 }
 
 export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth'>;
@@ -26,20 +28,22 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   const store = new FlowStore(storage);
   const index = new PrincipalIndex(storage);
   const connectionStore = new ConnectionStore(storage);
+  const connections = new ConnectionService(
+    connectionStore,
+    store,
+    new OAuthStateStore(storage),
+    settings.connectors,
+    new Sealer(settings.sealingKeys),
+    new OAuthClient(),
+    settings.oauth,
+  );
   return {
     storage,
     flows: new FlowService(store, index),
     permissions: new PermissionService(store, index),
     references: new ReferenceService(store, connectionStore),
-    connections: new ConnectionService(
-      connectionStore,
-      store,
-      new OAuthStateStore(storage),
-      settings.connectors,
-      new Sealer(settings.sealingKeys),
-      new OAuthClient(),
-      settings.oauth,
-    ),
+    connections,
+    runs: new RunService(storage, store, connectionStore, connections),
   };
 }
 

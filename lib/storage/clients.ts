@@ -3,6 +3,11 @@
 // managed identity. Nothing else in the code constructs a storage client.
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
+import {
+  QueueServiceClient,
+  type QueueClient,
+  type StoragePipelineOptions as QueuePipelineOptions,
+} from '@azure/storage-queue';
 import { DefaultAzureCredential } from '@azure/identity';
 import { getConfig, type Config, type StorageSettings } from '../config';
 
@@ -12,10 +17,24 @@ export interface Storage {
   readonly connections: TableClient;
   readonly oauthStates: TableClient;
   readonly definitions: ContainerClient;
+  /** Cloud-run requests, processed by the queue-triggered function. */
+  readonly cloudRunRequests: QueueClient;
+  /** Accepted runs, for machines to pick up: connection ids, never secrets. */
+  readonly desktopRunDispatch: QueueClient;
   readonly tableService: TableServiceClient;
   /** Creates the tables and containers this code needs, once per process. */
   ensureReady(): Promise<void>;
 }
+
+/** Queue names of SPEC.md; the queue trigger names the first too (functions/cloudRunProcessor.ts). */
+export const QUEUES = {
+  cloudRunRequests: 'cloud-run-requests',
+  desktopRunDispatch: 'desktop-run-dispatch',
+} as const;
+
+const queueOptions: QueuePipelineOptions = {
+  retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 30_000 },
+};
 
 // Few, quick retries: a caller waiting on an unreachable store should get a
 // 503 in a second or two, not after the SDK's default back-off of a minute.
@@ -29,12 +48,14 @@ const blobOptions: StoragePipelineOptions = {
 export function createStorage(settings: StorageSettings, names: Config['names']): Storage {
   let tableService: TableServiceClient;
   let blobService: BlobServiceClient;
+  let queueService: QueueServiceClient;
   let table: (name: string) => TableClient;
 
   if (settings.kind === 'connectionString') {
     const insecure = { ...tableOptions, allowInsecureConnection: true };
     tableService = TableServiceClient.fromConnectionString(settings.connectionString, insecure);
     blobService = BlobServiceClient.fromConnectionString(settings.connectionString, blobOptions);
+    queueService = QueueServiceClient.fromConnectionString(settings.connectionString, queueOptions);
     table = (name) => TableClient.fromConnectionString(settings.connectionString, name, insecure);
   } else {
     const credential = new DefaultAzureCredential(
@@ -42,6 +63,7 @@ export function createStorage(settings: StorageSettings, names: Config['names'])
     );
     tableService = new TableServiceClient(settings.tableUrl, credential, tableOptions);
     blobService = new BlobServiceClient(settings.blobUrl, credential, blobOptions);
+    queueService = new QueueServiceClient(settings.queueUrl, credential, queueOptions);
     table = (name) => new TableClient(settings.tableUrl, name, credential, tableOptions);
   }
 
@@ -50,12 +72,16 @@ export function createStorage(settings: StorageSettings, names: Config['names'])
   const connections = table(names.connectionsTable);
   const oauthStates = table(names.oauthStatesTable);
   const definitions = blobService.getContainerClient(names.definitionsContainer);
+  const cloudRunRequests = queueService.getQueueClient(QUEUES.cloudRunRequests);
+  const desktopRunDispatch = queueService.getQueueClient(QUEUES.desktopRunDispatch);
 
   let ready: Promise<void> | undefined;
   const ensureReady = () => {
     ready ??= Promise.all([
       ...[flows, principalIndex, connections, oauthStates].map((t) => t.createTable()),
       definitions.createIfNotExists(),
+      cloudRunRequests.createIfNotExists(),
+      desktopRunDispatch.createIfNotExists(),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -66,7 +92,17 @@ export function createStorage(settings: StorageSettings, names: Config['names'])
     return ready;
   };
 
-  return { flows, principalIndex, connections, oauthStates, definitions, tableService, ensureReady };
+  return {
+    flows,
+    principalIndex,
+    connections,
+    oauthStates,
+    definitions,
+    cloudRunRequests,
+    desktopRunDispatch,
+    tableService,
+    ensureReady,
+  };
 }
 
 let shared: Storage | undefined;

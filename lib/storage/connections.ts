@@ -162,6 +162,19 @@ export class ConnectionStore {
     return uses;
   }
 
+  /** All of an owner's connections, oldest first: one query, paged through. */
+  async listAll(tenantId: string, ownerId: string): Promise<StoredConnection[]> {
+    await this.storage.ensureReady();
+    const filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${CONNECTION_RANGE.from} and RowKey lt ${CONNECTION_RANGE.to}`;
+    const all: StoredConnection[] = [];
+    for await (const row of this.storage.connections.listEntities<ConnectionRow>({
+      queryOptions: { filter, select: LIST_COLUMNS },
+    })) {
+      all.push(fromRow(row));
+    }
+    return all;
+  }
+
   /** One page of an owner's connections, oldest first, optionally of one connector. */
   async list(
     tenantId: string,

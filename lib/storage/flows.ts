@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { odata, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { AuditEntry, Flow, Permission, SchemaVersion } from '../domain/flows';
 import type { ConnectionReference } from '../domain/references';
+import { parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
 import type { Storage } from './clients';
 import { ConcurrencyConflict, rethrowConflict, storageStatusOf } from './errors';
@@ -19,6 +20,8 @@ import {
   permissionRowKey,
   REFERENCE_RANGE,
   referenceRowKey,
+  RUN_RANGE,
+  runRowKey,
 } from './keys';
 import { queryPage, type Page, type PageRequest } from './pages';
 
@@ -61,6 +64,20 @@ type ReferenceRow = {
   embedded: boolean;
   createdAt: string;
   modifiedAt: string;
+};
+
+type RunRow = {
+  runId: string;
+  mode: string;
+  status: string;
+  initiatedBy: string;
+  /** JSON: logical name to the connection that served it. */
+  connections: string;
+  /** JSON: why it was rejected or failed. */
+  errors?: string;
+  createdAt: string;
+  completedAt?: string;
+  claimedAt?: string;
 };
 
 type AuditRow = {
@@ -127,7 +144,12 @@ export type FlowChange =
   | { kind: 'putReference'; reference: ConnectionReference; over: RowVersion }
   | { kind: 'removeReference'; current: StoredReference }
   | { kind: 'checkReference'; current: StoredReference }
+  | { kind: 'putRun'; run: Run; over: RowVersion }
   | { kind: 'audit'; entry: AuditEntry };
+
+export interface StoredRun extends Run {
+  etag: string;
+}
 
 /** An entity-group transaction holds at most 100 operations. */
 export const MAX_CHANGES_PER_COMMIT = 100;
@@ -225,6 +247,30 @@ export class FlowStore {
     return references;
   }
 
+  /** A run of the flow, by the run's own part of its id. */
+  async getRun(tenantId: string, flowId: string, runUuid: string): Promise<StoredRun | undefined> {
+    await this.storage.ensureReady();
+    try {
+      const row = await this.storage.flows.getEntity<RunRow>(flowPartitionKey(tenantId, flowId), runRowKey(runUuid));
+      return toStoredRun(row, tenantId, flowId);
+    } catch (error) {
+      if (storageStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** One page of the flow's runs, newest first. */
+  async listRuns(tenantId: string, flowId: string, request: PageRequest): Promise<Page<StoredRun>> {
+    await this.storage.ensureReady();
+    const partitionKey = flowPartitionKey(tenantId, flowId);
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${RUN_RANGE.from} and RowKey lt ${RUN_RANGE.to}`;
+    const page = await queryPage<RunRow>(this.storage.flows, filter, request);
+    return {
+      items: page.items.map((row) => toStoredRun(row, tenantId, flowId)),
+      continuationToken: page.continuationToken,
+    };
+  }
+
   /** One page of the audit trail, newest first. */
   async listAudit(tenantId: string, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
     await this.storage.ensureReady();
@@ -280,6 +326,8 @@ export class FlowStore {
           );
         case 'checkReference':
           return check(referenceRowKey(change.current.logicalName), change.current.etag);
+        case 'putRun':
+          return put(runRowKey(runUuidOf(change.run)), runRowOf(change.run), change.over);
         case 'audit':
           return ['create', auditRow(partitionKey, change.entry)];
       }
@@ -522,6 +570,41 @@ function toStoredReference(row: TableEntityResult<ReferenceRow>): StoredReferenc
     embedded: row.embedded === true,
     createdAt: row.createdAt,
     modifiedAt: row.modifiedAt,
+    etag: row.etag,
+  };
+}
+
+function runUuidOf(run: Run): string {
+  return parseRunId(run.id)!.uuid;
+}
+
+function runRowOf(run: Run): RunRow {
+  return {
+    runId: run.id,
+    mode: run.mode,
+    status: run.status,
+    initiatedBy: run.initiatedBy,
+    connections: JSON.stringify(run.connections),
+    ...(run.errors ? { errors: JSON.stringify(run.errors) } : {}),
+    createdAt: run.createdAt,
+    ...(run.completedAt ? { completedAt: run.completedAt } : {}),
+    ...(run.claimedAt ? { claimedAt: run.claimedAt } : {}),
+  };
+}
+
+function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, flowId: string): StoredRun {
+  return {
+    tenantId,
+    flowId,
+    id: row.runId,
+    mode: row.mode as Run['mode'],
+    status: row.status as Run['status'],
+    initiatedBy: row.initiatedBy,
+    connections: JSON.parse(row.connections) as Run['connections'],
+    ...(row.errors ? { errors: JSON.parse(row.errors) as Run['errors'] } : {}),
+    createdAt: row.createdAt,
+    ...(row.completedAt ? { completedAt: row.completedAt } : {}),
+    ...(row.claimedAt ? { claimedAt: row.claimedAt } : {}),
     etag: row.etag,
   };
 }

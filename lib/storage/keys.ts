@@ -36,6 +36,17 @@ export function referenceRowKey(logicalName: string): string {
 }
 export const REFERENCE_RANGE = { from: REFERENCE_PREFIX, to: `ref${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
 
+const RUN_PREFIX = `run${SEP}`;
+/**
+ * Runs sort newest first: their ids are UUIDv7 (time first), written here
+ * with every hex digit inverted.
+ */
+export function runRowKey(runUuid: string): string {
+  const inverted = runUuid.replace(/[0-9a-f]/gi, (d) => (15 - parseInt(d, 16)).toString(16));
+  return RUN_PREFIX + encodeKeyPart(inverted);
+}
+export const RUN_RANGE = { from: RUN_PREFIX, to: `run${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
+
 const AUDIT_PREFIX = `audit${SEP}`;
 const MAX_MILLIS = 9_999_999_999_999;
 /** Audit rows sort newest first: the key holds the time counted down. */

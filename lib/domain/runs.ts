@@ -1,0 +1,314 @@
+// Runs: the bring-your-own-connection prompt of attended console runs, the
+// resolution of a console run, and the checks a cloud run must pass. The cloud
+// readiness route and the queue processor call the same `checkCloudRun`.
+// Pure: no I/O.
+import { z } from 'zod';
+import type { ConnectionStatus } from './connections';
+import { DomainError, validationFailed } from './errors';
+import type { ConnectionReference } from './references';
+import type { Role } from './roles';
+import { idSchema } from './schemas';
+
+export const RUN_MODES = ['attended', 'cloud'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+/** `Dispatching` is internal: claimed by the processor, shown as `Queued`. */
+export type RunStatus = 'Queued' | 'Dispatching' | 'Dispatched' | 'Rejected' | 'Failed';
+export type PublicRunStatus = Exclude<RunStatus, 'Dispatching'>;
+
+export type RunErrorCode =
+  | 'FlowNotFound'
+  | 'FlowSchemaNotV2'
+  | 'ConnectionReferenceNotEmbedded'
+  | 'ConnectionUnavailable'
+  | 'ConnectionReferenceMissing'
+  | 'ProcessingFailed';
+
+export interface RunError {
+  code: RunErrorCode;
+  detail: string;
+  logicalName?: string;
+}
+
+/** Which connection served a reference, and whose it is. */
+export interface RunConnection {
+  connectionId: string;
+  ownerId: string;
+  source: CandidateSource;
+}
+
+export interface Run {
+  tenantId: string;
+  flowId: string;
+  /** `<flowId>.<uuid>`: a run is found from its id alone. */
+  id: string;
+  mode: RunMode;
+  status: RunStatus;
+  initiatedBy: string;
+  connections: Record<string, RunConnection>;
+  errors?: RunError[];
+  createdAt: string;
+  completedAt?: string;
+  /** When the processor claimed it for dispatch (internal). */
+  claimedAt?: string;
+}
+
+export const startRunBody = z.strictObject({
+  mode: z.enum(RUN_MODES).optional(),
+  connections: z.record(idSchema, idSchema).optional(),
+});
+export type StartRunBody = z.infer<typeof startRunBody>;
+
+export function runId(flowId: string, uuid: string): string {
+  return `${flowId}.${uuid}`;
+}
+
+/** The flow and the run's own part of a run id; undefined when it cannot be one. */
+export function parseRunId(id: string): { flowId: string; uuid: string } | undefined {
+  const dot = id.lastIndexOf('.');
+  if (dot < 1 || dot === id.length - 1) return undefined;
+  return { flowId: id.slice(0, dot), uuid: id.slice(dot + 1) };
+}
+
+// ---- the prompt -------------------------------------------------------------
+
+export type CandidateSource = 'embedded' | 'own';
+
+export interface Candidate {
+  id: string;
+  displayName: string;
+  status: ConnectionStatus;
+  source: CandidateSource;
+}
+
+export interface PromptEntry {
+  logicalName: string;
+  connectorId: string;
+  embedded: boolean;
+  candidates: Candidate[];
+  defaultConnectionId: string | null;
+}
+
+export interface ConnectionSummary {
+  id: string;
+  ownerId: string;
+  connectorId: string;
+  displayName: string;
+  status: ConnectionStatus;
+  createdAt: string;
+}
+
+const isMaker = (role: Role) => role === 'owner' || role === 'coOwner';
+
+/**
+ * For each reference, what the caller may pick and what is picked for them.
+ * Co-owners (and the owner) get an embedded reference's connection as the
+ * default, with their own compatible connections beside it. Everyone else,
+ * and everyone on a reference that is not embedded, gets their own compatible
+ * connections, the oldest Connected one as the default. Users never see an
+ * embedded connection.
+ */
+export function buildRunPrompt(
+  references: ConnectionReference[],
+  role: Role,
+  callerId: string,
+  /** The caller's own connections, oldest first. */
+  own: ConnectionSummary[],
+  /** The bound connections of embedded references, by connection id. */
+  embeddedConnections: Map<string, ConnectionSummary>,
+): PromptEntry[] {
+  return references.map((reference) => {
+    const compatible = own.filter((c) => c.connectorId === reference.connectorId);
+    const lent = reference.embedded && isMaker(role) ? embeddedConnections.get(reference.connectionId) : undefined;
+    const candidates: Candidate[] = [
+      ...(lent
+        ? [{ id: lent.id, displayName: lent.displayName, status: lent.status, source: 'embedded' as const }]
+        : []),
+      ...compatible
+        .filter((c) => !(lent && c.id === lent.id && c.ownerId === callerId))
+        .map((c) => ({ id: c.id, displayName: c.displayName, status: c.status, source: 'own' as const })),
+    ];
+    const defaultConnectionId = lent?.id ?? compatible.find((c) => c.status === 'Connected')?.id ?? null;
+    return {
+      logicalName: reference.logicalName,
+      connectorId: reference.connectorId,
+      embedded: reference.embedded,
+      candidates,
+      defaultConnectionId,
+    };
+  });
+}
+
+// ---- resolving a console run ---------------------------------------------------
+
+export interface ResolveRequest {
+  role: Role;
+  callerId: string;
+  mode: RunMode | undefined;
+  requested: Record<string, string>;
+  prompt: PromptEntry[];
+  /** Who owns each candidate connection, by id (own ones and embedded ones). */
+  ownerOf: Map<string, string>;
+  /** Logical names the definition's connector actions use. */
+  definitionReferences: string[];
+}
+
+/**
+ * The connection for every reference of an attended run: the one asked for,
+ * else the default. Throws with every reference left without a usable one.
+ */
+export function resolveAttendedRun(request: ResolveRequest): Record<string, RunConnection> {
+  if (request.mode !== undefined && request.mode !== 'attended') {
+    if (!isMaker(request.role)) {
+      throw new DomainError('RunModeNotAllowed', 'Users may only run a flow attended, at their own machine.');
+    }
+    throw validationFailed([{ field: 'mode', detail: 'cloud runs are started with POST .../cloud-runs' }]);
+  }
+  const entries = new Map(request.prompt.map((entry) => [entry.logicalName, entry]));
+  const unknown = Object.keys(request.requested).filter((name) => !entries.has(name));
+  if (unknown.length > 0) {
+    throw validationFailed(
+      unknown.map((name) => ({ field: `connections.${name}`, detail: 'is not a connection reference of this flow' })),
+    );
+  }
+  const notDefined = [...new Set(request.definitionReferences)].filter((name) => !entries.has(name));
+  if (notDefined.length > 0) {
+    throw new DomainError('Conflict', 'The flow definition names connection references that do not exist.', {
+      errors: notDefined.map((logicalName) => ({
+        code: 'ConnectionReferenceMissing',
+        logicalName,
+        detail: 'no such reference',
+      })),
+    });
+  }
+
+  const chosen: Record<string, RunConnection> = {};
+  const missing: Array<{ logicalName: string; connectorId: string }> = [];
+  const refused: string[] = [];
+  for (const entry of request.prompt) {
+    const asked = request.requested[entry.logicalName];
+    const id = asked ?? entry.defaultConnectionId;
+    const candidate = id === null ? undefined : entry.candidates.find((c) => c.id === id);
+    // A connection the caller may not use is answered like one that does not exist.
+    if (asked !== undefined && !candidate) refused.push(entry.logicalName);
+    else if (!candidate || candidate.status !== 'Connected') {
+      missing.push({ logicalName: entry.logicalName, connectorId: entry.connectorId });
+    } else {
+      chosen[entry.logicalName] = {
+        connectionId: candidate.id,
+        ownerId: request.ownerOf.get(candidate.id) ?? request.callerId,
+        source: candidate.source,
+      };
+    }
+  }
+  if (refused.length > 0) {
+    throw validationFailed(
+      refused.map((name) => ({
+        field: `connections.${name}`,
+        detail: 'is not a connection you can use for this reference',
+      })),
+    );
+  }
+  if (missing.length > 0) {
+    throw new DomainError('ConnectionRequired', 'Every connection reference needs a Connected connection of yours.', {
+      missing,
+    });
+  }
+  return chosen;
+}
+
+// ---- cloud runs -------------------------------------------------------------
+
+export interface CloudRunFacts {
+  flow: { schemaVersion: number } | undefined;
+  references: ConnectionReference[];
+  /** Status of each embedded reference's connection now; undefined when it is gone. */
+  embeddedStatus: Map<string, ConnectionStatus | undefined>;
+  definitionReferences: string[];
+}
+
+/** Every reason a cloud run cannot start now, all at once; none means it can. */
+export function checkCloudRun(facts: CloudRunFacts): RunError[] {
+  if (!facts.flow) return [{ code: 'FlowNotFound', detail: 'The flow no longer exists.' }];
+  const errors: RunError[] = [];
+  if (facts.flow.schemaVersion !== 2) {
+    errors.push({ code: 'FlowSchemaNotV2', detail: 'Cloud runs need schema v2; upgrade the flow first.' });
+  }
+  for (const reference of facts.references) {
+    if (!reference.embedded) {
+      errors.push({
+        code: 'ConnectionReferenceNotEmbedded',
+        logicalName: reference.logicalName,
+        detail: 'A cloud run has nobody to bring a connection: its reference owner must embed one.',
+      });
+    } else if (facts.embeddedStatus.get(reference.logicalName) !== 'Connected') {
+      errors.push({
+        code: 'ConnectionUnavailable',
+        logicalName: reference.logicalName,
+        detail: 'The embedded connection is not usable: it is gone, not Connected, or its token cannot be refreshed.',
+      });
+    }
+  }
+  const names = new Set(facts.references.map((r) => r.logicalName));
+  for (const name of new Set(facts.definitionReferences)) {
+    if (!names.has(name)) {
+      errors.push({
+        code: 'ConnectionReferenceMissing',
+        logicalName: name,
+        detail: 'The definition uses a connection reference that does not exist.',
+      });
+    }
+  }
+  return errors;
+}
+
+/** The logical names the definition's connector actions use, in order of first use. */
+export function definitionReferences(definition: unknown): string[] {
+  const actions = (definition as { actions?: unknown })?.actions;
+  if (!Array.isArray(actions)) return [];
+  const names = actions
+    .filter((a): a is { type: string; connectionReference: string } => {
+      const action = a as { type?: unknown; connectionReference?: unknown };
+      return action?.type === 'connector' && typeof action.connectionReference === 'string';
+    })
+    .map((a) => a.connectionReference);
+  return [...new Set(names)];
+}
+
+// ---- what callers see ---------------------------------------------------------
+
+export interface RunView {
+  id: string;
+  flowId: string;
+  mode: RunMode;
+  status: PublicRunStatus;
+  initiatedBy: string;
+  /** The connection id per reference; null where it is someone else's and not lent to the viewer. */
+  connections: Record<string, string | null>;
+  errors?: RunError[];
+  createdAt: string;
+  completedAt?: string;
+}
+
+export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
+  const connections = Object.fromEntries(
+    Object.entries(run.connections).map(([name, c]) => {
+      const visible = c.ownerId === viewerId || (c.source === 'embedded' && isMaker(viewerRole));
+      return [name, visible ? c.connectionId : null];
+    }),
+  );
+  return {
+    id: run.id,
+    flowId: run.flowId,
+    mode: run.mode,
+    status: run.status === 'Dispatching' ? 'Queued' : run.status,
+    initiatedBy: run.initiatedBy,
+    connections,
+    ...(run.errors && run.errors.length > 0 ? { errors: run.errors } : {}),
+    createdAt: run.createdAt,
+    ...(run.completedAt ? { completedAt: run.completedAt } : {}),
+  };
+}
+
+export function isFinal(status: RunStatus): boolean {
+  return status === 'Dispatched' || status === 'Rejected' || status === 'Failed';
+}

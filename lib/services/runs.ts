@@ -1,0 +1,357 @@
+// Run use cases: the prompt of an attended run, starting one, cloud readiness,
+// requesting a cloud run, and processing that request from its queue (the
+// authority: it checks everything again when it runs).
+import type { Caller } from '../domain/caller';
+import type { ConnectionStatus } from '../domain/connections';
+import { notFound } from '../domain/errors';
+import type { ConnectionReference } from '../domain/references';
+import { authorize, type Role } from '../domain/roles';
+import {
+  buildRunPrompt,
+  checkCloudRun,
+  definitionReferences,
+  isFinal,
+  parseRunId,
+  resolveAttendedRun,
+  runId,
+  runView,
+  type ConnectionSummary,
+  type PromptEntry,
+  type Run,
+  type RunError,
+  type RunView,
+  type StartRunBody,
+} from '../domain/runs';
+import type { Storage } from '../storage/clients';
+import type { ConnectionStore } from '../storage/connections';
+import { ConcurrencyConflict } from '../storage/errors';
+import type { FlowStore, StoredFlow, StoredRun } from '../storage/flows';
+import type { Page, PageRequest } from '../storage/pages';
+import { holdsRun, sendJson } from '../storage/queues';
+import type { ConnectionService } from './connections';
+import { newId } from './ids';
+import { retryOnConflict } from './retry';
+
+/** What goes on cloud-run-requests. */
+export interface CloudRunRequest {
+  runId: string;
+  tenantId: string;
+  flowId: string;
+}
+
+/** What goes on desktop-run-dispatch: ids only, never a secret. */
+export interface DispatchMessage {
+  runId: string;
+  tenantId: string;
+  flowId: string;
+  mode: Run['mode'];
+  initiatedBy: string;
+  connections: Record<string, string>;
+}
+
+export type ProcessOutcome = 'dispatched' | 'rejected' | 'alreadyFinal' | 'claimedElsewhere' | 'unknownRun';
+
+/** How long a claim keeps other deliveries of the same request waiting. */
+export const CLAIM_LEASE_MS = 30_000;
+
+/** Another delivery of the same request is dispatching this run right now. */
+export class RunInProgress extends Error {
+  override name = 'RunInProgress';
+  constructor(runId: string) {
+    super(`run ${runId} is being dispatched by another delivery`);
+  }
+}
+
+export class RunService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly store: FlowStore,
+    private readonly connectionStore: ConnectionStore,
+    private readonly connections: ConnectionService,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async prompt(caller: Caller, flowId: string): Promise<PromptEntry[]> {
+    return (await this.promptFor(caller, flowId, 'runAttended')).prompt;
+  }
+
+  /** An attended console run: every reference gets a connection, then the run is dispatched. */
+  async startAttended(caller: Caller, flowId: string, body: StartRunBody): Promise<RunView> {
+    const { prompt, role, ownerOf, flow } = await this.promptFor(caller, flowId, 'runAttended');
+    const connections = resolveAttendedRun({
+      role,
+      callerId: caller.principalId,
+      mode: body.mode,
+      requested: body.connections ?? {},
+      prompt,
+      ownerOf,
+      definitionReferences: definitionReferences(JSON.parse(await this.store.definitionOf(flow))),
+    });
+    const run = await this.record(caller, flowId, 'attended', connections);
+    try {
+      await sendJson(this.storage.desktopRunDispatch, dispatchOf(run));
+    } catch (error) {
+      await this.markFailed(run, 'The run could not be dispatched.').catch(() => undefined);
+      throw error;
+    }
+    const dispatched = await this.finish(run, { status: 'Dispatched' });
+    return runView(dispatched, caller.principalId, role);
+  }
+
+  /** The cloud-run processor's own checks, run now. */
+  async readiness(caller: Caller, flowId: string): Promise<{ ready: boolean; errors: RunError[] }> {
+    const { flow } = await this.readAs(caller, flowId, 'checkCloudReadiness');
+    const errors = await this.cloudRunErrors(caller.tenantId, flow);
+    return { ready: errors.length === 0, errors };
+  }
+
+  /** Records a Queued cloud run and puts its request on the queue. */
+  async requestCloudRun(caller: Caller, flowId: string): Promise<RunView> {
+    const { role } = await this.readAs(caller, flowId, 'runCloud');
+    const run = await this.record(caller, flowId, 'cloud', {});
+    const request: CloudRunRequest = { runId: run.id, tenantId: caller.tenantId, flowId };
+    try {
+      await sendJson(this.storage.cloudRunRequests, request);
+    } catch (error) {
+      await this.markFailed(run, 'The run could not be queued.').catch(() => undefined);
+      throw error;
+    }
+    return runView(run, caller.principalId, role);
+  }
+
+  async get(caller: Caller, id: string): Promise<RunView> {
+    const parts = parseRunId(id);
+    if (!parts) throw notFound('The run');
+    const [snapshot, run] = await Promise.all([
+      this.store.read(caller.tenantId, parts.flowId, [caller.principalId], { summary: true }),
+      this.store.getRun(caller.tenantId, parts.flowId, parts.uuid),
+    ]);
+    // Someone who may not read the flow learns nothing of its runs.
+    const role = snapshot.flow ? snapshot.permissions.get(caller.principalId)?.role : undefined;
+    if (!role || !run || run.id !== id) throw notFound('The run');
+    return runView(run, caller.principalId, role);
+  }
+
+  async history(caller: Caller, flowId: string, request: PageRequest): Promise<Page<RunView>> {
+    const [snapshot, page] = await Promise.all([
+      this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true }),
+      this.store.listRuns(caller.tenantId, flowId, request),
+    ]);
+    if (!snapshot.flow) throw notFound('The flow');
+    const role = authorize(snapshot.permissions.get(caller.principalId)?.role, 'readRunHistory');
+    return {
+      items: page.items.map((run) => runView(run, caller.principalId, role)),
+      continuationToken: page.continuationToken,
+    };
+  }
+
+  /**
+   * Processes one cloud-run request. Idempotent: a run already final is left
+   * alone; a run claimed (`Dispatching`) by a delivery that crashed before
+   * recording its dispatch is finished without sending a second one.
+   */
+  async processCloudRun(request: CloudRunRequest): Promise<ProcessOutcome> {
+    const parts = parseRunId(request.runId);
+    if (!parts || parts.flowId !== request.flowId) return 'unknownRun';
+    let run = await this.store.getRun(request.tenantId, request.flowId, parts.uuid);
+    if (!run) return 'unknownRun';
+    if (isFinal(run.status)) return 'alreadyFinal';
+
+    if (run.status === 'Queued') {
+      const { flow } = await this.store.read(request.tenantId, request.flowId, []);
+      const errors = await this.cloudRunErrors(request.tenantId, flow);
+      if (errors.length > 0) {
+        await this.finish(run, { status: 'Rejected', errors });
+        return 'rejected';
+      }
+      const references = await this.store.listReferences(request.tenantId, request.flowId);
+      const connections = Object.fromEntries(
+        references.map((r) => [
+          r.logicalName,
+          { connectionId: r.connectionId, ownerId: r.ownerId, source: 'embedded' as const },
+        ]),
+      );
+      // The claim: only one delivery gets from Queued to Dispatching.
+      try {
+        run = await this.write(run, {
+          ...run,
+          status: 'Dispatching',
+          connections,
+          claimedAt: this.now().toISOString(),
+        });
+      } catch (error) {
+        if (error instanceof ConcurrencyConflict) return 'claimedElsewhere';
+        throw error;
+      }
+    } else if (Date.parse(run.claimedAt ?? '') > this.now().getTime() - CLAIM_LEASE_MS) {
+      // Another delivery claimed it moments ago and may be sending right now: try again later.
+      throw new RunInProgress(run.id);
+    }
+    // Claimed long ago by a delivery that never finished: send unless it did.
+    if (!(await holdsRun(this.storage.desktopRunDispatch, run.id))) {
+      await sendJson(this.storage.desktopRunDispatch, dispatchOf(run));
+    }
+    await this.finish(run, { status: 'Dispatched' });
+    return 'dispatched';
+  }
+
+  /** A request that kept failing: its run ends Failed (the message goes to the poison queue). */
+  async failCloudRun(request: CloudRunRequest, reason: string): Promise<void> {
+    const parts = parseRunId(request.runId);
+    if (!parts) return;
+    const run = await this.store.getRun(request.tenantId, request.flowId, parts.uuid);
+    if (run && !isFinal(run.status)) await this.markFailed(run, reason);
+  }
+
+  // ---- helpers ----------------------------------------------------------------
+
+  private async readAs(caller: Caller, flowId: string, action: Parameters<typeof authorize>[1]) {
+    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId]);
+    if (!snapshot.flow) throw notFound('The flow');
+    const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
+    return { flow: snapshot.flow, role };
+  }
+
+  /**
+   * The prompt for the caller: the flow and its references, the caller's own
+   * connections (one query) and, for makers, the embedded connections (one
+   * query per reference owner), read in parallel.
+   */
+  private async promptFor(caller: Caller, flowId: string, action: 'runAttended') {
+    const [snapshot, references, own] = await Promise.all([
+      this.store.read(caller.tenantId, flowId, [caller.principalId]),
+      this.store.listReferences(caller.tenantId, flowId),
+      this.connectionStore.listAll(caller.tenantId, caller.principalId),
+    ]);
+    if (!snapshot.flow) throw notFound('The flow');
+    const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
+    const lent =
+      role === 'user' ? new Map<string, ConnectionSummary>() : await this.embedded(caller.tenantId, references);
+    const ownSummaries = own.map(summary);
+    const prompt = buildRunPrompt(references, role, caller.principalId, ownSummaries, lent);
+    const ownerOf = new Map<string, string>([
+      ...[...lent.values()].map((c) => [c.id, c.ownerId] as [string, string]),
+      ...ownSummaries.map((c) => [c.id, c.ownerId] as [string, string]),
+    ]);
+    return { prompt, role: role as Role, ownerOf, flow: snapshot.flow };
+  }
+
+  private async embedded(tenantId: string, references: ConnectionReference[]): Promise<Map<string, ConnectionSummary>> {
+    const byOwner = new Map<string, string[]>();
+    for (const r of references.filter((r) => r.embedded))
+      byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r.connectionId]);
+    const found = await Promise.all(
+      [...byOwner].map(([ownerId, ids]) => this.connectionStore.getMany(tenantId, ownerId, ids)),
+    );
+    return new Map(found.flat().map((c) => [c.id, summary(c)]));
+  }
+
+  /** The processor's checks: the flow, its references, its definition, each embedded connection now. */
+  private async cloudRunErrors(tenantId: string, flow: StoredFlow | undefined): Promise<RunError[]> {
+    if (!flow)
+      return checkCloudRun({ flow: undefined, references: [], embeddedStatus: new Map(), definitionReferences: [] });
+    const [references, definitionJson] = await Promise.all([
+      this.store.listReferences(tenantId, flow.id),
+      this.store.definitionOf(flow),
+    ]);
+    const statuses = await Promise.all(
+      references
+        .filter((r) => r.embedded)
+        .map(async (r): Promise<[string, ConnectionStatus | undefined]> => [
+          r.logicalName,
+          await this.connections.checkForRun(tenantId, r.ownerId, r.connectionId),
+        ]),
+    );
+    return checkCloudRun({
+      flow,
+      references,
+      embeddedStatus: new Map(statuses),
+      definitionReferences: definitionReferences(JSON.parse(definitionJson)),
+    });
+  }
+
+  /** Writes a new run as Queued with its "run started" audit entry, in one transaction. */
+  private async record(
+    caller: Caller,
+    flowId: string,
+    mode: Run['mode'],
+    connections: Run['connections'],
+  ): Promise<StoredRun> {
+    const at = this.now();
+    const run: Run = {
+      tenantId: caller.tenantId,
+      flowId,
+      id: runId(flowId, newId(at)),
+      mode,
+      status: 'Queued',
+      initiatedBy: caller.principalId,
+      connections,
+      createdAt: at.toISOString(),
+    };
+    const [etag] = await this.store.commit(caller.tenantId, flowId, [
+      { kind: 'putRun', run, over: undefined },
+      {
+        kind: 'audit',
+        entry: {
+          action: 'runStarted',
+          actorId: caller.principalId,
+          at: run.createdAt,
+          subjectId: run.id,
+          details: { mode },
+        },
+      },
+    ]);
+    return { ...run, etag: etag! };
+  }
+
+  private async write(current: StoredRun, next: Run): Promise<StoredRun> {
+    const [etag] = await this.store.commit(next.tenantId, next.flowId, [{ kind: 'putRun', run: next, over: current }]);
+    return { ...next, etag: etag! };
+  }
+
+  /** Moves a run to a final status; a concurrent change is read again (the later writer agrees). */
+  private async finish(run: StoredRun, final: Pick<Run, 'status' | 'errors'>): Promise<StoredRun> {
+    let current: StoredRun | undefined = run;
+    return retryOnConflict(async () => {
+      current ??= await this.store.getRun(run.tenantId, run.flowId, parseRunId(run.id)!.uuid);
+      if (!current) throw notFound('The run');
+      if (isFinal(current.status)) return current;
+      const attempt = current;
+      current = undefined;
+      return this.write(attempt, { ...attempt, ...final, completedAt: this.now().toISOString() });
+    });
+  }
+
+  private markFailed(run: StoredRun, detail: string): Promise<StoredRun> {
+    return this.finish(run, { status: 'Failed', errors: [{ code: 'ProcessingFailed', detail }] });
+  }
+}
+
+function summary(c: {
+  id: string;
+  ownerId: string;
+  connectorId: string;
+  displayName: string;
+  status: ConnectionStatus;
+  createdAt: string;
+}): ConnectionSummary {
+  return {
+    id: c.id,
+    ownerId: c.ownerId,
+    connectorId: c.connectorId,
+    displayName: c.displayName,
+    status: c.status,
+    createdAt: c.createdAt,
+  };
+}
+
+function dispatchOf(run: Run): DispatchMessage {
+  return {
+    runId: run.id,
+    tenantId: run.tenantId,
+    flowId: run.flowId,
+    mode: run.mode,
+    initiatedBy: run.initiatedBy,
+    connections: Object.fromEntries(Object.entries(run.connections).map(([name, c]) => [name, c.connectionId])),
+  };
+}
