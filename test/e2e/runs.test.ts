@@ -1,0 +1,418 @@
+// Runs over HTTP and through the real queues: the prompt, console runs, cloud
+// readiness, cloud runs processed by the queue-triggered function on the local
+// host, duplicate delivery, a crash between dispatch and record, the poison
+// queue, and an embedded connection whose refresh fails.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { describe, expect, it } from 'vitest';
+import { FlowStore } from '../../lib/storage/flows';
+import { decodeMessage, encodeMessage } from '../../lib/storage/queues';
+import { call, expectProblem, stack, testStorage, unique, type Body } from '../support/stack';
+import { cast, sharedFlow, type Cast, type Person } from './people';
+
+const storage = testStorage();
+
+async function sqlConnection(who: Person, displayName = `${who.id} db`): Promise<string> {
+  const created = await call('POST', '/connections', {
+    token: who.token,
+    body: { connectorId: 'shared_sql', displayName, apiKey: `secret-${unique('key')}` },
+  });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+async function officeConnection(who: Person, providerUser: string): Promise<string> {
+  const created = await call('POST', '/connections', {
+    token: who.token,
+    body: { connectorId: 'shared_office365', displayName: 'Mail' },
+  });
+  const atProvider = await fetch(`${created.body.consentUrl}&login_hint=${providerUser}`, { redirect: 'manual' });
+  expect((await call('GET', atProvider.headers.get('location')!)).status).toBe(200);
+  return created.body.id;
+}
+
+/** A flow whose definition uses reference `db`, shared with a co-owner and a user. */
+async function flowWithReference(schemaVersion: 1 | 2 = 1): Promise<{ people: Cast; flowId: string; ownerDb: string }> {
+  const people = await cast();
+  const flowId = await sharedFlow(people, {
+    name: 'Invoices',
+    schemaVersion,
+    definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' }] },
+  });
+  const ownerDb = await sqlConnection(people.owner, 'Finance DB');
+  const bound = await call('PUT', `/flows/${flowId}/connection-references/db`, {
+    token: people.owner.token,
+    body: { connectorId: 'shared_sql', connectionId: ownerDb },
+  });
+  expect(bound.status).toBe(201);
+  return { people, flowId, ownerDb };
+}
+
+async function embed(people: Cast, flowId: string, embedded = true) {
+  const response = await call('PATCH', `/flows/${flowId}/connection-references/db`, {
+    token: people.owner.token,
+    body: { embedded },
+  });
+  expect(response.status).toBe(200);
+}
+
+/** Polls a run as a cloud flow's HTTP action would, until it is final. */
+async function settle(location: string, token: string): Promise<Body> {
+  for (let i = 0; i < 150; i++) {
+    const response = await call('GET', location, { token });
+    if (response.status === 200) return response.body;
+    expect(response.status).toBe(202);
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    await sleep(200);
+  }
+  throw new Error(`run ${location} did not settle`);
+}
+
+/** Every dispatch message for these runs, taken off the queue. */
+const dispatched: Body[] = [];
+async function dispatchesFor(runId: string): Promise<Body[]> {
+  for (;;) {
+    const { receivedMessageItems } = await storage.desktopRunDispatch.receiveMessages({
+      numberOfMessages: 32,
+      visibilityTimeout: 60,
+    });
+    if (receivedMessageItems.length === 0) break;
+    for (const item of receivedMessageItems) {
+      dispatched.push(decodeMessage(item.messageText));
+      await storage.desktopRunDispatch.deleteMessage(item.messageId, item.popReceipt);
+    }
+  }
+  return dispatched.filter((m) => m.runId === runId);
+}
+
+describe('the whole story', () => {
+  it('prompts each role, runs attended with their own or embedded connections, and gates cloud runs', async () => {
+    const { people, flowId, ownerDb } = await flowWithReference(1);
+
+    // The user has no SQL connection yet: no default, and running says what is missing.
+    const empty = await call('GET', `/flows/${flowId}/run-prompt`, { token: people.user.token });
+    expect(empty.body.value).toEqual([
+      { logicalName: 'db', connectorId: 'shared_sql', embedded: false, candidates: [], defaultConnectionId: null },
+    ]);
+    const refused = await call('POST', `/flows/${flowId}/runs`, { token: people.user.token, body: {} });
+    expectProblem(refused, 409, 'ConnectionRequired');
+    expect(refused.body.missing).toEqual([{ logicalName: 'db', connectorId: 'shared_sql' }]);
+
+    // A cloud run of a v1 flow whose reference is not embedded: rejected with both reasons.
+    const early = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.coOwner.token });
+    expect(early.status).toBe(202);
+    const rejected = await settle(early.headers.get('location')!, people.coOwner.token);
+    expect(rejected.status).toBe('Rejected');
+    expect(rejected.errors.map((e: Body) => e.code)).toEqual(['FlowSchemaNotV2', 'ConnectionReferenceNotEmbedded']);
+
+    // The owner embeds the reference; the user brings their own connection.
+    await embed(people, flowId);
+    const userDb = await sqlConnection(people.user);
+    const userPrompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: people.user.token });
+    expect(userPrompt.body.value[0]).toMatchObject({ embedded: true, defaultConnectionId: userDb });
+    expect(userPrompt.body.value[0].candidates).toEqual([
+      { id: userDb, displayName: expect.any(String), status: 'Connected', source: 'own' },
+    ]);
+    const userRun = await call('POST', `/flows/${flowId}/runs`, { token: people.user.token });
+    expect(userRun.status).toBe(201);
+    expect(userRun.body).toMatchObject({
+      mode: 'attended',
+      status: 'Dispatched',
+      initiatedBy: people.user.id,
+      connections: { db: userDb },
+    });
+    expect(await dispatchesFor(userRun.body.id)).toEqual([
+      {
+        runId: userRun.body.id,
+        tenantId: expect.any(String),
+        flowId,
+        mode: 'attended',
+        initiatedBy: people.user.id,
+        connections: { db: userDb },
+      },
+    ]);
+
+    // The co-owner runs on the embedded connection, by default.
+    const coPrompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: people.coOwner.token });
+    expect(coPrompt.body.value[0]).toMatchObject({
+      defaultConnectionId: ownerDb,
+      candidates: [{ id: ownerDb, source: 'embedded', status: 'Connected' }],
+    });
+    const coRun = await call('POST', `/flows/${flowId}/runs`, {
+      token: people.coOwner.token,
+      body: { mode: 'attended' },
+    });
+    expect(coRun.body).toMatchObject({ status: 'Dispatched', connections: { db: ownerDb } });
+    // The user, who never sees the embedded connection, cannot pick it either.
+    const sneaky = await call('POST', `/flows/${flowId}/runs`, {
+      token: people.user.token,
+      body: { connections: { db: ownerDb } },
+    });
+    const made = await call('POST', `/flows/${flowId}/runs`, {
+      token: people.user.token,
+      body: { connections: { db: 'made-up' } },
+    });
+    expectProblem(sneaky, 400, 'ValidationFailed');
+    expect(sneaky.body).toEqual(made.body);
+
+    // Readiness tells the maker what is left: the schema.
+    const readiness = await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.owner.token });
+    expect(readiness.body).toEqual({ ready: false, errors: [expect.objectContaining({ code: 'FlowSchemaNotV2' })] });
+    await call('POST', `/flows/${flowId}/upgrade-schema`, { token: people.owner.token });
+    expect((await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.coOwner.token })).body).toEqual({
+      ready: true,
+      errors: [],
+    });
+
+    // Now a cloud run is dispatched, naming connection ids only.
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    expect(cloud.headers.get('location')).toBe(`/api/runs/${cloud.body.id}`);
+    expect(cloud.headers.get('retry-after')).toBe('2');
+    expect(cloud.body).toMatchObject({ mode: 'cloud', status: 'Queued' });
+    const done = await settle(cloud.headers.get('location')!, people.user.token);
+    expect(done).toMatchObject({ status: 'Dispatched', completedAt: expect.any(String) });
+    expect(done.connections).toEqual({ db: null }); // the user sees runs, not the owner's connection
+    const dispatch = await dispatchesFor(cloud.body.id);
+    expect(dispatch).toEqual([expect.objectContaining({ mode: 'cloud', connections: { db: ownerDb } })]);
+
+    // History, newest first, for makers; the audit trail records every run started.
+    const history = await call('GET', `/flows/${flowId}/runs`, { token: people.coOwner.token });
+    expect(history.body.value.map((r: Body) => r.id)).toEqual([
+      cloud.body.id,
+      coRun.body.id,
+      userRun.body.id,
+      early.body.id,
+    ]);
+    const audit = await call('GET', `/flows/${flowId}/audit?top=100`, { token: people.owner.token });
+    expect(audit.body.value.filter((e: Body) => e.action === 'runStarted')).toHaveLength(4);
+  });
+});
+
+describe('who may do what with runs', () => {
+  it('answers each role as SPEC says', async () => {
+    const { people, flowId } = await flowWithReference(2);
+    await embed(people, flowId);
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const runPath = cloud.headers.get('location')!;
+
+    for (const who of [people.owner, people.coOwner, people.user]) {
+      expect((await call('GET', `/flows/${flowId}/run-prompt`, { token: who.token })).status).toBe(200);
+      expect([200, 202]).toContain((await call('GET', runPath, { token: who.token })).status);
+    }
+    expectProblem(
+      await call('POST', `/flows/${flowId}/runs`, { token: people.user.token, body: { mode: 'cloud' } }),
+      403,
+      'RunModeNotAllowed',
+    );
+    expectProblem(
+      await call('POST', `/flows/${flowId}/runs`, { token: people.coOwner.token, body: { mode: 'cloud' } }),
+      400,
+      'ValidationFailed',
+    );
+    for (const path of ['cloud-runs', 'cloud-readiness', 'runs']) {
+      const method = path === 'cloud-runs' ? 'POST' : 'GET';
+      expectProblem(await call(method, `/flows/${flowId}/${path}`, { token: people.user.token }), 403, 'Forbidden');
+    }
+    for (const who of [people.stranger, people.otherTenant]) {
+      for (const [method, path] of [
+        ['GET', `/flows/${flowId}/run-prompt`],
+        ['POST', `/flows/${flowId}/runs`],
+        ['GET', `/flows/${flowId}/runs`],
+        ['GET', `/flows/${flowId}/cloud-readiness`],
+        ['POST', `/flows/${flowId}/cloud-runs`],
+        ['GET', runPath],
+      ] as const) {
+        expectProblem(await call(method, path, { token: who.token }), 404, 'NotFound');
+      }
+    }
+    for (const [method, path] of [
+      ['GET', `/flows/${flowId}/run-prompt`],
+      ['POST', `/flows/${flowId}/runs`],
+      ['GET', `/flows/${flowId}/runs`],
+      ['GET', `/flows/${flowId}/cloud-readiness`],
+      ['POST', `/flows/${flowId}/cloud-runs`],
+      ['GET', runPath],
+    ] as const) {
+      expectProblem(await call(method, path), 401, 'Unauthenticated');
+    }
+    await settle(runPath, people.owner.token);
+  });
+
+  it('answers bad input with 400', async () => {
+    const { people, flowId } = await flowWithReference(2);
+    for (const body of [
+      '{"mode":',
+      { mode: 'remote' },
+      { connections: { 'a/b': 'x' } },
+      { connections: { nothere: 'x' } },
+      { extra: 1 },
+    ]) {
+      expectProblem(
+        await call('POST', `/flows/${flowId}/runs`, { token: people.owner.token, body }),
+        400,
+        'ValidationFailed',
+      );
+    }
+    expectProblem(await call('GET', '/runs/a%2Fb', { token: people.owner.token }), 400, 'ValidationFailed');
+    expectProblem(await call('GET', '/runs/no-dot-here', { token: people.owner.token }), 404, 'NotFound');
+    expectProblem(await call('GET', `/runs/${flowId}.not-a-run`, { token: people.owner.token }), 404, 'NotFound');
+  });
+
+  it('refuses an attended run whose definition names a reference that does not exist', async () => {
+    const people = await cast();
+    const flowId = await sharedFlow(people, {
+      name: 'Broken',
+      definition: { actions: [{ type: 'connector', connectionReference: 'ghost', operation: 'Send' }] },
+    });
+    const response = await call('POST', `/flows/${flowId}/runs`, { token: people.owner.token });
+    expectProblem(response, 409, 'Conflict');
+    expect(response.body.errors).toEqual([
+      expect.objectContaining({ code: 'ConnectionReferenceMissing', logicalName: 'ghost' }),
+    ]);
+  });
+});
+
+describe('the cloud-run processor', () => {
+  it('makes one run and one dispatch of a request delivered twice', async () => {
+    const { people, flowId } = await flowWithReference(2);
+    await embed(people, flowId);
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const request = { runId: cloud.body.id, tenantId: await tenantOf(people.owner), flowId };
+    await storage.cloudRunRequests.sendMessage(encodeMessage(request));
+    await storage.cloudRunRequests.sendMessage(encodeMessage(request));
+    expect((await settle(`/runs/${cloud.body.id}`, people.owner.token)).status).toBe('Dispatched');
+    await sleep(3_000); // the late deliveries come and go
+    expect(await dispatchesFor(cloud.body.id)).toHaveLength(1);
+    const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
+    expect(history.body.value).toHaveLength(1);
+  });
+
+  it.each([
+    ['after its dispatch was sent', true],
+    ['before its dispatch was sent', false],
+  ])('finishes a run claimed by a delivery that crashed %s, with exactly one dispatch', async (_when, sent) => {
+    const { people, flowId, ownerDb } = await flowWithReference(2);
+    await embed(people, flowId);
+    const tenantId = await tenantOf(people.owner);
+    // A run as a crashed processor leaves it: claimed (long ago), not recorded as dispatched.
+    const runId = `${flowId}.01900000-0000-7000-8000-${String(Date.now()).slice(-12)}`;
+    const store = new FlowStore(storage);
+    const claimedAt = new Date(Date.now() - 10 * 60_000).toISOString();
+    await store.commit(tenantId, flowId, [
+      {
+        kind: 'putRun',
+        over: undefined,
+        run: {
+          tenantId,
+          flowId,
+          id: runId,
+          mode: 'cloud',
+          status: 'Dispatching',
+          initiatedBy: people.owner.id,
+          connections: { db: { connectionId: ownerDb, ownerId: people.owner.id, source: 'embedded' } },
+          createdAt: claimedAt,
+          claimedAt,
+        },
+      },
+    ]);
+    if (sent)
+      await storage.desktopRunDispatch.sendMessage(
+        encodeMessage({
+          runId,
+          tenantId,
+          flowId,
+          mode: 'cloud',
+          initiatedBy: people.owner.id,
+          connections: { db: ownerDb },
+        }),
+      );
+    await storage.cloudRunRequests.sendMessage(encodeMessage({ runId, tenantId, flowId }));
+    expect((await settle(`/runs/${runId}`, people.owner.token)).status).toBe('Dispatched');
+    expect(await dispatchesFor(runId)).toHaveLength(1);
+  });
+
+  it('rejects a run whose embedded connection can no longer be refreshed, and says so on the connection', async () => {
+    const people = await cast();
+    const flowId = await sharedFlow(people, {
+      name: 'Mailer',
+      definition: { actions: [{ type: 'connector', connectionReference: 'mail', operation: 'SendEmail' }] },
+    });
+    const providerUser = unique('mailbox');
+    const mail = await officeConnection(people.coOwner, providerUser);
+    await call('PUT', `/flows/${flowId}/connection-references/mail`, {
+      token: people.coOwner.token,
+      body: { connectorId: 'shared_office365', connectionId: mail },
+    });
+    await call('PATCH', `/flows/${flowId}/connection-references/mail`, {
+      token: people.coOwner.token,
+      body: { embedded: true },
+    });
+    expect((await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.owner.token })).body.ready).toBe(
+      true,
+    );
+
+    await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/revoke`, { method: 'POST' });
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const done = await settle(cloud.headers.get('location')!, people.owner.token);
+    expect(done).toMatchObject({
+      status: 'Rejected',
+      errors: [expect.objectContaining({ code: 'ConnectionUnavailable', logicalName: 'mail' })],
+    });
+    const connection = await call('GET', `/connections/${mail}`, { token: people.coOwner.token });
+    expect(connection.body).toMatchObject({ status: 'Error', statusReason: 'reauthRequired' });
+    const readiness = await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.coOwner.token });
+    expect(readiness.body.errors).toEqual([
+      expect.objectContaining({ code: 'ConnectionUnavailable', logicalName: 'mail' }),
+    ]);
+  });
+
+  it('marks a run Failed when its request keeps failing, and leaves the request in the poison queue', async () => {
+    const people = await cast();
+    // A definition large enough to live in a blob, which then goes missing: every attempt fails.
+    const big = { actions: [{ type: 'note', text: 'x'.repeat(40_000) }] };
+    const flowId = await sharedFlow(people, { name: 'Doomed', definition: big });
+    for await (const blob of storage.definitions.listBlobsFlat()) {
+      if (blob.name.includes(flowId)) await storage.definitions.deleteBlob(blob.name);
+    }
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const done = await settle(cloud.headers.get('location')!, people.owner.token);
+    expect(done).toMatchObject({ status: 'Failed', errors: [expect.objectContaining({ code: 'ProcessingFailed' })] });
+    const poisonQueue = QueueServiceClient.fromConnectionString(stack().storageConnectionString).getQueueClient(
+      'cloud-run-requests-poison',
+    );
+    const { peekedMessageItems } = await poisonQueue.peekMessages({ numberOfMessages: 32 });
+    expect(peekedMessageItems.map((m) => (decodeMessage(m.messageText) as Body).runId)).toContain(cloud.body.id);
+  }, 60_000);
+
+  it('never puts a secret on a queue', async () => {
+    const secretKey = `secret-${unique('key')}`;
+    const people = await cast();
+    const flowId = await sharedFlow(people, {
+      name: 'Keys',
+      definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'Q' }] },
+    });
+    const db = (
+      await call('POST', '/connections', {
+        token: people.owner.token,
+        body: { connectorId: 'shared_sql', displayName: 'K', apiKey: secretKey },
+      })
+    ).body.id;
+    await call('PUT', `/flows/${flowId}/connection-references/db`, {
+      token: people.owner.token,
+      body: { connectorId: 'shared_sql', connectionId: db },
+    });
+    await embed(people, flowId);
+    const attended = await call('POST', `/flows/${flowId}/runs`, { token: people.owner.token });
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    await settle(cloud.headers.get('location')!, people.owner.token);
+    const messages = [...(await dispatchesFor(attended.body.id)), ...(await dispatchesFor(cloud.body.id))];
+    expect(messages).toHaveLength(2);
+    expect(JSON.stringify(messages)).not.toContain(secretKey);
+  });
+});
+
+/** The tenant a person's token names. */
+async function tenantOf(who: Person): Promise<string> {
+  const payload = JSON.parse(Buffer.from(who.token.split('.')[1]!, 'base64url').toString('utf8')) as { tid: string };
+  return payload.tid;
+}
