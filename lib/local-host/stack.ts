@@ -39,6 +39,8 @@ export interface StackInfo {
   storageConnectionString: string;
   storagePorts: AzuritePorts;
   functions: string[];
+  /** Every HTTP route served: method and template below the route prefix. */
+  routes: Array<{ method: string; route: string }>;
 }
 
 export interface RunningStack {
@@ -104,6 +106,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       storageConnectionString: azurite.connectionString,
       storagePorts: azurite.ports,
       functions: [],
+      routes: [],
     };
 
     if (options.functions) {
@@ -116,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       // Read by the functions at their first request, which comes after this.
       process.env.OAUTH_REDIRECT_URI = `${info.apiUrl}/connections/oauth/callback`;
       info.functions = loaded.functions.map((fn) => fn.metadata.name);
+      info.routes = loaded.httpRoutes.flatMap((r) => [...r.methods].map((method) => ({ method, route: r.template })));
 
       const settings = queueSettings(readHostJson(options.root).extensions?.queues);
       for (const trigger of queueTriggersOf(loaded.functions)) {
