@@ -3,7 +3,7 @@ import { authenticate } from '../lib/auth/authenticate';
 import { createConnectionBody, deleteConnectionQuery, listConnectionsQuery } from '../lib/domain/connections';
 import { parseWith } from '../lib/domain/schemas';
 import { htmlPage } from '../lib/http/page';
-import { problemFor, withProblemDetails } from '../lib/http/problem';
+import { logRequest, problemFor, withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
@@ -53,6 +53,13 @@ export async function refreshConnection(request: HttpRequest): Promise<HttpRespo
  * person reads the answer, so it is a page, not JSON.
  */
 export async function oauthCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const started = Date.now();
+  const page = await consentPage(request, context);
+  logRequest(request, context, page, started);
+  return page;
+}
+
+async function consentPage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const param = (name: string) => request.query.get(name) ?? undefined;
   let outcome;
   try {

@@ -103,6 +103,8 @@ function unauthenticated(detail: string, tokenPresent: boolean): DomainError {
 }
 
 let shared: TokenVerifier | undefined;
+/** Who made each request, for its log line; gone with the request. */
+const callers = new WeakMap<object, Caller>();
 
 /** The caller of a request, from its bearer token; 401 without a valid one. */
 export async function authenticate(request: RequestWithHeaders): Promise<Caller> {
@@ -111,5 +113,12 @@ export async function authenticate(request: RequestWithHeaders): Promise<Caller>
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <token>".', true);
   shared ??= new TokenVerifier(getConfig().auth);
-  return shared.verify(match[1]);
+  const caller = await shared.verify(match[1]);
+  callers.set(request, caller);
+  return caller;
+}
+
+/** The caller `authenticate` found for this request, if it ran and succeeded. */
+export function authenticatedCaller(request: object): Caller | undefined {
+  return callers.get(request);
 }

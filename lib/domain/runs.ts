@@ -53,7 +53,8 @@ export interface Run {
 }
 
 export const startRunBody = z.strictObject({
-  mode: z.enum(RUN_MODES).optional(),
+  // Any mode is read, so that a user asking for one they may not use is told so (403), not 400.
+  mode: z.string().min(1).max(50).optional(),
   connections: z.record(idSchema, idSchema).optional(),
 });
 export type StartRunBody = z.infer<typeof startRunBody>;
@@ -143,7 +144,7 @@ export function buildRunPrompt(
 export interface ResolveRequest {
   role: Role;
   callerId: string;
-  mode: RunMode | undefined;
+  mode: string | undefined;
   requested: Record<string, string>;
   prompt: PromptEntry[];
   /** Who owns each candidate connection, by id (own ones and embedded ones). */
@@ -161,7 +162,12 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     if (!isMaker(request.role)) {
       throw new DomainError('RunModeNotAllowed', 'Users may only run a flow attended, at their own machine.');
     }
-    throw validationFailed([{ field: 'mode', detail: 'cloud runs are started with POST .../cloud-runs' }]);
+    throw validationFailed([
+      {
+        field: 'mode',
+        detail: request.mode === 'cloud' ? 'cloud runs are started with POST .../cloud-runs' : 'must be "attended"',
+      },
+    ]);
   }
   const entries = new Map(request.prompt.map((entry) => [entry.logicalName, entry]));
   const unknown = Object.keys(request.requested).filter((name) => !entries.has(name));

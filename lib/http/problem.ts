@@ -1,6 +1,7 @@
 // RFC 9457 problem details: the one place where errors become responses.
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { authenticatedCaller } from '../auth/authenticate';
 import { DomainError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../domain/errors';
 import { isStorageFault } from '../storage/errors';
 
@@ -79,13 +80,57 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-/** Wraps a handler so that whatever it throws is answered as problem details. */
+/**
+ * Wraps a handler so that whatever it throws is answered as problem details,
+ * and every request leaves one structured log line.
+ */
 export function withProblemDetails(handler: HttpHandler): HttpHandler {
   return async (request: HttpRequest, context: InvocationContext) => {
+    const started = Date.now();
+    let response: HttpResponseInit;
     try {
-      return await handler(request, context);
+      response = await handler(request, context);
     } catch (error) {
-      return problemFor(error, context);
+      response = problemFor(error, context);
     }
+    logRequest(request, context, response, started);
+    return response;
   };
+}
+
+/**
+ * One JSON line per request: what ran, for whom, on which flow, how it went.
+ * Never the query string or a body: they may hold an OAuth code or a key.
+ */
+export function logRequest(
+  request: HttpRequest,
+  context: InvocationContext,
+  response: HttpResponseInit,
+  started: number,
+): void {
+  const caller = authenticatedCaller(request);
+  const status = response.status ?? 200;
+  const code = status >= 400 ? problemCodeOf(response) : undefined;
+  const line = JSON.stringify({
+    event: 'request',
+    function: context.functionName,
+    invocationId: context.invocationId,
+    method: request.method,
+    path: new URL(request.url).pathname,
+    ...(caller ? { tenantId: caller.tenantId, callerId: caller.principalId } : {}),
+    ...(request.params.flowId ? { flowId: request.params.flowId } : {}),
+    status,
+    ...(code ? { code } : {}),
+    durationMs: Date.now() - started,
+  });
+  if (status >= 500) context.error(line);
+  else context.log(line);
+}
+
+function problemCodeOf(response: HttpResponseInit): string | undefined {
+  try {
+    return (JSON.parse(String(response.body)) as { code?: string }).code;
+  } catch {
+    return undefined;
+  }
 }

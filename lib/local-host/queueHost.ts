@@ -123,6 +123,13 @@ export class QueuePoller {
 
   private async invoke(message: DequeuedMessageItem): Promise<void> {
     const { fn, binding } = this.trigger;
+    if (message.dequeueCount > this.settings.maxDequeueCount) {
+      // As the host does with a message that already used up its attempts (say, across a crash).
+      await this.toPoison(message).catch((error: unknown) =>
+        this.log('warning', `queue ${this.queue.name}: ${String(error)}`),
+      );
+      return;
+    }
     const invocationId = randomUUID();
     const context = new InvocationContext({
       invocationId,
@@ -148,9 +155,7 @@ export class QueuePoller {
       );
       try {
         if (message.dequeueCount >= this.settings.maxDequeueCount) {
-          await this.poison.sendMessage(message.messageText);
-          await this.queue.deleteMessage(message.messageId, message.popReceipt);
-          this.log('warning', `${fn.metadata.name}: message ${message.messageId} moved to ${this.poison.name}`);
+          await this.toPoison(message);
         } else {
           await this.queue.updateMessage(
             message.messageId,
@@ -166,6 +171,12 @@ export class QueuePoller {
         );
       }
     }
+  }
+
+  private async toPoison(message: DequeuedMessageItem): Promise<void> {
+    await this.poison.sendMessage(message.messageText);
+    await this.queue.deleteMessage(message.messageId, message.popReceipt);
+    this.log('warning', `${this.trigger.fn.metadata.name}: message ${message.messageId} moved to ${this.poison.name}`);
   }
 
   private decode(text: string): unknown {

@@ -25,7 +25,7 @@ import {
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
-import type { FlowStore, StoredFlow, StoredRun } from '../storage/flows';
+import type { FlowStore, StoredFlow, StoredReference, StoredRun } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { holdsRun, sendJson } from '../storage/queues';
 import type { ConnectionService } from './connections';
@@ -52,7 +52,9 @@ export interface DispatchMessage {
 export type ProcessOutcome = 'dispatched' | 'rejected' | 'alreadyFinal' | 'claimedElsewhere' | 'unknownRun';
 
 /** How long a claim keeps other deliveries of the same request waiting. */
-export const CLAIM_LEASE_MS = 30_000;
+// Shorter than host.json's retry delay times its retries, so a claim left by a
+// crash is taken over before the request's last attempt.
+export const CLAIM_LEASE_MS = 5_000;
 
 /** Another delivery of the same request is dispatching this run right now. */
 export class RunInProgress extends Error {
@@ -77,15 +79,18 @@ export class RunService {
 
   /** An attended console run: every reference gets a connection, then the run is dispatched. */
   async startAttended(caller: Caller, flowId: string, body: StartRunBody): Promise<RunView> {
-    const { prompt, role, ownerOf, flow } = await this.promptFor(caller, flowId, 'runAttended');
-    const connections = resolveAttendedRun({
-      role,
-      callerId: caller.principalId,
-      mode: body.mode,
-      requested: body.connections ?? {},
-      prompt,
-      ownerOf,
-      definitionReferences: definitionReferences(JSON.parse(await this.store.definitionOf(flow))),
+    const { connections, role } = await retryOnConflict(async () => {
+      const { prompt, role, ownerOf, flow } = await this.promptFor(caller, flowId, 'runAttended');
+      const resolved = resolveAttendedRun({
+        role,
+        callerId: caller.principalId,
+        mode: body.mode,
+        requested: body.connections ?? {},
+        prompt,
+        ownerOf,
+        definitionReferences: definitionReferences(JSON.parse(await this.store.definitionOf(flow))),
+      });
+      return { connections: resolved, role };
     });
     const run = await this.record(caller, flowId, 'attended', connections);
     try {
@@ -100,8 +105,11 @@ export class RunService {
 
   /** The cloud-run processor's own checks, run now. */
   async readiness(caller: Caller, flowId: string): Promise<{ ready: boolean; errors: RunError[] }> {
-    const { flow } = await this.readAs(caller, flowId, 'checkCloudReadiness');
-    const errors = await this.cloudRunErrors(caller.tenantId, flow);
+    // A definition replaced while it is read is read again (ConcurrencyConflict).
+    const { errors } = await retryOnConflict(async () => {
+      const { flow } = await this.readAs(caller, flowId, 'checkCloudReadiness');
+      return this.cloudRunErrors(caller.tenantId, flow);
+    });
     return { ready: errors.length === 0, errors };
   }
 
@@ -159,35 +167,41 @@ export class RunService {
 
     if (run.status === 'Queued') {
       const { flow } = await this.store.read(request.tenantId, request.flowId, []);
-      const errors = await this.cloudRunErrors(request.tenantId, flow);
+      const { errors, references } = await retryOnConflict(() => this.cloudRunErrors(request.tenantId, flow));
       if (errors.length > 0) {
         await this.finish(run, { status: 'Rejected', errors });
         return 'rejected';
       }
-      const references = await this.store.listReferences(request.tenantId, request.flowId);
       const connections = Object.fromEntries(
         references.map((r) => [
           r.logicalName,
           { connectionId: r.connectionId, ownerId: r.ownerId, source: 'embedded' as const },
         ]),
       );
-      // The claim: only one delivery gets from Queued to Dispatching.
+      // The claim: only one delivery gets from Queued to Dispatching, and only
+      // while the references it checked are as it checked them.
       try {
-        run = await this.write(run, {
-          ...run,
-          status: 'Dispatching',
-          connections,
-          claimedAt: this.now().toISOString(),
-        });
+        const claimed: Run = { ...run, status: 'Dispatching', connections, claimedAt: this.now().toISOString() };
+        const [etag] = await this.store.commit(request.tenantId, request.flowId, [
+          { kind: 'putRun', run: claimed, over: run },
+          ...references.map((current) => ({ kind: 'checkReference' as const, current })),
+        ]);
+        run = { ...claimed, etag: etag! };
       } catch (error) {
-        if (error instanceof ConcurrencyConflict) return 'claimedElsewhere';
+        if (!(error instanceof ConcurrencyConflict)) throw error;
+        // Another delivery claimed or decided it, or a reference changed: decide again later.
+        const now = await this.store.getRun(request.tenantId, request.flowId, parts.uuid);
+        if (now && now.status !== 'Queued') return 'claimedElsewhere';
         throw error;
       }
+    } else if (await holdsRun(this.storage.desktopRunDispatch, run.id)) {
+      // Claimed and sent by a delivery that did not get to record it.
+      await this.finish(run, { status: 'Dispatched' });
+      return 'dispatched';
     } else if (Date.parse(run.claimedAt ?? '') > this.now().getTime() - CLAIM_LEASE_MS) {
       // Another delivery claimed it moments ago and may be sending right now: try again later.
       throw new RunInProgress(run.id);
     }
-    // Claimed long ago by a delivery that never finished: send unless it did.
     if (!(await holdsRun(this.storage.desktopRunDispatch, run.id))) {
       await sendJson(this.storage.desktopRunDispatch, dispatchOf(run));
     }
@@ -200,7 +214,13 @@ export class RunService {
     const parts = parseRunId(request.runId);
     if (!parts) return;
     const run = await this.store.getRun(request.tenantId, request.flowId, parts.uuid);
-    if (run && !isFinal(run.status)) await this.markFailed(run, reason);
+    if (!run || isFinal(run.status)) return;
+    // A dispatch already on its way wins over the failure to record it.
+    if (run.status === 'Dispatching' && (await holdsRun(this.storage.desktopRunDispatch, run.id))) {
+      await this.finish(run, { status: 'Dispatched' });
+    } else {
+      await this.markFailed(run, reason);
+    }
   }
 
   // ---- helpers ----------------------------------------------------------------
@@ -247,9 +267,19 @@ export class RunService {
   }
 
   /** The processor's checks: the flow, its references, its definition, each embedded connection now. */
-  private async cloudRunErrors(tenantId: string, flow: StoredFlow | undefined): Promise<RunError[]> {
-    if (!flow)
-      return checkCloudRun({ flow: undefined, references: [], embeddedStatus: new Map(), definitionReferences: [] });
+  private async cloudRunErrors(
+    tenantId: string,
+    flow: StoredFlow | undefined,
+  ): Promise<{ errors: RunError[]; references: StoredReference[] }> {
+    if (!flow) {
+      const errors = checkCloudRun({
+        flow: undefined,
+        references: [],
+        embeddedStatus: new Map(),
+        definitionReferences: [],
+      });
+      return { errors, references: [] };
+    }
     const [references, definitionJson] = await Promise.all([
       this.store.listReferences(tenantId, flow.id),
       this.store.definitionOf(flow),
@@ -262,12 +292,13 @@ export class RunService {
           await this.connections.checkForRun(tenantId, r.ownerId, r.connectionId),
         ]),
     );
-    return checkCloudRun({
+    const errors = checkCloudRun({
       flow,
       references,
       embeddedStatus: new Map(statuses),
       definitionReferences: definitionReferences(JSON.parse(definitionJson)),
     });
+    return { errors, references };
   }
 
   /** Writes a new run as Queued with its "run started" audit entry, in one transaction. */
@@ -315,7 +346,8 @@ export class RunService {
     return retryOnConflict(async () => {
       current ??= await this.store.getRun(run.tenantId, run.flowId, parseRunId(run.id)!.uuid);
       if (!current) throw notFound('The run');
-      if (isFinal(current.status)) return current;
+      // Final is final; and a run claimed for dispatch is no longer the rejecter's to decide.
+      if (isFinal(current.status) || (final.status === 'Rejected' && current.status !== 'Queued')) return current;
       const attempt = current;
       current = undefined;
       return this.write(attempt, { ...attempt, ...final, completedAt: this.now().toISOString() });

@@ -23,6 +23,8 @@ async function call(method: string, path: string, options?: CallOptions): Promis
 }
 
 const apiKeys: string[] = [];
+/** OAuth codes and states seen on callbacks: short-lived, but still never logged. */
+const callbackSecrets: string[] = [];
 const providerUsers: string[] = [];
 
 let alice: Person;
@@ -55,6 +57,8 @@ async function consent(consentUrl: string, providerUser: string) {
   });
   expect(atProvider.status).toBe(302);
   const callbackUrl = atProvider.headers.get('location')!;
+  const query = new URL(callbackUrl).searchParams;
+  callbackSecrets.push(query.get('code')!, query.get('state')!);
   expect(callbackUrl.startsWith(`${stack().apiUrl}/connections/oauth/callback?`)).toBe(true);
   return { callbackUrl, page: await call('GET', callbackUrl) };
 }
@@ -330,6 +334,10 @@ describe('secrets', () => {
     }
     expect(providerTokens.length).toBeGreaterThan(0);
     const secrets = [...apiKeys, ...providerTokens];
+    const log0 = readFileSync(stack().logFile, 'utf8');
+    expect(callbackSecrets.length).toBeGreaterThan(0);
+    for (const value of callbackSecrets)
+      expect(log0.includes(value), 'the log holds an OAuth code or state').toBe(false);
 
     const rows: string[] = [];
     for await (const row of testStorage().connections.listEntities()) rows.push(JSON.stringify(row));

@@ -1,19 +1,51 @@
-// The health probe, and what callers get when storage cannot be reached: a
-// second stack whose Azurite is taken away.
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+// The health probe, the request log, and what callers get when storage cannot
+// be reached: a second stack whose Azurite is taken away.
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, type SigningKey } from '../../lib/local-host/issuer';
-import { call } from '../support/stack';
+import { call, stack, tokenFor, unique } from '../support/stack';
 import { startStackProcess, type StackProcess } from '../support/stackProcess';
-import { readFileSync } from 'node:fs';
 
 describe('the health probe', () => {
   it('answers 200 without a token while storage answers', async () => {
     const response = await call('GET', '/health');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ status: 'healthy' });
+  });
+});
+
+describe('the log', () => {
+  it('has one structured line per request, with invocation, caller and flow', async () => {
+    const user = unique('logged');
+    const token = await tokenFor(user);
+    const created = await call('POST', '/flows', { token, body: { name: 'Logged' } });
+    await call('GET', `/flows/${created.body.id}`, { token });
+    await call('GET', '/flows/nope', { token });
+    const lines = readFileSync(stack().logFile, 'utf8')
+      .split('\n')
+      .map((line) => line.slice(line.indexOf('{')))
+      .filter((line) => line.includes('"event":"request"') && line.includes(user))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          function: 'createFlow',
+          callerId: user,
+          status: 201,
+          invocationId: expect.any(String),
+        }),
+        expect.objectContaining({
+          function: 'getFlow',
+          callerId: user,
+          flowId: created.body.id,
+          status: 200,
+          method: 'GET',
+        }),
+        expect.objectContaining({ function: 'getFlow', flowId: 'nope', status: 404, code: 'NotFound' }),
+      ]),
+    );
   });
 });
 

@@ -97,12 +97,7 @@ describe('resolving a console run', () => {
     ['olivia-db', 'olivia'],
     ['mine-1', 'me'],
   ]);
-  const resolve = (
-    role: Role,
-    requested: Record<string, string> = {},
-    mode?: 'attended' | 'cloud',
-    own?: ConnectionSummary[],
-  ) =>
+  const resolve = (role: Role, requested: Record<string, string> = {}, mode?: string, own?: ConnectionSummary[]) =>
     resolveAttendedRun({
       role,
       callerId: 'me',
@@ -153,6 +148,8 @@ describe('resolving a console run', () => {
   it.each([
     ['user', 'cloud', 'RunModeNotAllowed'],
     ['coOwner', 'cloud', 'ValidationFailed'],
+    ['user', 'unattended', 'RunModeNotAllowed'],
+    ['coOwner', 'unattended', 'ValidationFailed'],
     ['user', 'attended', 'ok'],
   ] as const)('a %s asking for mode %s gets %s', (role, mode, expected) => {
     expect(code(() => resolve(role, {}, mode))).toBe(expected);

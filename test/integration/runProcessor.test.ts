@@ -1,0 +1,131 @@
+// The cloud-run processor against real storage, with faults and interleavings
+// made to happen: a status write lost after the dispatch went out, and a
+// late rejection racing a claim. Its dispatch queue is this file's own.
+import { QueueServiceClient } from '@azure/storage-queue';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServices } from '../../lib/services';
+import { RunService, type CloudRunRequest } from '../../lib/services/runs';
+import { ConnectionStore } from '../../lib/storage/connections';
+import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { decodeMessage } from '../../lib/storage/queues';
+import { newId } from '../../lib/services/ids';
+import { runId, type Run } from '../../lib/domain/runs';
+import { stack, testServiceSettings, testStorage, unique } from '../support/stack';
+
+const base = testStorage();
+const dispatchQueue = QueueServiceClient.fromConnectionString(stack().storageConnectionString).getQueueClient(
+  `dispatch-${Date.now().toString(36)}`,
+);
+const storage = { ...base, desktopRunDispatch: dispatchQueue };
+const services = createServices(storage, testServiceSettings());
+const connectionStore = new ConnectionStore(storage);
+
+afterAll(async () => {
+  await dispatchQueue.deleteIfExists();
+});
+
+/** A FlowStore whose next write of a run to `status` fails as if storage dropped the connection. */
+class FaultyStore extends FlowStore {
+  constructor(private failOn: Run['status'] | undefined) {
+    super(storage);
+  }
+  override async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
+    if (changes.some((c) => c.kind === 'putRun' && c.run.status === this.failOn)) {
+      this.failOn = undefined;
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
+    return super.commit(tenantId, flowId, changes);
+  }
+}
+
+/** A FlowStore that runs `interloper` just before its first commit. */
+class InterruptedStore extends FlowStore {
+  constructor(private interloper: (() => Promise<unknown>) | undefined) {
+    super(storage);
+  }
+  override async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
+    const interloper = this.interloper;
+    this.interloper = undefined;
+    if (interloper) await interloper();
+    return super.commit(tenantId, flowId, changes);
+  }
+}
+
+function processor(store: FlowStore): RunService {
+  return new RunService(storage, store, connectionStore, services.connections);
+}
+
+/** A flow with one embedded reference, and a Queued cloud run of it (no request sent anywhere). */
+async function queuedRun(schemaVersion: 1 | 2 = 2): Promise<{ request: CloudRunRequest; uuid: string }> {
+  await dispatchQueue.createIfNotExists();
+  const caller = { tenantId: unique('tenant'), principalId: 'olivia' };
+  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
+  const flow = (await services.flows.create(caller, { name: 'Nightly', schemaVersion, definitionJson })).value;
+  const connection = (
+    await services.connections.create(caller, { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' }, 'http://x')
+  ).value;
+  await services.references.put(caller, flow.id, 'db', { connectorId: 'shared_sql', connectionId: connection.id });
+  await services.references.setEmbedded(caller, flow.id, 'db', true);
+  const uuid = newId();
+  const run: Run = {
+    tenantId: caller.tenantId,
+    flowId: flow.id,
+    id: runId(flow.id, uuid),
+    mode: 'cloud',
+    status: 'Queued',
+    initiatedBy: 'olivia',
+    connections: {},
+    createdAt: new Date().toISOString(),
+  };
+  await new FlowStore(storage).commit(caller.tenantId, flow.id, [{ kind: 'putRun', run, over: undefined }]);
+  return { request: { runId: run.id, tenantId: caller.tenantId, flowId: flow.id }, uuid };
+}
+
+async function dispatchesFor(id: string): Promise<number> {
+  const { peekedMessageItems } = await dispatchQueue.peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems.filter((m) => (decodeMessage(m.messageText) as { runId?: string }).runId === id).length;
+}
+
+async function statusOf(request: CloudRunRequest, uuid: string): Promise<string | undefined> {
+  return (await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid))?.status;
+}
+
+describe('the cloud-run processor', () => {
+  it('finishes a run whose Dispatched write was lost after the dispatch went out, without a second dispatch', async () => {
+    const { request, uuid } = await queuedRun();
+    await expect(processor(new FaultyStore('Dispatched')).processCloudRun(request)).rejects.toThrow(/socket/);
+    expect(await statusOf(request, uuid)).toBe('Dispatching');
+    expect(await dispatchesFor(request.runId)).toBe(1);
+
+    // The next delivery comes at once (well within the claim's lease) and sees the dispatch on the queue.
+    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await statusOf(request, uuid)).toBe('Dispatched');
+    expect(await dispatchesFor(request.runId)).toBe(1);
+  });
+
+  it('never marks Failed a run whose dispatch is out', async () => {
+    const { request, uuid } = await queuedRun();
+    await expect(processor(new FaultyStore('Dispatched')).processCloudRun(request)).rejects.toThrow(/socket/);
+    await processor(new FlowStore(storage)).failCloudRun(request, 'kept failing');
+    expect(await statusOf(request, uuid)).toBe('Dispatched');
+  });
+
+  it('does not let a late rejection overwrite a run another delivery has claimed', async () => {
+    const { request, uuid } = await queuedRun(1);
+    // Delivery B reads the v1 flow and decides to reject; before it writes, the flow is
+    // upgraded and delivery A claims the run and sends its dispatch (its record write is lost).
+    const b = processor(
+      new InterruptedStore(async () => {
+        await services.flows.upgradeSchema({ tenantId: request.tenantId, principalId: 'olivia' }, request.flowId);
+        await processor(new FaultyStore('Dispatched'))
+          .processCloudRun(request)
+          .catch(() => undefined);
+      }),
+    );
+    await b.processCloudRun(request);
+    expect(await statusOf(request, uuid)).toBe('Dispatching');
+    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await statusOf(request, uuid)).toBe('Dispatched');
+    expect(await dispatchesFor(request.runId)).toBe(1);
+  });
+});
