@@ -80,6 +80,21 @@ const settingsSchema = z.object({
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
+/**
+ * Settings a deployment must provide: those without a default. Storage is
+ * either AzureWebJobsStorage or, in Azure, AzureWebJobsStorage__accountName.
+ */
+export function requiredSettings(): string[] {
+  return Object.entries(settingsSchema.shape)
+    .filter(([, schema]) => !(schema as z.ZodType).safeParse(undefined).success)
+    .map(([name]) => name);
+}
+
+/** Every setting this code reads. */
+export function knownSettings(): string[] {
+  return Object.keys(settingsSchema.shape);
+}
+
 export type StorageSettings =
   | { kind: 'connectionString'; connectionString: string }
   | { kind: 'identity'; tableUrl: string; blobUrl: string; queueUrl: string; managedIdentityClientId?: string };
