@@ -61,11 +61,9 @@ export class ReferenceService {
   ) {}
 
   async list(caller: Caller, flowId: string): Promise<ReferenceView[]> {
-    const [snapshot, references] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId]),
-      this.store.listReferences(caller.tenantId, flowId),
-    ]);
+    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true });
     if (!snapshot.flow) throw notFound('The flow');
+    const references = [...snapshot.references.values()];
     authorize(snapshot.permissions.get(caller.principalId)?.role, 'readConnectionReferences');
     const bound = await this.boundConnections(caller.tenantId, references);
     return references.map((r) => referenceView(r, caller.principalId, bound.get(boundKey(r))));

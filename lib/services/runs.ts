@@ -25,7 +25,7 @@ import {
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
-import type { FlowStore, StoredFlow, StoredReference, StoredRun } from '../storage/flows';
+import { MAX_CHANGES_PER_COMMIT, type FlowStore, type StoredFlow, type StoredReference, type StoredRun } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { holdsRun, sendJson } from '../storage/queues';
 import type { ConnectionService } from './connections';
@@ -180,13 +180,19 @@ export class RunService {
       );
       // The claim: only one delivery gets from Queued to Dispatching, and only
       // while the references it checked are as it checked them.
+      const checkedInClaim = references.length < MAX_CHANGES_PER_COMMIT;
       try {
         const claimed: Run = { ...run, status: 'Dispatching', connections, claimedAt: this.now().toISOString() };
         const [etag] = await this.store.commit(request.tenantId, request.flowId, [
           { kind: 'putRun', run: claimed, over: run },
-          ...references.map((current) => ({ kind: 'checkReference' as const, current })),
+          ...(checkedInClaim ? references.map((current) => ({ kind: 'checkReference' as const, current })) : []),
         ]);
         run = { ...claimed, etag: etag! };
+        // Too many references to check in the claim's transaction: check them right after it.
+        if (!checkedInClaim && !(await this.referencesUnchanged(request, references))) {
+          await this.write(run, { ...run, status: 'Queued', connections: {}, claimedAt: undefined });
+          throw new ConcurrencyConflict(412);
+        }
       } catch (error) {
         if (!(error instanceof ConcurrencyConflict)) throw error;
         // Another delivery claimed or decided it, or a reference changed: decide again later.
@@ -207,6 +213,12 @@ export class RunService {
     }
     await this.finish(run, { status: 'Dispatched' });
     return 'dispatched';
+  }
+
+  private async referencesUnchanged(request: CloudRunRequest, checked: StoredReference[]): Promise<boolean> {
+    const now = await this.store.listReferences(request.tenantId, request.flowId);
+    const etags = new Map(now.map((r) => [r.logicalName, r.etag]));
+    return now.length === checked.length && checked.every((r) => etags.get(r.logicalName) === r.etag);
   }
 
   /** A request that kept failing: its run ends Failed (the message goes to the poison queue). */
@@ -238,11 +250,11 @@ export class RunService {
    * query per reference owner), read in parallel.
    */
   private async promptFor(caller: Caller, flowId: string, action: 'runAttended') {
-    const [snapshot, references, own] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId]),
-      this.store.listReferences(caller.tenantId, flowId),
+    const [snapshot, own] = await Promise.all([
+      this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true }),
       this.connectionStore.listAll(caller.tenantId, caller.principalId),
     ]);
+    const references = [...snapshot.references.values()];
     if (!snapshot.flow) throw notFound('The flow');
     const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
     const lent =
@@ -284,13 +296,17 @@ export class RunService {
       this.store.listReferences(tenantId, flow.id),
       this.store.definitionOf(flow),
     ]);
+    // Each distinct connection is checked once, however many references bind it.
+    const checks = new Map<string, Promise<ConnectionStatus | undefined>>();
+    const checkOnce = (r: StoredReference) => {
+      const key = JSON.stringify([r.ownerId, r.connectionId]);
+      if (!checks.has(key)) checks.set(key, this.connections.checkForRun(tenantId, r.ownerId, r.connectionId));
+      return checks.get(key)!;
+    };
     const statuses = await Promise.all(
       references
         .filter((r) => r.embedded)
-        .map(async (r): Promise<[string, ConnectionStatus | undefined]> => [
-          r.logicalName,
-          await this.connections.checkForRun(tenantId, r.ownerId, r.connectionId),
-        ]),
+        .map(async (r): Promise<[string, ConnectionStatus | undefined]> => [r.logicalName, await checkOnce(r)]),
     );
     const errors = checkCloudRun({
       flow,

@@ -192,14 +192,14 @@ export class FlowStore {
 
   /**
    * Reads the flow row, the permission rows of `principalIds` and the
-   * reference rows of `references` in one query. `summary` leaves an inline
-   * definition out, for lists.
+   * reference rows of `references` (or all of them) in one query. `summary`
+   * leaves an inline definition out, for lists.
    */
   async read(
     tenantId: string,
     flowId: string,
     principalIds: readonly string[],
-    options: { summary?: boolean; references?: readonly string[] } = {},
+    options: { summary?: boolean; references?: readonly string[]; allReferences?: boolean } = {},
   ): Promise<FlowSnapshot> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
@@ -209,6 +209,10 @@ export class FlowStore {
       ...new Set((options.references ?? []).map(referenceRowKey)),
     ];
     const rowFilters = rowKeys.map((rowKey) => odata`RowKey eq ${rowKey}`);
+    // Every reference too, in the same query: one round trip for a flow and all it binds.
+    if (options.allReferences) {
+      rowFilters.push(`(${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})`);
+    }
     const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${rowFilters.join(' or ')})`;
     const rows = this.storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow>({
       queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
@@ -349,8 +353,11 @@ export class FlowStore {
   async definitionOf(flow: StoredFlow): Promise<string> {
     if (flow.definitionBlob) {
       try {
-        const buffer = await this.storage.definitions.getBlockBlobClient(flow.definitionBlob).downloadToBuffer();
-        return buffer.toString('utf8');
+        // One GET (downloadToBuffer would ask for the size first).
+        const response = await this.storage.definitions.getBlockBlobClient(flow.definitionBlob).download();
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.readableStreamBody!) chunks.push(Buffer.from(chunk as Buffer));
+        return Buffer.concat(chunks).toString('utf8');
       } catch (error) {
         rethrowConflict(error);
       }
@@ -578,14 +585,36 @@ function runUuidOf(run: Run): string {
   return parseRunId(run.id)!.uuid;
 }
 
+/** Characters per string property: Table storage holds 32 Ki UTF-16 units in one. */
+const PROPERTY_CHARS = 30_000;
+
+/**
+ * A long text over several properties (`name`, `name_1`, `name_2`, ...): a
+ * run of a flow with hundreds of references names more than one holds.
+ */
+function chunked(name: string, text: string): Record<string, string> {
+  const parts: Record<string, string> = {};
+  for (let i = 0, n = 0; i < text.length || n === 0; i += PROPERTY_CHARS, n++) {
+    parts[n === 0 ? name : `${name}_${n}`] = text.slice(i, i + PROPERTY_CHARS);
+  }
+  return parts;
+}
+
+function unchunked(row: Record<string, unknown>, name: string): string | undefined {
+  if (typeof row[name] !== 'string') return undefined;
+  let text = row[name] as string;
+  for (let n = 1; typeof row[`${name}_${n}`] === 'string'; n++) text += row[`${name}_${n}`] as string;
+  return text;
+}
+
 function runRowOf(run: Run): RunRow {
   return {
     runId: run.id,
     mode: run.mode,
     status: run.status,
     initiatedBy: run.initiatedBy,
-    connections: JSON.stringify(run.connections),
-    ...(run.errors ? { errors: JSON.stringify(run.errors) } : {}),
+    ...(chunked('connections', JSON.stringify(run.connections)) as { connections: string }),
+    ...(run.errors ? chunked('errors', JSON.stringify(run.errors)) : {}),
     createdAt: run.createdAt,
     ...(run.completedAt ? { completedAt: run.completedAt } : {}),
     ...(run.claimedAt ? { claimedAt: run.claimedAt } : {}),
@@ -600,8 +629,8 @@ function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, flowId: s
     mode: row.mode as Run['mode'],
     status: row.status as Run['status'],
     initiatedBy: row.initiatedBy,
-    connections: JSON.parse(row.connections) as Run['connections'],
-    ...(row.errors ? { errors: JSON.parse(row.errors) as Run['errors'] } : {}),
+    connections: JSON.parse(unchunked(row, 'connections') ?? '{}') as Run['connections'],
+    ...(row.errors ? { errors: JSON.parse(unchunked(row, 'errors')!) as Run['errors'] } : {}),
     createdAt: row.createdAt,
     ...(row.completedAt ? { completedAt: row.completedAt } : {}),
     ...(row.claimedAt ? { claimedAt: row.claimedAt } : {}),

@@ -1,0 +1,154 @@
+// Round-trip budgets: how many storage requests each operation makes, counted
+// at the HTTP layer, and that they do not grow with the size of a flow (500
+// references and 5,000 permissions cost what 2 do).
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Caller } from '../../lib/domain/caller';
+import { createServices } from '../../lib/services';
+import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { countRequests } from '../../lib/storage/requestCounter';
+import { newId } from '../../lib/services/ids';
+import { runId, type Run } from '../../lib/domain/runs';
+import { testServiceSettings, testStorage, unique } from '../support/stack';
+
+const storage = testStorage();
+const services = createServices(storage, testServiceSettings());
+const store = new FlowStore(storage);
+
+async function cost(operation: () => Promise<unknown>): Promise<number> {
+  return (await countRequests(operation)).requests.length;
+}
+
+interface Fixture {
+  owner: Caller;
+  coOwner: Caller;
+  user: Caller;
+  flowId: string;
+}
+
+/** A flow with an embedded reference of the owner's, a co-owner, a user, and `extra` more of each. */
+async function fixture(extraReferences: number, extraPermissions: number, definitionJson?: string): Promise<Fixture> {
+  const tenantId = unique('tenant');
+  const owner = { tenantId, principalId: 'owner' };
+  const coOwner = { tenantId, principalId: 'co' };
+  const user = { tenantId, principalId: 'user' };
+  const flowId = (await services.flows.create(owner, { name: 'Budget', definitionJson })).value.id;
+  await services.permissions.share(owner, flowId, 'co', 'coOwner');
+  await services.permissions.share(owner, flowId, 'user', 'user');
+  const db = (
+    await services.connections.create(owner, { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' }, 'http://x')
+  ).value;
+  await services.connections.create(user, { connectorId: 'shared_sql', displayName: 'Mine', apiKey: 'k' }, 'http://x');
+  await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+  await services.references.setEmbedded(owner, flowId, 'db', true);
+
+  // The bulk goes straight in, 100 rows a transaction.
+  const at = new Date().toISOString();
+  const bulk: FlowChange[] = [
+    ...Array.from({ length: extraPermissions }, (_, i): FlowChange => ({
+      kind: 'putPermission',
+      permission: { principalId: `p${i}`, role: 'user', grantedBy: 'owner', grantedAt: at },
+      over: undefined,
+    })),
+    ...Array.from({ length: extraReferences }, (_, i): FlowChange => ({
+      kind: 'putReference',
+      reference: {
+        logicalName: `ref${i}`,
+        connectorId: 'shared_sql',
+        ownerId: 'owner',
+        connectionId: db.id,
+        embedded: true,
+        createdAt: at,
+        modifiedAt: at,
+      },
+      over: undefined,
+    })),
+  ];
+  for (let i = 0; i < bulk.length; i += 100) await store.commit(tenantId, flowId, bulk.slice(i, i + 100));
+  return { owner, coOwner, user, flowId };
+}
+
+let small: Fixture;
+let large: Fixture;
+let crowded: Fixture;
+
+beforeAll(async () => {
+  await storage.ensureReady();
+  [small, large, crowded] = await Promise.all([fixture(0, 0), fixture(500, 5_000), fixture(0, 5_000)]);
+}, 120_000);
+
+/** A Queued cloud run of the fixture's flow, as POST cloud-runs records it (its request is not sent). */
+async function queuedRun(f: Fixture): Promise<{ runId: string; tenantId: string; flowId: string }> {
+  const uuid = newId();
+  const run: Run = {
+    tenantId: f.owner.tenantId,
+    flowId: f.flowId,
+    id: runId(f.flowId, uuid),
+    mode: 'cloud',
+    status: 'Queued',
+    initiatedBy: 'owner',
+    connections: {},
+    createdAt: new Date().toISOString(),
+  };
+  await store.commit(f.owner.tenantId, f.flowId, [{ kind: 'putRun', run, over: undefined }]);
+  return { runId: run.id, tenantId: f.owner.tenantId, flowId: f.flowId };
+}
+
+/** What each operation costs on a fixture: fresh people each time, so nothing is a no-op. */
+function operations(f: Fixture): Record<string, () => Promise<unknown>> {
+  return {
+    'GET flow': () => services.flows.get(f.coOwner, f.flowId),
+    'GET permissions page': () => services.permissions.list(f.user, f.flowId, { top: 50 }),
+    'share with someone new': () => services.permissions.share(f.owner, f.flowId, unique('new'), 'user'),
+    'unembed and embed again': async () => {
+      await services.references.setEmbedded(f.owner, f.flowId, 'db', false);
+      await services.references.setEmbedded(f.owner, f.flowId, 'db', true);
+    },
+    'run prompt for a user': () => services.runs.prompt(f.user, f.flowId),
+    'audit page': () => services.flows.audit(f.owner, f.flowId, { top: 20 }),
+  };
+}
+
+describe('storage round trips', () => {
+  it('stay within budget', async () => {
+    const budgets: Record<string, number> = {
+      'GET flow': 1, // one query: the flow row and the caller's permission
+      'GET permissions page': 2, // the caller's role and the page, in parallel
+      'share with someone new': 4, // read, index entry, one transaction, index entry again
+      'unembed and embed again': 6, // each: read, the owner's connection, one transaction
+      'run prompt for a user': 2, // the flow with all its references, the caller's connections
+      'audit page': 2,
+    };
+    for (const [name, operation] of Object.entries(operations(small))) {
+      expect(await cost(operation), name).toBe(budgets[name]);
+    }
+  });
+
+  it('do not grow with 500 references and 5,000 permissions', async () => {
+    const smallOps = operations(small);
+    const largeOps = operations(large);
+    for (const name of Object.keys(smallOps)) {
+      expect(await cost(largeOps[name]!), name).toBe(await cost(smallOps[name]!));
+    }
+  });
+
+  it('of the cloud-run processor do not grow with permissions, nor with references that share a connection', async () => {
+    const base = await cost(async () =>
+      expect(await services.runs.processCloudRun(await queuedRun(small))).toBe('dispatched'),
+    );
+    const process = (f: Fixture) => async () => {
+      const request = await queuedRun(f);
+      return services.runs.processCloudRun(request);
+    };
+    // The run row written by queuedRun counts once in each.
+    expect(await cost(process(crowded))).toBe(base);
+    // Past 99 references the claim cannot check them in its own transaction: one more query does.
+    expect(await cost(process(large))).toBe(base + 1);
+    expect(base).toBeLessThanOrEqual(11);
+  });
+
+  it('cost one more for a definition kept in a blob', async () => {
+    const big = JSON.stringify({ actions: [{ type: 'note', text: 'x'.repeat(40_000) }] });
+    const f = await fixture(0, 0, big);
+    expect(await cost(() => services.flows.get(f.user, f.flowId))).toBe(2);
+  });
+});
