@@ -25,7 +25,13 @@ import {
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
-import { MAX_CHANGES_PER_COMMIT, type FlowStore, type StoredFlow, type StoredReference, type StoredRun } from '../storage/flows';
+import {
+  MAX_CHANGES_PER_COMMIT,
+  type FlowStore,
+  type StoredFlow,
+  type StoredReference,
+  type StoredRun,
+} from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { holdsRun, sendJson } from '../storage/queues';
 import type { ConnectionService } from './connections';
@@ -55,6 +61,9 @@ export type ProcessOutcome = 'dispatched' | 'rejected' | 'alreadyFinal' | 'claim
 // Shorter than host.json's retry delay times its retries, so a claim left by a
 // crash is taken over before the request's last attempt.
 export const CLAIM_LEASE_MS = 5_000;
+
+/** An attended run still Queued after this never got its dispatch. */
+export const STALE_ATTENDED_MS = 60_000;
 
 /** Another delivery of the same request is dispatching this run right now. */
 export class RunInProgress extends Error {
@@ -137,7 +146,20 @@ export class RunService {
     // Someone who may not read the flow learns nothing of its runs.
     const role = snapshot.flow ? snapshot.permissions.get(caller.principalId)?.role : undefined;
     if (!role || !run || run.id !== id) throw notFound('The run');
-    return runView(run, caller.principalId, role);
+    return runView(await this.settleStale(run), caller.principalId, role);
+  }
+
+  /**
+   * An attended run is dispatched within its request; one still Queued a
+   * while later lost its dispatch to a storage fault, and is Failed.
+   */
+  private async settleStale(run: StoredRun): Promise<StoredRun> {
+    const stale =
+      run.mode === 'attended' &&
+      run.status === 'Queued' &&
+      Date.parse(run.createdAt) < this.now().getTime() - STALE_ATTENDED_MS;
+    if (!stale) return run;
+    return this.markFailed(run, 'The run was never dispatched: storage failed while it started.').catch(() => run);
   }
 
   async history(caller: Caller, flowId: string, request: PageRequest): Promise<Page<RunView>> {
@@ -147,10 +169,10 @@ export class RunService {
     ]);
     if (!snapshot.flow) throw notFound('The flow');
     const role = authorize(snapshot.permissions.get(caller.principalId)?.role, 'readRunHistory');
-    return {
-      items: page.items.map((run) => runView(run, caller.principalId, role)),
-      continuationToken: page.continuationToken,
-    };
+    const items = await Promise.all(
+      page.items.map(async (run) => runView(await this.settleStale(run), caller.principalId, role)),
+    );
+    return { items, continuationToken: page.continuationToken };
   }
 
   /**

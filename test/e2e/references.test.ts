@@ -463,3 +463,57 @@ describe('an embedded connection stays within its flow', () => {
     expect(Object.keys(await references())).toEqual(['db']);
   });
 });
+
+describe('a storm of 50 concurrent changes on one flow', () => {
+  it('ends in a state its audit trail explains, with no lost update', async () => {
+    const connections = [await sqlConnection(people.coOwner, 'A'), await sqlConnection(people.coOwner, 'B')];
+    await bind(people.coOwner, 'db', connections[0]!);
+    const guests = ['g1', 'g2', 'g3', 'g4', 'g5'];
+    const ops = Array.from({ length: 50 }, (_, i) => {
+      const guest = guests[i % guests.length]!;
+      switch (i % 5) {
+        case 0:
+          return embed(people.coOwner, 'db', true);
+        case 1:
+          return embed(people.coOwner, 'db', false);
+        case 2:
+          return bind(people.coOwner, 'db', connections[i % 2]!);
+        case 3:
+          return call('PUT', `/flows/${flowId}/permissions/${guest}`, {
+            token: people.owner.token,
+            body: { role: i % 2 ? 'user' : 'coOwner' },
+          });
+        default:
+          return call('DELETE', `/flows/${flowId}/permissions/${guest}`, { token: coOwner2.token });
+      }
+    });
+    const results = await Promise.all(ops);
+    // Every change either happened or was told it could not (an unshare of someone not there).
+    for (const r of results) expect([200, 201, 204, 404]).toContain(r.status);
+
+    const entries = await audit(people.owner);
+    const final = (await references(people.coOwner)).db;
+    const count = (action: string) => entries.filter((e: Body) => e.subjectId === 'db' && e.action === action).length;
+    expect(count('embedded') - count('unembedded')).toBe(final.embedded ? 1 : 0);
+    expect(connections).toContain(final.connection.id);
+
+    const roles = Object.fromEntries(
+      (await call('GET', `/flows/${flowId}/permissions?top=100`, { token: people.owner.token })).body.value.map(
+        (p: Body) => [p.principalId, p.role],
+      ),
+    );
+    for (const guest of guests) {
+      // The newest entry about each guest says whether they are on the flow now, and as what.
+      const last = entries.find((e: Body) => e.subjectId === guest);
+      if (!last || last.action === 'unshared') expect(roles[guest]).toBeUndefined();
+      else expect(roles[guest]).toBe(last.action === 'shared' ? last.details.role : last.details.to);
+    }
+    // One audit entry per change that happened: successful unshares and shares that changed something.
+    const changedShares = results.filter((r, i) => i % 5 === 3 && r.status === 201).length;
+    expect(entries.filter((e: Body) => e.action === 'shared' && guests.includes(e.subjectId))).toHaveLength(
+      changedShares,
+    );
+    const unshares = results.filter((r, i) => i % 5 === 4 && r.status === 204).length;
+    expect(entries.filter((e: Body) => e.action === 'unshared' && guests.includes(e.subjectId))).toHaveLength(unshares);
+  });
+});

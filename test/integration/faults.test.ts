@@ -1,0 +1,184 @@
+// Storage taken away in the middle of a share, an embed and a run: the caller
+// gets 503 StorageUnavailable, and once storage is back the flow is as it was
+// before or as it would be after, never half (partition, index, audit). Runs
+// against an Azurite of its own, kept on disk so a restart keeps the data.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvocationContext } from '@azure/functions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Caller } from '../../lib/domain/caller';
+import { problemFor } from '../../lib/http/problem';
+import { startAzurite, type RunningAzurite } from '../../lib/local-host/azurite';
+import { createServices, type Services } from '../../lib/services';
+import { PermissionService } from '../../lib/services/permissions';
+import { ReferenceService } from '../../lib/services/references';
+import { RunService } from '../../lib/services/runs';
+import { createStorage, type Storage } from '../../lib/storage/clients';
+import { ConnectionStore } from '../../lib/storage/connections';
+import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { PrincipalIndex } from '../../lib/storage/principalIndex';
+import { DEFAULT_NAMES } from '../../lib/config';
+import { testServiceSettings, unique } from '../support/stack';
+
+const location = mkdtempSync(join(tmpdir(), 'flowshare-faults-'));
+let azurite: RunningAzurite;
+let storage: Storage;
+let services: Services;
+
+beforeAll(async () => {
+  azurite = await startAzurite({ location, ports: { blob: 0, queue: 0, table: 0 } });
+  storage = createStorage({ kind: 'connectionString', connectionString: azurite.connectionString }, DEFAULT_NAMES);
+  services = createServices(storage, testServiceSettings());
+  await storage.ensureReady();
+}, 60_000);
+
+afterAll(async () => {
+  await azurite?.stop();
+  rmSync(location, { recursive: true, force: true });
+});
+
+/**
+ * Stops storage: every request after this is refused, as in an outage. (A
+ * graceful stop: Azurite saves its tables lazily, and a SIGKILL would lose
+ * rows it had acknowledged, which real storage never does.)
+ */
+async function takeStorageAway(): Promise<void> {
+  await azurite.stop();
+}
+
+async function bringStorageBack(): Promise<void> {
+  azurite = await startAzurite({ location, ports: azurite.ports });
+}
+
+/** A FlowStore that takes storage away just before its next commit. */
+class CutBeforeCommit extends FlowStore {
+  private armed = true;
+  override async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
+    if (this.armed) {
+      this.armed = false;
+      await takeStorageAway();
+    }
+    return super.commit(tenantId, flowId, changes);
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return problemFor(error, new InvocationContext({ logHandler: () => undefined })).status;
+}
+
+async function auditActions(caller: Caller, flowId: string): Promise<string[]> {
+  return (await services.flows.audit(caller, flowId, { top: 100 })).items.map((e) => e.action);
+}
+
+describe('when storage goes away mid-operation', () => {
+  it('a share answers 503 and, once storage is back, nobody was shared with', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
+    const cut = new PermissionService(new CutBeforeCommit(storage), new PrincipalIndex(storage));
+    const error = await cut.share(owner, flowId, 'bob', 'coOwner').catch((e: unknown) => e);
+    expect(statusOf(error)).toBe(503);
+    await bringStorageBack();
+
+    const bob = { tenantId: owner.tenantId, principalId: 'bob' };
+    expect((await services.permissions.list(owner, flowId, { top: 10 })).items.map((p) => p.principalId)).toEqual([
+      'owner',
+    ]);
+    expect((await services.flows.list(bob, { top: 10 })).items).toEqual([]); // an index entry, if any, lists nothing
+    expect(await auditActions(owner, flowId)).toEqual([]);
+    // And sharing again just works.
+    expect((await services.permissions.share(owner, flowId, 'bob', 'coOwner')).created).toBe(true);
+  }, 60_000);
+
+  it('an embed answers 503 and, once storage is back, the reference is as it was', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
+    const db = (
+      await services.connections.create(
+        owner,
+        { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' },
+        'http://x',
+      )
+    ).value;
+    await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+    const cut = new ReferenceService(new CutBeforeCommit(storage), new ConnectionStore(storage));
+    const error = await cut.setEmbedded(owner, flowId, 'db', true).catch((e: unknown) => e);
+    expect(statusOf(error)).toBe(503);
+    await bringStorageBack();
+
+    expect((await services.references.list(owner, flowId))[0]).toMatchObject({ embedded: false });
+    expect(await auditActions(owner, flowId)).toEqual(['referenceAdded']);
+  }, 60_000);
+
+  it('a run answers 503 and, once storage is back, there is no run and no dispatch', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
+    const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
+    const db = (
+      await services.connections.create(
+        owner,
+        { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' },
+        'http://x',
+      )
+    ).value;
+    await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+    const cut = new RunService(
+      storage,
+      new CutBeforeCommit(storage),
+      new ConnectionStore(storage),
+      services.connections,
+    );
+    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
+    expect(statusOf(error)).toBe(503);
+    await bringStorageBack();
+
+    expect((await services.runs.history(owner, flowId, { top: 10 })).items).toEqual([]);
+    expect(await auditActions(owner, flowId)).toEqual(['referenceAdded']);
+    const { peekedMessageItems } = await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
+    expect(peekedMessageItems).toEqual([]);
+  }, 60_000);
+
+  it('a run whose dispatch storage lost after it was recorded ends Failed, not Queued for ever', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
+    const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
+    const db = (
+      await services.connections.create(
+        owner,
+        { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' },
+        'http://x',
+      )
+    ).value;
+    await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+    // Storage goes away after the run is recorded, before its dispatch is sent.
+    const cutQueue = {
+      ...storage,
+      desktopRunDispatch: {
+        sendMessage: async () => {
+          await takeStorageAway();
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+      },
+    } as unknown as Storage;
+    const cut = new RunService(cutQueue, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
+    expect(statusOf(error)).toBe(503);
+    await bringStorageBack();
+
+    // A minute later, whoever looks sees it Failed.
+    const later = new RunService(
+      storage,
+      new FlowStore(storage),
+      new ConnectionStore(storage),
+      services.connections,
+      () => new Date(Date.now() + 61_000),
+    );
+    const [run] = (await later.history(owner, flowId, { top: 10 })).items;
+    expect(run).toMatchObject({
+      mode: 'attended',
+      status: 'Failed',
+      errors: [expect.objectContaining({ code: 'ProcessingFailed' })],
+    });
+    expect(await auditActions(owner, flowId)).toEqual(['runStarted', 'referenceAdded']);
+  }, 60_000);
+});
