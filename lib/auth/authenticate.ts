@@ -16,7 +16,11 @@ type KeySet = ReturnType<typeof createRemoteJWKSet>;
 export class TokenVerifier {
   private keySet: Promise<KeySet> | undefined;
 
-  constructor(private readonly settings: Config['auth']) {}
+  constructor(
+    private readonly settings: Config['auth'],
+    /** How long fetched keys are trusted, and the least time between two fetches. */
+    private readonly keyCache: { maxAgeMs: number; cooldownMs: number } = { maxAgeMs: 10 * 60_000, cooldownMs: 30_000 },
+  ) {}
 
   async verify(token: string): Promise<Caller> {
     let payload: JWTPayload;
@@ -36,7 +40,11 @@ export class TokenVerifier {
 
   private keys(): Promise<KeySet> {
     this.keySet ??= this.jwksUri().then(
-      (uri) => createRemoteJWKSet(new URL(uri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 }),
+      (uri) =>
+        createRemoteJWKSet(new URL(uri), {
+          cooldownDuration: this.keyCache.cooldownMs,
+          cacheMaxAge: this.keyCache.maxAgeMs,
+        }),
       (error: unknown) => {
         this.keySet = undefined;
         throw error;
