@@ -26,7 +26,6 @@ import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
 import {
-  MAX_CHANGES_PER_COMMIT,
   type FlowStore,
   type StoredFlow,
   type StoredReference,
@@ -200,18 +199,15 @@ export class RunService {
           { connectionId: r.connectionId, ownerId: r.ownerId, source: 'embedded' as const },
         ]),
       );
-      // The claim: only one delivery gets from Queued to Dispatching, and only
-      // while the references it checked are as it checked them.
-      const checkedInClaim = references.length < MAX_CHANGES_PER_COMMIT;
+      // The claim: only one delivery gets from Queued to Dispatching. The
+      // references are then read again: if one changed since it was checked,
+      // the claim is given back and the request decided again later. (A check
+      // inside the claim's transaction would touch the reference rows and make
+      // concurrent runs of one flow collide.)
       try {
         const claimed: Run = { ...run, status: 'Dispatching', connections, claimedAt: this.now().toISOString() };
-        const [etag] = await this.store.commit(request.tenantId, request.flowId, [
-          { kind: 'putRun', run: claimed, over: run },
-          ...(checkedInClaim ? references.map((current) => ({ kind: 'checkReference' as const, current })) : []),
-        ]);
-        run = { ...claimed, etag: etag! };
-        // Too many references to check in the claim's transaction: check them right after it.
-        if (!checkedInClaim && !(await this.referencesUnchanged(request, references))) {
+        run = await this.write(run, claimed);
+        if (!(await this.referencesUnchanged(request, references))) {
           await this.write(run, { ...run, status: 'Queued', connections: {}, claimedAt: undefined });
           throw new ConcurrencyConflict(412);
         }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, type SigningKey } from '../../lib/local-host/issuer';
 import { call, stack, tokenFor, unique } from '../support/stack';
-import { startStackProcess, type StackProcess } from '../support/stackProcess';
+import { startStackProcess, type StackProcess } from '../../lib/local-host/stackProcess';
 
 describe('the health probe', () => {
   it('answers 200 without a token while storage answers', async () => {
@@ -23,11 +23,18 @@ describe('the log', () => {
     const created = await call('POST', '/flows', { token, body: { name: 'Logged' } });
     await call('GET', `/flows/${created.body.id}`, { token });
     await call('GET', '/flows/nope', { token });
-    const lines = readFileSync(stack().logFile, 'utf8')
-      .split('\n')
-      .map((line) => line.slice(line.indexOf('{')))
-      .filter((line) => line.includes('"event":"request"') && line.includes(user))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The host writes its log through a pipe: wait until this test's lines are in.
+    const linesOf = () =>
+      readFileSync(stack().logFile, 'utf8')
+        .split('\n')
+        .map((line) => line.slice(line.indexOf('{')))
+        .filter((line) => line.includes('"event":"request"') && line.includes(user))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    let lines = linesOf();
+    for (let i = 0; i < 40 && lines.length < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      lines = linesOf();
+    }
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

@@ -1,11 +1,12 @@
-// Runs `node dist/lib/local-host/start.js` on free ports as a child process
+// Runs `node dist/lib/local-host/start.js` on free ports as a child process (for
+// tests and benchmarks)
 // and waits until it has written its stack.json.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StackInfo } from '../../lib/local-host/stack';
+import type { StackInfo } from './stack';
 
 export interface StackProcess {
   info: StackInfo;
@@ -17,6 +18,7 @@ export async function startStackProcess(options: {
   stateDir: string;
   log: Writable;
   extraEnv?: Record<string, string>;
+  logLevel?: string;
 }): Promise<StackProcess> {
   const args = [
     join(options.root, 'dist/lib/local-host/start.js'),
@@ -24,7 +26,7 @@ export async function startStackProcess(options: {
     '--state-dir',
     options.stateDir,
     '--log-level',
-    'trace',
+    options.logLevel ?? 'trace',
     ...['--port', '--issuer-port', '--blob-port', '--queue-port', '--table-port'].flatMap((flag) => [flag, '0']),
   ];
   const child = spawn(process.execPath, args, {
@@ -39,7 +41,7 @@ export async function startStackProcess(options: {
   const infoFile = join(options.stateDir, 'stack.json');
   const deadline = Date.now() + 60_000;
   while (!existsSync(infoFile)) {
-    if (child.exitCode !== null) throw new Error(`the local stack exited with ${child.exitCode}; see test/.logs`);
+    if (child.exitCode !== null) throw new Error(`the local stack exited with ${child.exitCode}; see its log`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error('the local stack did not start within 60 s');

@@ -1,0 +1,318 @@
+// `npm run bench`: flowshare's routes against the storage they must touch.
+// Starts the local stack (Azurite in memory, the issuer, the functions) and,
+// for each scenario at concurrency 1 and 16, measures the route over HTTP and
+// the same storage requests issued raw with the SDK against the same Azurite.
+// Prints a table and writes bench/results.json. Not a test: numbers, no verdicts.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { odata } from '@azure/data-tables';
+import { DEFAULT_NAMES } from '../lib/config';
+import { parseCatalog } from '../lib/domain/connectors';
+import { devConnectorCatalog } from '../lib/local-host/devConnectors';
+import { mintToken, type SigningKey } from '../lib/local-host/issuer';
+import { startStackProcess } from '../lib/local-host/stackProcess';
+import { createServices } from '../lib/services';
+import { createStorage } from '../lib/storage/clients';
+import {
+  flowPartitionKey,
+  permissionRowKey,
+  principalPartitionKey,
+  REFERENCE_RANGE,
+  referenceRowKey,
+} from '../lib/storage/keys';
+import { encodeMessage } from '../lib/storage/queues';
+import { countRequests } from '../lib/storage/requestCounter';
+import { FlowStore } from '../lib/storage/flows';
+import { newId } from '../lib/services/ids';
+import { runId, type Run } from '../lib/domain/runs';
+
+const root = resolve(__dirname, '../..');
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3_000);
+const CONCURRENCIES = [1, 16];
+
+interface Result {
+  name: string;
+  concurrency: number;
+  opsPerSec: number;
+  rawOpsPerSec: number;
+  ratio: number;
+  p50Ms: number;
+  p99Ms: number;
+  storageRequestsPerOp: number;
+}
+
+/** Runs `op` from `concurrency` workers for DURATION_MS; answers throughput and latencies. */
+async function measure(op: (i: number) => Promise<unknown>, concurrency: number) {
+  const latencies: number[] = [];
+  const end = Date.now() + DURATION_MS;
+  let n = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        const t = performance.now();
+        await op(n++);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return { opsPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+}
+
+async function main() {
+  const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-bench-'));
+  const log = createWriteStream(join(stateDir, 'stack.log'));
+  const stack = await startStackProcess({ root, stateDir, log, logLevel: 'warning' });
+  try {
+    const info = stack.info;
+    const api = info.apiUrl!;
+    const key = JSON.parse(readFileSync(join(stateDir, 'issuer-key.json'), 'utf8')) as SigningKey;
+    const token = (user: string) =>
+      mintToken(key, { issuer: info.issuerUrl, audience: info.audience, user, tenant: 'bench' });
+    const [ownerToken, userToken] = await Promise.all([token('owner'), token('user')]);
+    const call = async (method: string, path: string, bearer: string, body?: unknown) => {
+      const response = await fetch(`${path.startsWith('/api') ? new URL(api).origin : api}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      };
+    };
+
+    // One flow: the owner's embedded SQL reference, shared with a user who has a connection of their own.
+    const flowId = (
+      await call('POST', '/flows', ownerToken, {
+        name: 'Bench',
+        definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'Q' }] },
+      })
+    ).body.id as string;
+    await call('PUT', `/flows/${flowId}/permissions/user`, ownerToken, { role: 'user' });
+    const ownerDb = (
+      await call('POST', '/connections', ownerToken, { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' })
+    ).body.id as string;
+    await call('POST', '/connections', userToken, { connectorId: 'shared_sql', displayName: 'Mine', apiKey: 'k' });
+    await call('PUT', `/flows/${flowId}/connection-references/db`, ownerToken, {
+      connectorId: 'shared_sql',
+      connectionId: ownerDb,
+    });
+    await call('PATCH', `/flows/${flowId}/connection-references/db`, ownerToken, { embedded: true });
+
+    // Raw SDK clients on the same Azurite, and in-process services to count each route's requests.
+    const storage = createStorage(
+      { kind: 'connectionString', connectionString: info.storageConnectionString },
+      DEFAULT_NAMES,
+    );
+    await storage.ensureReady();
+    const services = createServices(storage, {
+      connectors: parseCatalog(JSON.stringify(devConnectorCatalog(info.issuerUrl)), { DEV_OAUTH_CLIENT_SECRET: 'x' }),
+      // The stack's own sealing key, so both open the same connections.
+      sealingKeys: [
+        { id: 'dev', key: Buffer.from(readFileSync(join(stateDir, 'sealing-key'), 'utf8').trim(), 'base64') },
+      ],
+      oauth: { stateTtlSeconds: 600 },
+    });
+    const pk = flowPartitionKey('bench', flowId);
+    const drain = async <T>(iterable: AsyncIterable<T>) => {
+      for await (const _ of iterable) void _;
+    };
+    const flowQuery = (principal: string, references: boolean) =>
+      drain(
+        storage.flows.listEntities({
+          queryOptions: {
+            filter:
+              `${odata`PartitionKey eq ${pk}`} and (${odata`RowKey eq 'flow'`} or ${odata`RowKey eq ${permissionRowKey(principal)}`}` +
+              (references
+                ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})`
+                : '') +
+              ')',
+          },
+        }),
+      );
+    const ownConnections = (user: string) =>
+      drain(
+        storage.connections.listEntities({
+          queryOptions: { filter: odata`PartitionKey eq ${principalPartitionKey('bench', user)}` },
+        }),
+      );
+    const caller = (user: string) => ({ tenantId: 'bench', principalId: user });
+    let guest = 0;
+    // Raw rows need names no earlier round used.
+    let rawId = 0;
+
+    const scenarios: Array<{
+      name: string;
+      read: boolean;
+      route: (i: number) => Promise<unknown>;
+      raw: (i: number) => Promise<unknown>;
+      counted: () => Promise<unknown>;
+      halve?: boolean;
+    }> = [
+      {
+        name: 'GET flow',
+        read: true,
+        route: () => call('GET', `/flows/${flowId}`, userToken),
+        raw: () => flowQuery('user', false),
+        counted: () => services.flows.get(caller('user'), flowId),
+      },
+      {
+        name: 'run-prompt',
+        read: true,
+        route: () => call('GET', `/flows/${flowId}/run-prompt`, userToken),
+        raw: () => Promise.all([flowQuery('user', true), ownConnections('user')]),
+        counted: () => services.runs.prompt(caller('user'), flowId),
+      },
+      {
+        name: 'share',
+        read: false,
+        route: () => call('PUT', `/flows/${flowId}/permissions/g${guest++}`, ownerToken, { role: 'user' }),
+        raw: async () => {
+          const who = `raw${rawId++}`;
+          const row = { partitionKey: pk, rowKey: permissionRowKey(who), principalId: who, role: 'user' };
+          await flowQuery('owner', false);
+          await storage.principalIndex.upsertEntity({
+            partitionKey: principalPartitionKey('bench', who),
+            rowKey: flowId,
+          });
+          await storage.flows.submitTransaction([
+            ['create', row],
+            ['create', { partitionKey: pk, rowKey: `audit|raw|${who}` }],
+          ]);
+          await storage.principalIndex.upsertEntity({
+            partitionKey: principalPartitionKey('bench', who),
+            rowKey: flowId,
+          });
+        },
+        counted: () => services.permissions.share(caller('owner'), flowId, `counted${guest++}`, 'user'),
+      },
+      {
+        name: 'embed',
+        read: false,
+        route: (i) => call('PATCH', `/flows/${flowId}/connection-references/db`, ownerToken, { embedded: i % 2 === 1 }),
+        raw: async () => {
+          await flowQuery('owner', false);
+          await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
+          // The same conditional write, on any version: raw clients do not retry lost races.
+          await storage.flows.submitTransaction([
+            ['update', { partitionKey: pk, rowKey: referenceRowKey('db') }, 'Merge'],
+          ]);
+        },
+        counted: async () => {
+          // Once each way, so that one of them is surely a change; halved below.
+          await services.references.setEmbedded(caller('owner'), flowId, 'db', false);
+          await services.references.setEmbedded(caller('owner'), flowId, 'db', true);
+        },
+        halve: true,
+      },
+      {
+        name: 'console run',
+        read: false,
+        route: () => call('POST', `/flows/${flowId}/runs`, userToken),
+        raw: async () => {
+          await Promise.all([flowQuery('user', true), ownConnections('user')]);
+          const rowKey = `run|raw${rawId++}`;
+          await storage.flows.createEntity({ partitionKey: pk, rowKey, status: 'Queued' });
+          await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
+          await storage.flows.updateEntity({ partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge');
+        },
+        counted: () => services.runs.startAttended(caller('user'), flowId, {}),
+      },
+      {
+        name: 'cloud run, enqueue to Dispatched',
+        read: false,
+        route: async () => {
+          const requested = await call('POST', `/flows/${flowId}/cloud-runs`, ownerToken);
+          const location = requested.headers.get('location')!;
+          for (;;) {
+            const run = await call('GET', location, ownerToken);
+            if (run.status === 200) return run;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        },
+        // The same storage requests in sequence, without the queue's polling in between.
+        raw: async () => {
+          const rowKey = `run|rawcloud${rawId++}`;
+          await flowQuery('owner', false);
+          await storage.flows.createEntity({ partitionKey: pk, rowKey, status: 'Queued' });
+          await storage.cloudRunRequests.sendMessage(encodeMessage({ runId: rowKey }));
+          await storage.flows.getEntity(pk, rowKey);
+          await flowQuery('owner', true);
+          await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
+          await storage.flows.updateEntity({ partitionKey: pk, rowKey, status: 'Dispatching' }, 'Merge');
+          await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
+          await storage.flows.updateEntity({ partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge');
+        },
+        // Recording the run and processing it (the stack's own processor would race a real request).
+        counted: async () => {
+          const uuid = newId();
+          const run: Run = {
+            tenantId: 'bench',
+            flowId,
+            id: runId(flowId, uuid),
+            mode: 'cloud',
+            status: 'Queued',
+            initiatedBy: 'owner',
+            connections: {},
+            createdAt: new Date().toISOString(),
+          };
+          await new FlowStore(storage).commit('bench', flowId, [{ kind: 'putRun', run, over: undefined }]);
+          return services.runs.processCloudRun({ runId: run.id, tenantId: 'bench', flowId });
+        },
+      },
+    ];
+
+    const results: Result[] = [];
+    for (const scenario of scenarios) {
+      const counted = (await countRequests(scenario.counted)).requests.length;
+      const storageRequestsPerOp = scenario.halve ? counted / 2 : counted;
+      for (const concurrency of CONCURRENCIES) {
+        const service = await measure(scenario.route, concurrency);
+        const raw = await measure(scenario.raw, concurrency);
+        results.push({
+          name: scenario.name,
+          concurrency,
+          opsPerSec: round(service.opsPerSec),
+          rawOpsPerSec: round(raw.opsPerSec),
+          ratio: round(service.opsPerSec / raw.opsPerSec, 2),
+          p50Ms: round(service.p50Ms, 1),
+          p99Ms: round(service.p99Ms, 1),
+          storageRequestsPerOp,
+        });
+        process.stderr.write('.');
+      }
+    }
+    process.stderr.write('\n');
+    writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.table(results);
+    const reads = results.filter((r) => r.concurrency === 16 && scenarios.find((s) => s.name === r.name)?.read);
+    for (const r of reads) {
+      console.log(`${r.name} at 16: ratio ${r.ratio} (target >= 0.7) ${r.ratio >= 0.7 ? 'met' : 'NOT met'}`);
+    }
+  } finally {
+    await stack.stop();
+    log.end();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+function round(value: number, digits = 0): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
