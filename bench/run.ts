@@ -23,7 +23,7 @@ import {
 } from '../lib/storage/keys';
 import { encodeMessage } from '../lib/storage/queues';
 import { countRequests } from '../lib/storage/requestCounter';
-import { FlowStore } from '../lib/storage/flows';
+import { FlowStore, type FlowChange } from '../lib/storage/flows';
 import { newId } from '../lib/services/ids';
 import { runId, type Run } from '../lib/domain/runs';
 
@@ -294,7 +294,68 @@ async function main() {
       }
     }
     process.stderr.write('\n');
+
+    // The scale case: the same reads and writes on a flow with 500 references and
+    // 5,000 permissions, at concurrency 1, beside the small flow's numbers.
+    const bigFlow = (await call('POST', '/flows', ownerToken, { name: 'Big' })).body.id as string;
+    await call('PUT', `/flows/${bigFlow}/permissions/user`, ownerToken, { role: 'user' });
+    const at = new Date().toISOString();
+    const bulk: FlowChange[] = [
+      ...Array.from({ length: 5_000 }, (_, i): FlowChange => ({
+        kind: 'putPermission',
+        permission: { principalId: `bulk${i}`, role: 'user', grantedBy: 'owner', grantedAt: at },
+        over: undefined,
+      })),
+      ...Array.from({ length: 500 }, (_, i): FlowChange => ({
+        kind: 'putReference',
+        reference: {
+          logicalName: `ref${i}`,
+          connectorId: 'shared_sql',
+          ownerId: 'owner',
+          connectionId: ownerDb,
+          embedded: true,
+          createdAt: at,
+          modifiedAt: at,
+        },
+        over: undefined,
+      })),
+    ];
+    const bulkStore = new FlowStore(storage);
+    for (let i = 0; i < bulk.length; i += 100) await bulkStore.commit('bench', bigFlow, bulk.slice(i, i + 100));
+    const scale: Array<{ name: string; op: () => Promise<unknown>; counted: () => Promise<unknown> }> = [
+      {
+        name: 'GET flow',
+        op: () => call('GET', `/flows/${bigFlow}`, userToken),
+        counted: () => services.flows.get(caller('user'), bigFlow),
+      },
+      {
+        name: 'run-prompt',
+        op: () => call('GET', `/flows/${bigFlow}/run-prompt`, userToken),
+        counted: () => services.runs.prompt(caller('user'), bigFlow),
+      },
+      {
+        name: 'share',
+        op: () => call('PUT', `/flows/${bigFlow}/permissions/big${guest++}`, ownerToken, { role: 'user' }),
+        counted: () => services.permissions.share(caller('owner'), bigFlow, `bigc${guest++}`, 'user'),
+      },
+    ];
+    const scaleRows = [];
+    for (const { name, op, counted } of scale) {
+      const big = await measure(op, 1);
+      const small = results.find((r) => r.name === name && r.concurrency === 1)!;
+      scaleRows.push({
+        name,
+        smallOpsPerSec: small.opsPerSec,
+        bigOpsPerSec: round(big.opsPerSec),
+        slowdown: round(small.opsPerSec / big.opsPerSec, 2),
+        smallRequestsPerOp: small.storageRequestsPerOp,
+        bigRequestsPerOp: (await countRequests(counted)).requests.length,
+      });
+    }
+    console.log('\nA flow with 500 references and 5,000 permissions, against the small one (concurrency 1):');
+    console.table(scaleRows);
     writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(root, 'bench', 'scale.json'), `${JSON.stringify(scaleRows, null, 2)}\n`);
     console.table(results);
     const reads = results.filter((r) => r.concurrency === 16 && scenarios.find((s) => s.name === r.name)?.read);
     for (const r of reads) {
