@@ -216,17 +216,13 @@ export class ReferenceService {
     }
   }
 
-  /** The bound connections of these references: one query per reference owner, in parallel. */
+  /** The bound connections of these references, by owner and id. */
   private async boundConnections(
     tenantId: string,
     references: ConnectionReference[],
   ): Promise<Map<string, StoredConnection>> {
-    const byOwner = new Map<string, string[]>();
-    for (const r of references) byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r.connectionId]);
-    const found = await Promise.all(
-      [...byOwner].map(([ownerId, ids]) => this.connections.getMany(tenantId, ownerId, ids)),
-    );
-    return new Map(found.flat().map((c) => [boundKey({ ownerId: c.ownerId, connectionId: c.id }), c]));
+    const found = await this.connections.getBound(tenantId, references);
+    return new Map(found.map((c) => [boundKey({ ownerId: c.ownerId, connectionId: c.id }), c]));
   }
 }
 

@@ -25,12 +25,7 @@ import {
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
-import {
-  type FlowStore,
-  type StoredFlow,
-  type StoredReference,
-  type StoredRun,
-} from '../storage/flows';
+import { type FlowStore, type StoredFlow, type StoredReference, type StoredRun } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { holdsRun, sendJson } from '../storage/queues';
 import type { ConnectionService } from './connections';
@@ -286,14 +281,13 @@ export class RunService {
     return { prompt, role: role as Role, ownerOf, flow: snapshot.flow };
   }
 
+  /** The connections embedded references lend, by id. */
   private async embedded(tenantId: string, references: ConnectionReference[]): Promise<Map<string, ConnectionSummary>> {
-    const byOwner = new Map<string, string[]>();
-    for (const r of references.filter((r) => r.embedded))
-      byOwner.set(r.ownerId, [...(byOwner.get(r.ownerId) ?? []), r.connectionId]);
-    const found = await Promise.all(
-      [...byOwner].map(([ownerId, ids]) => this.connectionStore.getMany(tenantId, ownerId, ids)),
+    const found = await this.connectionStore.getBound(
+      tenantId,
+      references.filter((r) => r.embedded),
     );
-    return new Map(found.flat().map((c) => [c.id, summary(c)]));
+    return new Map(found.map((c) => [c.id, summary(c)]));
   }
 
   /** The processor's checks: the flow, its references, its definition, each embedded connection now. */

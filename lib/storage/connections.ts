@@ -124,6 +124,17 @@ export class ConnectionStore {
     return found.flat();
   }
 
+  /** The connections these bindings name, whoever owns them: one query per owner, in parallel. */
+  async getBound(
+    tenantId: string,
+    bindings: ReadonlyArray<{ ownerId: string; connectionId: string }>,
+  ): Promise<StoredConnection[]> {
+    const byOwner = new Map<string, string[]>();
+    for (const b of bindings) byOwner.set(b.ownerId, [...(byOwner.get(b.ownerId) ?? []), b.connectionId]);
+    const found = await Promise.all([...byOwner].map(([ownerId, ids]) => this.getMany(tenantId, ownerId, ids)));
+    return found.flat();
+  }
+
   /** Notes that a flow's reference may bind the connection; written before the binding. */
   async addUse(tenantId: string, ownerId: string, connectionId: string, use: ConnectionUse, at: string): Promise<void> {
     await this.storage.ensureReady();

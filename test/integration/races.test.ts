@@ -8,9 +8,10 @@ import { FlowService } from '../../lib/services/flows';
 import { PermissionService } from '../../lib/services/permissions';
 import { ReferenceService } from '../../lib/services/references';
 import { ConnectionStore, type StoredConnection } from '../../lib/storage/connections';
-import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { FlowStore } from '../../lib/storage/flows';
 import { OAuthStateStore } from '../../lib/storage/oauthStates';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
+import { InterruptedStore } from '../support/interrupted';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
@@ -30,19 +31,6 @@ const connections = new ConnectionService(
   new OAuthClient(() => undefined),
   settings.oauth,
 );
-
-/** A FlowStore that runs `interloper` once, just before its first commit. */
-class InterruptedStore extends FlowStore {
-  constructor(private interloper: (() => Promise<unknown>) | undefined) {
-    super(storage);
-  }
-  override async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
-    const interloper = this.interloper;
-    this.interloper = undefined;
-    if (interloper) await interloper();
-    return super.commit(tenantId, flowId, changes);
-  }
-}
 
 async function setup() {
   const tenantId = unique('tenant');
@@ -67,7 +55,7 @@ describe('races between roles and references', () => {
   it('an embed that lands after its co-owner was removed is refused', async () => {
     const { owner, alice, flowId, read } = await setup();
     const racing = new ReferenceService(
-      new InterruptedStore(() => permissions.unshare(owner, flowId, 'alice')),
+      new InterruptedStore(storage, () => permissions.unshare(owner, flowId, 'alice')),
       connectionStore,
     );
     await expect(racing.setEmbedded(alice, flowId, 'db', true)).rejects.toMatchObject({ code: 'NotFound' });
@@ -79,7 +67,7 @@ describe('races between roles and references', () => {
   it('a demotion that an embed overtakes still unembeds', async () => {
     const { owner, alice, flowId, read } = await setup();
     const racing = new PermissionService(
-      new InterruptedStore(() => references.setEmbedded(alice, flowId, 'db', true)),
+      new InterruptedStore(storage, () => references.setEmbedded(alice, flowId, 'db', true)),
       index,
     );
     await racing.share(owner, flowId, 'alice', 'user');
@@ -91,7 +79,7 @@ describe('races between roles and references', () => {
   it('a stale remove never deletes the reference someone else added under the same name', async () => {
     const { alice, bob, flowId, bobDb } = await setup();
     const racing = new ReferenceService(
-      new InterruptedStore(async () => {
+      new InterruptedStore(storage, async () => {
         await references.remove(alice, flowId, 'db');
         await references.put(bob, flowId, 'db', { connectorId: 'shared_sql', connectionId: bobDb.id });
       }),
@@ -105,7 +93,7 @@ describe('races between roles and references', () => {
   it('a share by a co-owner removed meanwhile is refused', async () => {
     const { owner, alice, flowId } = await setup();
     const racing = new PermissionService(
-      new InterruptedStore(() => permissions.unshare(owner, flowId, 'alice')),
+      new InterruptedStore(storage, () => permissions.unshare(owner, flowId, 'alice')),
       index,
     );
     await expect(racing.share(alice, flowId, 'carol', 'user')).rejects.toMatchObject({ code: 'NotFound' });

@@ -10,6 +10,7 @@ import { FlowStore, type FlowChange } from '../../lib/storage/flows';
 import { decodeMessage } from '../../lib/storage/queues';
 import { newId } from '../../lib/services/ids';
 import { runId, type Run } from '../../lib/domain/runs';
+import { InterruptedStore } from '../support/interrupted';
 import { stack, testServiceSettings, testStorage, unique } from '../support/stack';
 
 const base = testStorage();
@@ -34,19 +35,6 @@ class FaultyStore extends FlowStore {
       this.failOn = undefined;
       throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     }
-    return super.commit(tenantId, flowId, changes);
-  }
-}
-
-/** A FlowStore that runs `interloper` just before its first commit. */
-class InterruptedStore extends FlowStore {
-  constructor(private interloper: (() => Promise<unknown>) | undefined) {
-    super(storage);
-  }
-  override async commit(tenantId: string, flowId: string, changes: FlowChange[]): Promise<string[]> {
-    const interloper = this.interloper;
-    this.interloper = undefined;
-    if (interloper) await interloper();
     return super.commit(tenantId, flowId, changes);
   }
 }
@@ -115,7 +103,7 @@ describe('the cloud-run processor', () => {
     // Delivery B reads the v1 flow and decides to reject; before it writes, the flow is
     // upgraded and delivery A claims the run and sends its dispatch (its record write is lost).
     const b = processor(
-      new InterruptedStore(async () => {
+      new InterruptedStore(storage, async () => {
         await services.flows.upgradeSchema({ tenantId: request.tenantId, principalId: 'olivia' }, request.flowId);
         await processor(new FaultyStore('Dispatched'))
           .processCloudRun(request)
