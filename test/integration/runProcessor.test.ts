@@ -116,4 +116,18 @@ describe('the cloud-run processor', () => {
     expect(await statusOf(request, uuid)).toBe('Dispatched');
     expect(await dispatchesFor(request.runId)).toBe(1);
   });
+
+  it('handles requests out of order and again: each run once, each dispatched once', async () => {
+    const first = await queuedRun();
+    const second = await queuedRun();
+    const p = processor(new FlowStore(storage));
+    expect(await p.processCloudRun(second.request)).toBe('dispatched');
+    expect(await p.processCloudRun(first.request)).toBe('dispatched');
+    expect(await p.processCloudRun(second.request)).toBe('alreadyFinal');
+    expect(await p.processCloudRun(first.request)).toBe('alreadyFinal');
+    for (const { request, uuid } of [first, second]) {
+      expect(await statusOf(request, uuid)).toBe('Dispatched');
+      expect(await dispatchesFor(request.runId)).toBe(1);
+    }
+  });
 });
