@@ -6,7 +6,7 @@ import type { Connection, ConnectionStatus, StatusReason } from '../domain/conne
 import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
 import type { Storage } from './clients';
 import { rethrowConflict, storageStatusOf } from './errors';
-import { principalPartitionKey } from './keys';
+import { principalPartitionKey, rangeFilter } from './keys';
 import { queryPage, type Page, type PageRequest } from './pages';
 
 type ConnectionRow = {
@@ -176,7 +176,7 @@ export class ConnectionStore {
   /** All of an owner's connections, oldest first: one query, paged through. */
   async listAll(tenantId: string, ownerId: string): Promise<StoredConnection[]> {
     await this.storage.ensureReady();
-    const filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${CONNECTION_RANGE.from} and RowKey lt ${CONNECTION_RANGE.to}`;
+    const filter = rangeFilter(principalPartitionKey(tenantId, ownerId), CONNECTION_RANGE);
     const all: StoredConnection[] = [];
     for await (const row of this.storage.connections.listEntities<ConnectionRow>({
       queryOptions: { filter, select: LIST_COLUMNS },
@@ -194,7 +194,7 @@ export class ConnectionStore {
     connectorId?: string,
   ): Promise<Page<StoredConnection>> {
     await this.storage.ensureReady();
-    let filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${CONNECTION_RANGE.from} and RowKey lt ${CONNECTION_RANGE.to}`;
+    let filter = rangeFilter(principalPartitionKey(tenantId, ownerId), CONNECTION_RANGE);
     if (connectorId) filter += ` and ${odata`connectorId eq ${connectorId}`}`;
     const page = await queryPage<ConnectionRow>(this.storage.connections, filter, request, LIST_COLUMNS);
     return { items: page.items.map(fromRow), continuationToken: page.continuationToken };

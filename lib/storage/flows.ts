@@ -18,6 +18,7 @@ import {
   flowPartitionKey,
   PERMISSION_RANGE,
   permissionRowKey,
+  rangeFilter,
   REFERENCE_RANGE,
   referenceRowKey,
   RUN_RANGE,
@@ -242,7 +243,7 @@ export class FlowStore {
   async listReferences(tenantId: string, flowId: string, ownerId?: string): Promise<StoredReference[]> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
-    let filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`;
+    let filter = rangeFilter(partitionKey, REFERENCE_RANGE);
     if (ownerId !== undefined) filter += ` and ${odata`referenceOwnerId eq ${ownerId}`}`;
     const references: StoredReference[] = [];
     for await (const row of this.storage.flows.listEntities<ReferenceRow>({ queryOptions: { filter } })) {
@@ -267,7 +268,7 @@ export class FlowStore {
   async listRuns(tenantId: string, flowId: string, request: PageRequest): Promise<Page<StoredRun>> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
-    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${RUN_RANGE.from} and RowKey lt ${RUN_RANGE.to}`;
+    const filter = rangeFilter(partitionKey, RUN_RANGE);
     const page = await queryPage<RunRow>(this.storage.flows, filter, request);
     return {
       items: page.items.map((row) => toStoredRun(row, tenantId, flowId)),
@@ -279,7 +280,7 @@ export class FlowStore {
   async listAudit(tenantId: string, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
-    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${AUDIT_RANGE.from} and RowKey lt ${AUDIT_RANGE.to}`;
+    const filter = rangeFilter(partitionKey, AUDIT_RANGE);
     const page = await queryPage<AuditRow>(this.storage.flows, filter, request);
     return { items: page.items.map(toAuditEntry), continuationToken: page.continuationToken };
   }
@@ -466,7 +467,7 @@ export class FlowStore {
   async listPermissions(tenantId: string, flowId: string, request: PageRequest): Promise<Page<Permission>> {
     await this.storage.ensureReady();
     const partitionKey = flowPartitionKey(tenantId, flowId);
-    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${PERMISSION_RANGE.from} and RowKey lt ${PERMISSION_RANGE.to}`;
+    const filter = rangeFilter(partitionKey, PERMISSION_RANGE);
     const page = await queryPage<PermissionRow>(this.storage.flows, filter, request);
     return {
       items: page.items.map(toStoredPermission).filter((p): p is StoredPermission => p !== undefined),

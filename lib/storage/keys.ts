@@ -1,5 +1,6 @@
 // Table keys and ETags: how ids become PartitionKeys and RowKeys, and how the
 // service's ETags are shown over HTTP. They live here and nowhere else.
+import { odata } from '@azure/data-tables';
 
 const SAFE_KEY_PART = /^[A-Za-z0-9._-]+$/;
 
@@ -15,6 +16,16 @@ export function encodeKeyPart(value: string): string {
 /** Separates key parts; neither an id nor an encoded part contains it. */
 const SEP = '|';
 
+/** The RowKey range [from, to) of every key that starts with `kind` and the separator. */
+function rangeOf(kind: string): { from: string; to: string } {
+  return { from: `${kind}${SEP}`, to: `${kind}${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
+}
+
+/** An OData filter for the rows of one partition within a RowKey range. */
+export function rangeFilter(partitionKey: string, range: { from: string; to: string }): string {
+  return odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.from} and RowKey lt ${range.to}`;
+}
+
 /** One partition per flow: the flow, its permissions, references and audit. */
 export function flowPartitionKey(tenantId: string, flowId: string): string {
   return `${encodeKeyPart(tenantId)}${SEP}${encodeKeyPart(flowId)}`;
@@ -22,39 +33,34 @@ export function flowPartitionKey(tenantId: string, flowId: string): string {
 
 export const FLOW_ROW_KEY = 'flow';
 
-const PERMISSION_PREFIX = `perm${SEP}`;
+export const PERMISSION_RANGE = rangeOf('perm');
 export function permissionRowKey(principalId: string): string {
-  return PERMISSION_PREFIX + encodeKeyPart(principalId);
+  return PERMISSION_RANGE.from + encodeKeyPart(principalId);
 }
-/** The RowKey range [from, to) that holds every permission of a flow. */
-export const PERMISSION_RANGE = { from: PERMISSION_PREFIX, to: `perm${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
 
-const REFERENCE_PREFIX = `ref${SEP}`;
+export const REFERENCE_RANGE = rangeOf('ref');
 /** Logical names are ids: they go into the key as they are. */
 export function referenceRowKey(logicalName: string): string {
-  return REFERENCE_PREFIX + encodeKeyPart(logicalName);
+  return REFERENCE_RANGE.from + encodeKeyPart(logicalName);
 }
-export const REFERENCE_RANGE = { from: REFERENCE_PREFIX, to: `ref${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
 
-const RUN_PREFIX = `run${SEP}`;
+export const RUN_RANGE = rangeOf('run');
 /**
  * Runs sort newest first: their ids are UUIDv7 (time first), written here
  * with every hex digit inverted.
  */
 export function runRowKey(runUuid: string): string {
   const inverted = runUuid.replace(/[0-9a-f]/gi, (d) => (15 - parseInt(d, 16)).toString(16));
-  return RUN_PREFIX + encodeKeyPart(inverted);
+  return RUN_RANGE.from + encodeKeyPart(inverted);
 }
-export const RUN_RANGE = { from: RUN_PREFIX, to: `run${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
 
-const AUDIT_PREFIX = `audit${SEP}`;
+export const AUDIT_RANGE = rangeOf('audit');
 const MAX_MILLIS = 9_999_999_999_999;
 /** Audit rows sort newest first: the key holds the time counted down. */
 export function auditRowKey(at: Date, unique: string): string {
   const countdown = String(MAX_MILLIS - at.getTime()).padStart(13, '0');
-  return `${AUDIT_PREFIX}${countdown}${SEP}${unique}`;
+  return `${AUDIT_RANGE.from}${countdown}${SEP}${unique}`;
 }
-export const AUDIT_RANGE = { from: AUDIT_PREFIX, to: `audit${String.fromCharCode(SEP.charCodeAt(0) + 1)}` };
 
 /** The per-principal index: one partition per person, one row per flow. */
 export function principalPartitionKey(tenantId: string, principalId: string): string {

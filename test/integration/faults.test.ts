@@ -63,6 +63,17 @@ class CutBeforeCommit extends FlowStore {
   }
 }
 
+/** A flow whose definition uses reference `db`, bound to its owner's SQL connection. */
+async function flowWithReference(): Promise<{ owner: Caller; flowId: string }> {
+  const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
+  const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
+  const connection = { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' };
+  const db = (await services.connections.create(owner, connection, 'http://x')).value;
+  await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+  return { owner, flowId };
+}
+
 function statusOf(error: unknown): number | undefined {
   return problemFor(error, new InvocationContext({ logHandler: () => undefined })).status;
 }
@@ -91,16 +102,7 @@ describe('when storage goes away mid-operation', () => {
   }, 60_000);
 
   it('an embed answers 503 and, once storage is back, the reference is as it was', async () => {
-    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
-    const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
-    const db = (
-      await services.connections.create(
-        owner,
-        { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' },
-        'http://x',
-      )
-    ).value;
-    await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+    const { owner, flowId } = await flowWithReference();
     const cut = new ReferenceService(new CutBeforeCommit(storage), new ConnectionStore(storage));
     const error = await cut.setEmbedded(owner, flowId, 'db', true).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
@@ -111,17 +113,7 @@ describe('when storage goes away mid-operation', () => {
   }, 60_000);
 
   it('a run answers 503 and, once storage is back, there is no run and no dispatch', async () => {
-    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
-    const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
-    const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
-    const db = (
-      await services.connections.create(
-        owner,
-        { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' },
-        'http://x',
-      )
-    ).value;
-    await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+    const { owner, flowId } = await flowWithReference();
     const cut = new RunService(
       storage,
       new CutBeforeCommit(storage),
@@ -139,17 +131,7 @@ describe('when storage goes away mid-operation', () => {
   }, 60_000);
 
   it('a run whose dispatch storage lost after it was recorded ends Failed, not Queued for ever', async () => {
-    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
-    const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
-    const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
-    const db = (
-      await services.connections.create(
-        owner,
-        { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' },
-        'http://x',
-      )
-    ).value;
-    await services.references.put(owner, flowId, 'db', { connectorId: 'shared_sql', connectionId: db.id });
+    const { owner, flowId } = await flowWithReference();
     // Storage goes away after the run is recorded, before its dispatch is sent.
     const cutQueue = {
       ...storage,
