@@ -2,7 +2,14 @@
 // (cached; an unknown key id refetches it, which is how rotation is followed),
 // issuer, audience, expiry and not-before. Entra ID in Azure and the local
 // issuer on a laptop go through this same code; only the settings differ.
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwksCache,
+  jwtVerify,
+  type JWKSCacheInput,
+  type JWTPayload,
+} from 'jose';
 import { getConfig, type Config } from '../config';
 import type { Caller } from '../domain/caller';
 import { DomainError } from '../domain/errors';
@@ -13,29 +20,103 @@ export interface RequestWithHeaders {
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
+export interface TokenVerifierOptions {
+  /** How long fetched keys are trusted, and the least time between two fetches. */
+  keyCache?: { maxAgeMs: number; cooldownMs: number };
+  /** How many verified tokens to remember; 0 verifies every signature again. */
+  verifiedTokens?: number;
+  /** The clock, in milliseconds since the epoch. */
+  now?: () => number;
+}
+
+/** A token whose signature and claims passed, as long as the keys that checked it stay in use. */
+interface VerifiedToken {
+  caller: Caller;
+  /** When the key set that checked it was fetched (jose's jwksCache `uat`). */
+  keysFetchedAt: number;
+  exp: number;
+  nbf: number | undefined;
+}
+
 export class TokenVerifier {
   private keySet: Promise<KeySet> | undefined;
+  /** jose writes the fetched JWKS and its fetch time here on every reload. */
+  private readonly fetchedKeys: JWKSCacheInput = {};
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly keyCache: { maxAgeMs: number; cooldownMs: number };
+  private readonly maxVerifiedTokens: number;
+  private readonly now: () => number;
+  /** Signatures checked, and tokens answered from what was checked before. */
+  readonly stats = { verified: 0, remembered: 0 };
 
   constructor(
     private readonly settings: Config['auth'],
-    /** How long fetched keys are trusted, and the least time between two fetches. */
-    private readonly keyCache: { maxAgeMs: number; cooldownMs: number } = { maxAgeMs: 10 * 60_000, cooldownMs: 30_000 },
-  ) {}
+    options: TokenVerifierOptions = {},
+  ) {
+    this.keyCache = options.keyCache ?? { maxAgeMs: 10 * 60_000, cooldownMs: 30_000 };
+    this.maxVerifiedTokens = options.verifiedTokens ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
 
   async verify(token: string): Promise<Caller> {
+    const keys = await this.keys();
+    const remembered = this.recall(token, keys);
+    if (remembered) {
+      this.stats.remembered++;
+      return remembered;
+    }
+    let keysFetchedAt: number | undefined;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, await this.keys(), {
+      // Fetched keys first (jose would fetch them inside jwtVerify), then when
+      // they were fetched, read before verifying: a reload racing this
+      // verification can only make the entry stale, never vouch for keys that
+      // did not check the token.
+      if (!keys.fresh) await keys.reload();
+      keysFetchedAt = 'uat' in this.fetchedKeys ? this.fetchedKeys.uat : undefined;
+      ({ payload } = await jwtVerify(token, keys, {
         issuer: this.settings.issuers,
         audience: this.settings.audiences,
         algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256'],
         clockTolerance: this.settings.clockToleranceSeconds,
         requiredClaims: ['exp'],
+        currentDate: new Date(this.now()),
       }));
     } catch (error) {
       throw unauthenticated(describeJoseError(error), true);
     }
-    return callerOf(payload);
+    this.stats.verified++;
+    const caller = callerOf(payload);
+    if (keysFetchedAt !== undefined && typeof payload.exp === 'number') {
+      this.remember(token, { caller, keysFetchedAt, exp: payload.exp, nbf: payload.nbf });
+    }
+    return caller;
+  }
+
+  /**
+   * A token verified before answers again without its signature being checked
+   * while the key set that checked it is still the one in use and fresh, and
+   * its time claims still hold: exactly what verifying it again would answer.
+   * Anything else is verified again (and a retired key then refused).
+   */
+  private recall(token: string, keys: KeySet): Caller | undefined {
+    const entry = this.verified.get(token);
+    if (!entry) return undefined;
+    const now = this.now() / 1000;
+    const tolerance = this.settings.clockToleranceSeconds;
+    const keysInUse = 'uat' in this.fetchedKeys && entry.keysFetchedAt === this.fetchedKeys.uat && keys.fresh;
+    if (keysInUse && entry.exp > now - tolerance && (entry.nbf === undefined || entry.nbf <= now + tolerance)) {
+      return entry.caller;
+    }
+    this.verified.delete(token);
+    return undefined;
+  }
+
+  private remember(token: string, entry: VerifiedToken): void {
+    if (this.maxVerifiedTokens <= 0) return;
+    // A Map iterates in insertion order: the first key is the longest remembered.
+    if (this.verified.size >= this.maxVerifiedTokens) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, entry);
   }
 
   private keys(): Promise<KeySet> {
@@ -44,6 +125,7 @@ export class TokenVerifier {
         createRemoteJWKSet(new URL(uri), {
           cooldownDuration: this.keyCache.cooldownMs,
           cacheMaxAge: this.keyCache.maxAgeMs,
+          [jwksCache]: this.fetchedKeys,
         }),
       (error: unknown) => {
         this.keySet = undefined;

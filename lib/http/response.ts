@@ -5,6 +5,9 @@ import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { RawJson } from '../domain/rawJson';
 import type { Page } from '../storage/pages';
 
+/** Where stringify left a RawJson value: `"<nonce>:<index>"`. */
+const PLACEHOLDER = /"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d+)"/g;
+
 /** JSON.stringify, with RawJson values written as their original text. */
 export function stringify(value: unknown): string {
   const raws: string[] = [];
@@ -14,7 +17,7 @@ export function stringify(value: unknown): string {
     item instanceof RawJson ? `${nonce}:${raws.push(item.text) - 1}` : item,
   );
   if (raws.length === 0) return text;
-  return text.replace(new RegExp(`"${nonce}:(\\d+)"`, 'g'), (_match, i: string) => raws[Number(i)]!);
+  return text.replace(PLACEHOLDER, (match, id: string, i: string) => (id === nonce ? raws[Number(i)]! : match));
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenVerifier } from '../../lib/auth/authenticate';
+import { TokenVerifier, type TokenVerifierOptions } from '../../lib/auth/authenticate';
 
 let server: Server;
 let published: JWK[] = [];
@@ -43,10 +43,10 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-function verifier(keyCache = { maxAgeMs: 10 * 60_000, cooldownMs: 0 }) {
+function verifier(keyCache = { maxAgeMs: 10 * 60_000, cooldownMs: 0 }, options: TokenVerifierOptions = {}) {
   return new TokenVerifier(
     { issuers: [issuer], audiences: ['api://flowshare'], jwksUri: `${issuer}/keys`, clockToleranceSeconds: 0 },
-    keyCache,
+    { keyCache, ...options },
   );
 }
 
@@ -97,5 +97,76 @@ describe('signing keys', () => {
     }
     const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ oid: 'a', tid: 't', iss: issuer, aud: 'api://flowshare', exp: now + 60 })).toString('base64url')}.`;
     await expect(v.verify(unsigned)).rejects.toMatchObject({ code: 'Unauthenticated' });
+  });
+});
+
+describe('verified tokens', () => {
+  it('are remembered: the same token again is not checked again', async () => {
+    const key = await newKey('k-remember');
+    published = [key.jwk];
+    const v = verifier();
+    const token = await sign(key);
+    for (let i = 0; i < 5; i++) await expect(v.verify(token)).resolves.toMatchObject({ principalId: 'alice' });
+    expect(v.stats).toEqual({ verified: 1, remembered: 4 });
+  });
+
+  it('expire when the token does', async () => {
+    const key = await newKey('k-expiry');
+    published = [key.jwk];
+    let now = Date.now();
+    const v = verifier(undefined, { now: () => now });
+    const token = await sign(key, { exp: Math.floor(now / 1000) + 60 });
+    await expect(v.verify(token)).resolves.toMatchObject({ principalId: 'alice' });
+    now += 61_000;
+    await expect(v.verify(token)).rejects.toMatchObject({ code: 'Unauthenticated', message: 'The token has expired.' });
+  });
+
+  it('are checked again once the keys are fetched again: a retired key is refused', async () => {
+    const [first, second] = await Promise.all([newKey('k-old'), newKey('k-new')]);
+    published = [first.jwk];
+    const v = verifier({ maxAgeMs: 10 * 60_000, cooldownMs: 0 });
+    const old = await sign(first);
+    await expect(v.verify(old)).resolves.toMatchObject({ principalId: 'alice' });
+    await expect(v.verify(old)).resolves.toMatchObject({ principalId: 'alice' });
+
+    // A token naming the new key makes the verifier fetch the keys again; the old one is gone.
+    published = [second.jwk];
+    await expect(v.verify(await sign(second))).resolves.toMatchObject({ principalId: 'alice' });
+    await expect(v.verify(old)).rejects.toMatchObject({
+      code: 'Unauthenticated',
+      message: 'The token is signed with a key the issuer does not publish.',
+    });
+  });
+
+  it('are checked again when the keys grow old, and the keys fetched again', async () => {
+    const [first, second] = await Promise.all([newKey('k-aging'), newKey('k-aging-next')]);
+    published = [first.jwk];
+    const v = verifier({ maxAgeMs: 200, cooldownMs: 0 });
+    const old = await sign(first);
+    await expect(v.verify(old)).resolves.toMatchObject({ principalId: 'alice' });
+    published = [second.jwk];
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await expect(v.verify(old)).rejects.toMatchObject({ code: 'Unauthenticated' });
+  });
+
+  it('are bounded: the longest remembered is forgotten first', async () => {
+    const key = await newKey('k-bound');
+    published = [key.jwk];
+    const v = verifier(undefined, { verifiedTokens: 2 });
+    const tokens = await Promise.all(['a', 'b', 'c'].map((oid) => sign(key, { oid })));
+    for (const token of tokens) await v.verify(token);
+    await v.verify(tokens[2]!);
+    await v.verify(tokens[0]!);
+    expect(v.stats).toEqual({ verified: 4, remembered: 1 });
+  });
+
+  it('never remember a refused token', async () => {
+    const key = await newKey('k-refused');
+    published = [key.jwk];
+    const v = verifier();
+    const wrongAudience = await sign(key, { aud: 'api://other' });
+    for (let i = 0; i < 2; i++)
+      await expect(v.verify(wrongAudience)).rejects.toMatchObject({ code: 'Unauthenticated' });
+    expect(v.stats).toEqual({ verified: 0, remembered: 0 });
   });
 });
