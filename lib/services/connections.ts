@@ -305,6 +305,10 @@ export class ConnectionService {
     // A refreshed grant is sealed again, under the current key.
     const sealedSecret =
       outcome.credential?.kind === 'oauth2' ? this.sealCredential(connection, outcome.credential) : undefined;
+    const status = outcome.credential ? 'Connected' : 'Error';
+    // Nothing learned (an API key still usable, an error already recorded): no
+    // write, so that runs sharing a connection do not contend for its row.
+    if (!sealedSecret && connection.status === status && connection.statusReason === outcome.reason) return connection;
     let current: StoredConnection | undefined = connection;
     return retryOnConflict(async () => {
       current ??= await this.store.get(connection.tenantId, connection.ownerId, connection.id);
@@ -312,7 +316,7 @@ export class ConnectionService {
       const attempt = current;
       current = undefined; // a retry reads it again
       return this.store.update(attempt, {
-        status: outcome.credential ? 'Connected' : 'Error',
+        status,
         statusReason: outcome.reason,
         sealedSecret,
         modifiedAt: this.now().toISOString(),
