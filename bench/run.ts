@@ -3,7 +3,14 @@
 // for each scenario at concurrency 1 and 16, measures the route over HTTP and
 // the same storage requests issued raw with the SDK against the same Azurite.
 // Prints a table and writes bench/results.json. Not a test: numbers, no verdicts.
+//
+// Beside throughput it reads, on Linux, the CPU time each process spent per
+// operation: the service, Azurite, and this process (the HTTP client while the
+// route runs, the raw SDK requests while raw runs). On a small machine all
+// three share the cores, so the throughput ratio is partly a share of CPU;
+// service CPU beside raw client CPU is what the service itself adds.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { odata } from '@azure/data-tables';
@@ -29,6 +36,8 @@ import { runId, type Run } from '../lib/domain/runs';
 
 const root = resolve(__dirname, '../..');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3_000);
+/** Untimed work before each scenario is measured, so that both sides run JIT-compiled code. */
+const WARMUP_MS = Math.min(1_000, DURATION_MS);
 const CONCURRENCIES = [1, 16];
 
 interface Result {
@@ -40,13 +49,36 @@ interface Result {
   p50Ms: number;
   p99Ms: number;
   storageRequestsPerOp: number;
+  /** CPU milliseconds per operation: the service process, and Azurite under it (Linux only). */
+  serviceCpuMsPerOp?: number;
+  storageCpuMsPerOp?: number;
+  /** The same for the raw requests: this process issuing them, and Azurite. */
+  rawClientCpuMsPerOp?: number;
+  rawStorageCpuMsPerOp?: number;
 }
 
-/** Runs `op` from `concurrency` workers for DURATION_MS; answers throughput and latencies. */
-async function measure(op: (i: number) => Promise<unknown>, concurrency: number) {
+/** CPU milliseconds a process has used, from /proc (undefined elsewhere). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `op` from `concurrency` workers for `durationMs`; answers throughput, latencies and CPU per operation. */
+async function measure(
+  op: (i: number) => Promise<unknown>,
+  concurrency: number,
+  pids: { service: number; storage: number },
+  durationMs = DURATION_MS,
+) {
   const latencies: number[] = [];
-  const end = Date.now() + DURATION_MS;
+  const end = Date.now() + durationMs;
   let n = 0;
+  const cpuBefore = { self: process.cpuUsage(), service: cpuMsOf(pids.service), storage: cpuMsOf(pids.storage) };
   const started = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -58,9 +90,69 @@ async function measure(op: (i: number) => Promise<unknown>, concurrency: number)
     }),
   );
   const elapsed = (Date.now() - started) / 1000;
+  const ops = latencies.length;
+  const self = process.cpuUsage(cpuBefore.self);
+  const perOp = (before: number | undefined, after: number | undefined) =>
+    before === undefined || after === undefined ? undefined : round((after - before) / ops, 3);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
-  return { opsPerSec: latencies.length / elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99) };
+  return {
+    opsPerSec: ops / elapsed,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    selfCpuMsPerOp: round((self.user + self.system) / 1000 / ops, 3),
+    serviceCpuMsPerOp: perOp(cpuBefore.service, cpuMsOf(pids.service)),
+    storageCpuMsPerOp: perOp(cpuBefore.storage, cpuMsOf(pids.storage)),
+  };
+}
+
+/**
+ * A lean keep-alive HTTP client, as a load generator should be: fetch costs
+ * this process several times more CPU per request, taken from the cores the
+ * service and Azurite share.
+ */
+function httpClient(api: string) {
+  const agent = new Agent({ keepAlive: true });
+  const origin = new URL(api).origin;
+  return (method: string, path: string, bearer: string, body?: unknown) =>
+    new Promise<{
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      body: Record<string, unknown>;
+    }>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const request = httpRequest(
+        `${path.startsWith('/api') ? origin : api}${path}`,
+        {
+          method,
+          agent,
+          headers: {
+            authorization: `Bearer ${bearer}`,
+            ...(payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = response.statusCode ?? 0;
+            if (status >= 400) reject(new Error(`${method} ${path}: ${status} ${text}`));
+            else
+              resolve({
+                status,
+                headers: response.headers,
+                body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+              });
+          });
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
 }
 
 async function main() {
@@ -74,23 +166,8 @@ async function main() {
     const token = (user: string) =>
       mintToken(key, { issuer: info.issuerUrl, audience: info.audience, user, tenant: 'bench' });
     const [ownerToken, userToken] = await Promise.all([token('owner'), token('user')]);
-    const call = async (method: string, path: string, bearer: string, body?: unknown) => {
-      const response = await fetch(`${path.startsWith('/api') ? new URL(api).origin : api}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${bearer}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-      };
-    };
+    const call = httpClient(api);
+    const pids = { service: info.pid, storage: info.azuritePid };
 
     // One flow: the owner's embedded SQL reference, shared with a user who has a connection of their own.
     const flowId = (
@@ -158,6 +235,8 @@ async function main() {
       route: (i: number) => Promise<unknown>;
       raw: (i: number) => Promise<unknown>;
       counted: () => Promise<unknown>;
+      /** Puts the state where `counted` starts from, uncounted. */
+      prepare?: () => Promise<unknown>;
       halve?: boolean;
     }> = [
       {
@@ -209,8 +288,9 @@ async function main() {
             ['update', { partitionKey: pk, rowKey: referenceRowKey('db') }, 'Merge'],
           ]);
         },
+        prepare: () => services.references.setEmbedded(caller('owner'), flowId, 'db', true),
         counted: async () => {
-          // Once each way, so that one of them is surely a change; halved below.
+          // Once each way, each a change; halved below.
           await services.references.setEmbedded(caller('owner'), flowId, 'db', false);
           await services.references.setEmbedded(caller('owner'), flowId, 'db', true);
         },
@@ -234,7 +314,7 @@ async function main() {
         read: false,
         route: async () => {
           const requested = await call('POST', `/flows/${flowId}/cloud-runs`, ownerToken);
-          const location = requested.headers.get('location')!;
+          const location = requested.headers.location as string;
           for (;;) {
             const run = await call('GET', location, ownerToken);
             if (run.status === 200) return run;
@@ -275,11 +355,11 @@ async function main() {
 
     const results: Result[] = [];
     for (const scenario of scenarios) {
-      const counted = (await countRequests(scenario.counted)).requests.length;
-      const storageRequestsPerOp = scenario.halve ? counted / 2 : counted;
+      await measure(scenario.route, 16, pids, WARMUP_MS);
+      await measure(scenario.raw, 16, pids, WARMUP_MS);
       for (const concurrency of CONCURRENCIES) {
-        const service = await measure(scenario.route, concurrency);
-        const raw = await measure(scenario.raw, concurrency);
+        const service = await measure(scenario.route, concurrency, pids);
+        const raw = await measure(scenario.raw, concurrency, pids);
         results.push({
           name: scenario.name,
           concurrency,
@@ -288,7 +368,11 @@ async function main() {
           ratio: round(service.opsPerSec / raw.opsPerSec, 2),
           p50Ms: round(service.p50Ms, 1),
           p99Ms: round(service.p99Ms, 1),
-          storageRequestsPerOp,
+          storageRequestsPerOp: 0, // counted below
+          serviceCpuMsPerOp: service.serviceCpuMsPerOp,
+          storageCpuMsPerOp: service.storageCpuMsPerOp,
+          rawClientCpuMsPerOp: raw.selfCpuMsPerOp,
+          rawStorageCpuMsPerOp: raw.storageCpuMsPerOp,
         });
         process.stderr.write('.');
       }
@@ -339,17 +423,33 @@ async function main() {
         counted: () => services.permissions.share(caller('owner'), bigFlow, `bigc${guest++}`, 'user'),
       },
     ];
+    const scaleTimings = [];
+    for (const { name, op } of scale) {
+      await measure(op, 1, pids, WARMUP_MS);
+      scaleTimings.push({ name, big: await measure(op, 1, pids) });
+    }
+
+    // Counted after timing: counting runs operations in an AsyncLocalStorage
+    // scope, which turns on promise hooks for the rest of this process.
+    for (const scenario of scenarios) {
+      await scenario.prepare?.();
+      const counted = (await countRequests(scenario.counted)).requests.length;
+      for (const result of results.filter((r) => r.name === scenario.name)) {
+        result.storageRequestsPerOp = scenario.halve ? counted / 2 : counted;
+      }
+    }
     const scaleRows = [];
-    for (const { name, op, counted } of scale) {
-      const big = await measure(op, 1);
+    for (const { name, big } of scaleTimings) {
       const small = results.find((r) => r.name === name && r.concurrency === 1)!;
       scaleRows.push({
         name,
         smallOpsPerSec: small.opsPerSec,
         bigOpsPerSec: round(big.opsPerSec),
         slowdown: round(small.opsPerSec / big.opsPerSec, 2),
+        smallServiceCpuMsPerOp: small.serviceCpuMsPerOp,
+        bigServiceCpuMsPerOp: big.serviceCpuMsPerOp,
         smallRequestsPerOp: small.storageRequestsPerOp,
-        bigRequestsPerOp: (await countRequests(counted)).requests.length,
+        bigRequestsPerOp: (await countRequests(scale.find((s) => s.name === name)!.counted)).requests.length,
       });
     }
     console.log('\nA flow with 500 references and 5,000 permissions, against the small one (concurrency 1):');
@@ -359,7 +459,11 @@ async function main() {
     console.table(results);
     const reads = results.filter((r) => r.concurrency === 16 && scenarios.find((s) => s.name === r.name)?.read);
     for (const r of reads) {
-      console.log(`${r.name} at 16: ratio ${r.ratio} (target >= 0.7) ${r.ratio >= 0.7 ? 'met' : 'NOT met'}`);
+      const cpu =
+        r.serviceCpuMsPerOp === undefined
+          ? ''
+          : `; the service used ${r.serviceCpuMsPerOp} CPU ms per request, the raw requests ${r.rawClientCpuMsPerOp}`;
+      console.log(`${r.name} at 16: ratio ${r.ratio} (target >= 0.7) ${r.ratio >= 0.7 ? 'met' : 'NOT met'}${cpu}`);
     }
   } finally {
     await stack.stop();
