@@ -9,6 +9,7 @@ import { OAuthStateStore } from '../storage/oauthStates';
 import { PrincipalIndex } from '../storage/principalIndex';
 import { ConnectionService } from './connections';
 import { FlowService } from './flows';
+import { ChangeLanes } from './lanes';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
 import { RunService } from './runs';
@@ -28,6 +29,8 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   const store = new FlowStore(storage);
   const index = new PrincipalIndex(storage);
   const connectionStore = new ConnectionStore(storage);
+  // One person's changes to one flow, shared by sharing and references.
+  const lanes = new ChangeLanes();
   const connections = new ConnectionService(
     connectionStore,
     store,
@@ -40,8 +43,8 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   return {
     storage,
     flows: new FlowService(store, index),
-    permissions: new PermissionService(store, index),
-    references: new ReferenceService(store, connectionStore),
+    permissions: new PermissionService(store, index, undefined, lanes),
+    references: new ReferenceService(store, connectionStore, undefined, lanes),
     connections,
     runs: new RunService(storage, store, connectionStore, connections),
   };

@@ -18,6 +18,7 @@ import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
 import { unembedChanges } from './references';
+import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 
 export class PermissionService {
@@ -25,6 +26,7 @@ export class PermissionService {
     private readonly store: FlowStore,
     private readonly index: PrincipalIndex,
     private readonly now: () => Date = () => new Date(),
+    private readonly lanes = new ChangeLanes(),
   ) {}
 
   async list(caller: Caller, flowId: string, request: PageRequest): Promise<Page<Permission>> {
@@ -44,6 +46,15 @@ export class PermissionService {
    * removed meanwhile cannot still share.
    */
   async share(
+    caller: Caller,
+    flowId: string,
+    principalId: string,
+    role: SharedRole,
+  ): Promise<{ permission: Permission; etag: string; created: boolean }> {
+    return this.lanes.run(caller, flowId, () => this.shareNow(caller, flowId, principalId, role));
+  }
+
+  private async shareNow(
     caller: Caller,
     flowId: string,
     principalId: string,
@@ -95,6 +106,10 @@ export class PermissionService {
   }
 
   async unshare(caller: Caller, flowId: string, principalId: string): Promise<void> {
+    return this.lanes.run(caller, flowId, () => this.unshareNow(caller, flowId, principalId));
+  }
+
+  private async unshareNow(caller: Caller, flowId: string, principalId: string): Promise<void> {
     await retryOnConflict(async () => {
       const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
       if (!snapshot.flow) throw notFound('The flow');

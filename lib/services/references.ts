@@ -17,6 +17,7 @@ import { authorize } from '../domain/roles';
 import type { ConnectionStore, ConnectionUse, StoredConnection } from '../storage/connections';
 import { referenceSlot, type FlowChange, type FlowStore, type StoredReference } from '../storage/flows';
 import { toHttpEtag } from '../storage/keys';
+import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
@@ -58,6 +59,7 @@ export class ReferenceService {
     private readonly store: FlowStore,
     private readonly connections: ConnectionStore,
     private readonly now: () => Date = () => new Date(),
+    private readonly lanes = new ChangeLanes(),
   ) {}
 
   async list(caller: Caller, flowId: string): Promise<ReferenceView[]> {
@@ -71,6 +73,15 @@ export class ReferenceService {
 
   /** Adds the reference (created: true) or rebinds it, to a connection of the caller's. */
   async put(
+    caller: Caller,
+    flowId: string,
+    logicalName: string,
+    body: { connectorId: string; connectionId: string },
+  ): Promise<Tagged<ReferenceView> & { created: boolean }> {
+    return this.lanes.run(caller, flowId, () => this.putNow(caller, flowId, logicalName, body));
+  }
+
+  private async putNow(
     caller: Caller,
     flowId: string,
     logicalName: string,
@@ -131,6 +142,15 @@ export class ReferenceService {
     logicalName: string,
     embedded: boolean,
   ): Promise<Tagged<ReferenceView>> {
+    return this.lanes.run(caller, flowId, () => this.setEmbeddedNow(caller, flowId, logicalName, embedded));
+  }
+
+  private async setEmbeddedNow(
+    caller: Caller,
+    flowId: string,
+    logicalName: string,
+    embedded: boolean,
+  ): Promise<Tagged<ReferenceView>> {
     return retryOnConflict(async () => {
       const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
         references: [logicalName],
@@ -171,7 +191,12 @@ export class ReferenceService {
   }
 
   async remove(caller: Caller, flowId: string, logicalName: string): Promise<void> {
-    const removed = await retryOnConflict(async () => {
+    const removed = await this.lanes.run(caller, flowId, () => this.removeNow(caller, flowId, logicalName));
+    await this.forgetUse(caller.tenantId, removed.ownerId, removed.connectionId, { flowId, logicalName });
+  }
+
+  private async removeNow(caller: Caller, flowId: string, logicalName: string): Promise<StoredReference> {
+    return retryOnConflict(async () => {
       const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
         references: [logicalName],
       });
@@ -195,7 +220,6 @@ export class ReferenceService {
       ]);
       return reference!;
     });
-    await this.forgetUse(caller.tenantId, removed.ownerId, removed.connectionId, { flowId, logicalName });
   }
 
   /**

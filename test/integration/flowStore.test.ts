@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { azuriteConnectionString, DEFAULT_NAMES } from '../../lib/config';
 import type { AuditEntry, Flow, Permission } from '../../lib/domain/flows';
 import { problemFor } from '../../lib/http/problem';
+import { countRequests } from '../../lib/storage/requestCounter';
 import { createServices } from '../../lib/services';
 import { createStorage } from '../../lib/storage/clients';
 import { ConcurrencyConflict, isStorageFault } from '../../lib/storage/errors';
@@ -200,7 +201,11 @@ describe('sharing under contention', () => {
     const caller = { tenantId: unique('tenant'), principalId: 'alice' };
     const flow = await services.flows.create(caller, { name: 'Busy' });
     const people = Array.from({ length: 25 }, (_, i) => `person-${i}`);
-    await Promise.all(people.map((p) => services.permissions.share(caller, flow.value.id, p, 'user')));
+    const { requests } = await countRequests(() =>
+      Promise.all(people.map((p) => services.permissions.share(caller, flow.value.id, p, 'user'))),
+    );
+    // One after another in this process: no share retried another's (4 each: read, index, transaction, index).
+    expect(requests).toHaveLength(4 * people.length);
     const listed = await services.permissions.list(caller, flow.value.id, { top: 100 });
     expect(listed.items.map((p) => p.principalId).sort()).toEqual(['alice', ...people].sort());
     const shared = (await auditRows({ ...newFlow(), tenantId: caller.tenantId, id: flow.value.id })).filter(
