@@ -50,6 +50,8 @@ export interface Run {
   completedAt?: string;
   /** When the processor claimed it for dispatch (internal). */
   claimedAt?: string;
+  /** When a cloud run's request was last put on the queue again (internal). */
+  requestedAgainAt?: string;
 }
 
 export const startRunBody = z.strictObject({

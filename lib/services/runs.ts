@@ -58,6 +58,8 @@ export const CLAIM_LEASE_MS = 5_000;
 
 /** An attended run still Queued after this never got its dispatch. */
 export const STALE_ATTENDED_MS = 60_000;
+/** How long a cloud run may stay Queued before a read puts its request on the queue again. */
+export const STALE_CLOUD_MS = 2 * 60_000;
 
 /** Another delivery of the same request is dispatching this run right now. */
 export class RunInProgress extends Error {
@@ -140,7 +142,31 @@ export class RunService {
     // Someone who may not read the flow learns nothing of its runs.
     const role = snapshot.flow ? snapshot.permissions.get(caller.principalId)?.role : undefined;
     if (!role || !run || run.id !== id) throw notFound('The run');
-    return runView(await this.settleStale(run), caller.principalId, role);
+    return runView(await this.askAgainIfLost(await this.settleStale(run)), caller.principalId, role);
+  }
+
+  /**
+   * A cloud run still Queued a while after it was requested may have lost its
+   * request: the queue refused the message and marking the run Failed failed
+   * too. Processing is idempotent (a request delivered twice yields one run
+   * and one dispatch), so putting the request on the queue again is safe
+   * whether it was lost or is only waiting; the reader who polls it does so,
+   * at most once per STALE_CLOUD_MS, the conditional write deciding which reader.
+   */
+  private async askAgainIfLost(run: StoredRun): Promise<StoredRun> {
+    const now = this.now();
+    const asked = Date.parse(run.requestedAgainAt ?? run.createdAt);
+    if (run.mode !== 'cloud' || run.status !== 'Queued' || asked >= now.getTime() - STALE_CLOUD_MS) return run;
+    try {
+      const updated = await this.write(run, { ...run, requestedAgainAt: now.toISOString() });
+      const request: CloudRunRequest = { runId: run.id, tenantId: run.tenantId, flowId: run.flowId };
+      await sendJson(this.storage.cloudRunRequests, request);
+      return updated;
+    } catch {
+      // Another reader asked, the processor moved it on, or storage failed:
+      // the run is answered as it was read, and a later read looks again.
+      return run;
+    }
   }
 
   /**

@@ -79,6 +79,7 @@ type RunRow = {
   createdAt: string;
   completedAt?: string;
   claimedAt?: string;
+  requestedAgainAt?: string;
 };
 
 type AuditRow = {
@@ -619,6 +620,7 @@ function runRowOf(run: Run): RunRow {
     createdAt: run.createdAt,
     ...(run.completedAt ? { completedAt: run.completedAt } : {}),
     ...(run.claimedAt ? { claimedAt: run.claimedAt } : {}),
+    ...(run.requestedAgainAt ? { requestedAgainAt: run.requestedAgainAt } : {}),
   };
 }
 
@@ -635,6 +637,7 @@ function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, flowId: s
     createdAt: row.createdAt,
     ...(row.completedAt ? { completedAt: row.completedAt } : {}),
     ...(row.claimedAt ? { claimedAt: row.claimedAt } : {}),
+    ...(row.requestedAgainAt ? { requestedAgainAt: row.requestedAgainAt } : {}),
     etag: row.etag,
   };
 }

@@ -13,11 +13,12 @@ import { startAzurite, type RunningAzurite } from '../../lib/local-host/azurite'
 import { createServices, type Services } from '../../lib/services';
 import { PermissionService } from '../../lib/services/permissions';
 import { ReferenceService } from '../../lib/services/references';
-import { RunService } from '../../lib/services/runs';
+import { RunService, type CloudRunRequest } from '../../lib/services/runs';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
+import { decodeMessage } from '../../lib/storage/queues';
 import { DEFAULT_NAMES } from '../../lib/config';
 import { testServiceSettings, unique } from '../support/stack';
 
@@ -162,5 +163,57 @@ describe('when storage goes away mid-operation', () => {
       errors: [expect.objectContaining({ code: 'ProcessingFailed' })],
     });
     expect(await auditActions(owner, flowId)).toEqual(['runStarted', 'referenceAdded']);
+  }, 60_000);
+
+  it('a cloud run whose request storage lost is asked for again when polled later, once', async () => {
+    const { owner, flowId } = await flowWithReference();
+    // Storage goes away as the request is put on the queue: the run stays
+    // Queued, since marking it Failed fails too.
+    const cutQueue = {
+      ...storage,
+      cloudRunRequests: {
+        sendMessage: async () => {
+          await takeStorageAway();
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+      },
+    } as unknown as Storage;
+    const cut = new RunService(cutQueue, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const error = await cut.requestCloudRun(owner, flowId).catch((e: unknown) => e);
+    expect(statusOf(error)).toBe(503);
+    await bringStorageBack();
+
+    const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
+    expect(queued).toMatchObject({ mode: 'cloud', status: 'Queued' });
+    const requests = async () =>
+      (await storage.cloudRunRequests.peekMessages({ numberOfMessages: 32 })).peekedMessageItems
+        .map((m) => decodeMessage(m.messageText) as CloudRunRequest)
+        .filter((r) => r.runId === queued!.id);
+    // Polled now: it may just be waiting its turn; nothing is sent.
+    expect(await services.runs.get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
+    expect(await requests()).toEqual([]);
+
+    // Polled two minutes on, by two readers at once: the request goes on the queue once.
+    const later = () =>
+      new RunService(
+        storage,
+        new FlowStore(storage),
+        new ConnectionStore(storage),
+        services.connections,
+        () => new Date(Date.now() + 121_000),
+      );
+    const [a, b] = await Promise.all([later().get(owner, queued!.id), later().get(owner, queued!.id)]);
+    expect([a.status, b.status]).toEqual(['Queued', 'Queued']);
+    expect(await later().get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
+    const [request, ...more] = await requests();
+    expect(more).toEqual([]);
+    expect(request).toEqual({ runId: queued!.id, tenantId: owner.tenantId, flowId });
+
+    // The processor decides it as any other (its reference is not embedded, so: Rejected).
+    expect(await services.runs.processCloudRun(request!)).toBe('rejected');
+    expect(await later().get(owner, queued!.id)).toMatchObject({
+      status: 'Rejected',
+      errors: [expect.objectContaining({ code: 'ConnectionReferenceNotEmbedded', logicalName: 'db' })],
+    });
   }, 60_000);
 });
