@@ -2,6 +2,7 @@
 // (cached; an unknown key id refetches it, which is how rotation is followed),
 // issuer, audience, expiry and not-before. Entra ID in Azure and the local
 // issuer on a laptop go through this same code; only the settings differ.
+import { createHash } from 'node:crypto';
 import {
   createRemoteJWKSet,
   errors as joseErrors,
@@ -32,15 +33,15 @@ export interface TokenVerifierOptions {
 /** A token whose signature and claims passed, as long as the keys that checked it stay in use. */
 interface VerifiedToken {
   caller: Caller;
-  /** When the key set that checked it was fetched (jose's jwksCache `uat`). */
-  keysFetchedAt: number;
+  /** The JWKS document that was in use when it was checked (compared by identity). */
+  checkedWith: object;
   exp: number;
   nbf: number | undefined;
 }
 
 export class TokenVerifier {
   private keySet: Promise<KeySet> | undefined;
-  /** jose writes the fetched JWKS and its fetch time here on every reload. */
+  /** jose writes each fetched JWKS document (and its fetch time) here. */
   private readonly fetchedKeys: JWKSCacheInput = {};
   private readonly verified = new Map<string, VerifiedToken>();
   private readonly keyCache: { maxAgeMs: number; cooldownMs: number };
@@ -59,21 +60,23 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Caller> {
-    const keys = await this.keys();
-    const remembered = this.recall(token, keys);
-    if (remembered) {
-      this.stats.remembered++;
-      return remembered;
-    }
-    let keysFetchedAt: number | undefined;
+    // Remembered by hash: no bearer token is kept in memory beyond its request.
+    const id = createHash('sha256').update(token).digest('base64url');
+    let checkedWith: object | undefined;
     let payload: JWTPayload;
     try {
-      // Fetched keys first (jose would fetch them inside jwtVerify), then when
-      // they were fetched, read before verifying: a reload racing this
+      const keys = await this.keys();
+      const remembered = this.recall(id, keys);
+      if (remembered) {
+        this.stats.remembered++;
+        return remembered;
+      }
+      // Fetched keys first (jose would fetch them inside jwtVerify), then which
+      // key set is in use, read before verifying: a reload racing this
       // verification can only make the entry stale, never vouch for keys that
       // did not check the token.
       if (!keys.fresh) await keys.reload();
-      keysFetchedAt = 'uat' in this.fetchedKeys ? this.fetchedKeys.uat : undefined;
+      checkedWith = this.keySetInUse();
       ({ payload } = await jwtVerify(token, keys, {
         issuer: this.settings.issuers,
         audience: this.settings.audiences,
@@ -86,11 +89,19 @@ export class TokenVerifier {
       throw unauthenticated(describeJoseError(error), true);
     }
     this.stats.verified++;
-    const caller = callerOf(payload);
-    if (keysFetchedAt !== undefined && typeof payload.exp === 'number') {
-      this.remember(token, { caller, keysFetchedAt, exp: payload.exp, nbf: payload.nbf });
+    const caller = Object.freeze(callerOf(payload));
+    if (checkedWith !== undefined && typeof payload.exp === 'number') {
+      this.remember(id, { caller, checkedWith, exp: payload.exp, nbf: payload.nbf });
     }
     return caller;
+  }
+
+  /**
+   * The JWKS document jose verifies with now: it stores each fetched document
+   * in the jwksCache object as it swaps in the keys, a new object every fetch.
+   */
+  private keySetInUse(): object | undefined {
+    return 'jwks' in this.fetchedKeys ? this.fetchedKeys.jwks : undefined;
   }
 
   /**
@@ -99,24 +110,26 @@ export class TokenVerifier {
    * its time claims still hold: exactly what verifying it again would answer.
    * Anything else is verified again (and a retired key then refused).
    */
-  private recall(token: string, keys: KeySet): Caller | undefined {
-    const entry = this.verified.get(token);
+  private recall(id: string, keys: KeySet): Caller | undefined {
+    const entry = this.verified.get(id);
     if (!entry) return undefined;
     const now = this.now() / 1000;
     const tolerance = this.settings.clockToleranceSeconds;
-    const keysInUse = 'uat' in this.fetchedKeys && entry.keysFetchedAt === this.fetchedKeys.uat && keys.fresh;
+    const keysInUse = entry.checkedWith === this.keySetInUse() && keys.fresh;
     if (keysInUse && entry.exp > now - tolerance && (entry.nbf === undefined || entry.nbf <= now + tolerance)) {
       return entry.caller;
     }
-    this.verified.delete(token);
+    this.verified.delete(id);
     return undefined;
   }
 
-  private remember(token: string, entry: VerifiedToken): void {
+  private remember(id: string, entry: VerifiedToken): void {
     if (this.maxVerifiedTokens <= 0) return;
     // A Map iterates in insertion order: the first key is the longest remembered.
-    if (this.verified.size >= this.maxVerifiedTokens) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, entry);
+    if (!this.verified.has(id) && this.verified.size >= this.maxVerifiedTokens) {
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(id, entry);
   }
 
   private keys(): Promise<KeySet> {

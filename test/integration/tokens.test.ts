@@ -160,6 +160,19 @@ describe('verified tokens', () => {
     expect(v.stats).toEqual({ verified: 4, remembered: 1 });
   });
 
+  it('answer 401 when the issuer cannot be reached to find its keys', async () => {
+    const key = await newKey('k-unreachable');
+    // Port 9 (discard): nothing listens there, so OpenID discovery fails.
+    const v = new TokenVerifier({
+      issuers: ['http://127.0.0.1:9'],
+      audiences: ['api://flowshare'],
+      clockToleranceSeconds: 0,
+    });
+    await expect(v.verify(await sign(key, { iss: 'http://127.0.0.1:9' }))).rejects.toMatchObject({
+      code: 'Unauthenticated',
+    });
+  });
+
   it('never remember a refused token', async () => {
     const key = await newKey('k-refused');
     published = [key.jwk];
