@@ -315,6 +315,9 @@ export class ConnectionService {
       if (!current) throw notFound('The connection');
       const attempt = current;
       current = undefined; // a retry reads it again
+      // The credential was replaced meanwhile (a consent completed, another
+      // check refreshed it): this outcome is about the old one, so it is dropped.
+      if (attempt.sealedSecret !== connection.sealedSecret) return attempt;
       return this.store.update(attempt, {
         status,
         statusReason: outcome.reason,

@@ -7,7 +7,7 @@ import { ConnectionService } from '../../lib/services/connections';
 import { FlowService } from '../../lib/services/flows';
 import { PermissionService } from '../../lib/services/permissions';
 import { ReferenceService } from '../../lib/services/references';
-import { ConnectionStore, type StoredConnection } from '../../lib/storage/connections';
+import { ConnectionStore, type ConnectionChanges, type StoredConnection } from '../../lib/storage/connections';
 import { FlowStore } from '../../lib/storage/flows';
 import { OAuthStateStore } from '../../lib/storage/oauthStates';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
@@ -122,5 +122,52 @@ describe('races between roles and references', () => {
     );
     await racing.delete(alice, aliceDb, false);
     expect((await read()).references.get('db')?.embedded).toBe(false);
+  });
+
+  it("a check whose credential was replaced meanwhile leaves the new credential's state alone", async () => {
+    const alice = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id } = (
+      await connections.create(alice, { connectorId: 'shared_sql', displayName: 'A', apiKey: 'k1' }, 'http://x')
+    ).value;
+    // Recorded as failing, so that a check of the key, which succeeds, has something to write.
+    const failing = await connectionStore.update((await connectionStore.get(alice.tenantId, 'alice', id))!, {
+      status: 'Error',
+      statusReason: 'reauthRequired',
+      modifiedAt: new Date().toISOString(),
+    });
+    const replacement = new Sealer(settings.sealingKeys).seal(JSON.stringify({ kind: 'apiKey', apiKey: 'k2' }), 'x');
+    // Between the check and its write, someone else puts another credential in, still failing.
+    class Replaced extends ConnectionStore {
+      private once = true;
+      override async update(connection: StoredConnection, changes: ConnectionChanges): Promise<StoredConnection> {
+        if (this.once) {
+          this.once = false;
+          await connectionStore.update(failing, {
+            status: 'Error',
+            statusReason: 'consentFailed',
+            sealedSecret: replacement,
+            modifiedAt: new Date().toISOString(),
+          });
+        }
+        return super.update(connection, changes);
+      }
+    }
+    const racing = new ConnectionService(
+      new Replaced(storage),
+      flowStore,
+      new OAuthStateStore(storage),
+      settings.connectors,
+      new Sealer(settings.sealingKeys),
+      new OAuthClient(() => undefined),
+      settings.oauth,
+    );
+    expect(await racing.refresh(alice, id)).toMatchObject({
+      value: { status: 'Error', statusReason: 'consentFailed' },
+    });
+    expect(await connectionStore.get(alice.tenantId, 'alice', id)).toMatchObject({
+      status: 'Error',
+      statusReason: 'consentFailed',
+      sealedSecret: replacement,
+    });
   });
 });
