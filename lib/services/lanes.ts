@@ -11,11 +11,17 @@ import type { Caller } from '../domain/caller';
 export class ChangeLanes {
   private readonly tails = new Map<string, Promise<void>>();
 
+  /**
+   * @param maxWaitMs how long a change waits for the one before it; a change
+   * that hangs (storage that never answers) must not hold up the lane for ever.
+   */
+  constructor(private readonly maxWaitMs = 30_000) {}
+
   run<T>(caller: Caller, flowId: string, change: () => Promise<T>): Promise<T> {
     const key = JSON.stringify([caller.tenantId, flowId, caller.principalId]);
     const previous = this.tails.get(key);
     // `previous` never rejects: a failed change does not hold up the next one.
-    const result = previous ? previous.then(change) : change();
+    const result = previous ? waitAtMost(previous, this.maxWaitMs).then(change) : change();
     const tail = result.then(
       () => undefined,
       () => undefined,
@@ -31,4 +37,13 @@ export class ChangeLanes {
   get size(): number {
     return this.tails.size;
   }
+}
+
+function waitAtMost(settles: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([settles, timeout]).finally(() => clearTimeout(timer));
 }

@@ -64,6 +64,12 @@ describe('change lanes', () => {
     expect(lanes.size).toBe(0);
   });
 
+  it('stop waiting for a change that hangs', async () => {
+    const lanes = new ChangeLanes(20);
+    void lanes.run(alice, 'f', () => new Promise<never>(() => undefined));
+    await expect(lanes.run(alice, 'f', () => Promise.resolve('next'))).resolves.toBe('next');
+  });
+
   it('keep tenants apart even when ids would join into the same text', async () => {
     const lanes = new ChangeLanes();
     const log: string[] = [];

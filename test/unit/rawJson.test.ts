@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { memberText, RawJson } from '../../lib/domain/rawJson';
 import { stringify } from '../../lib/http/response';
@@ -37,5 +38,9 @@ describe('answering raw JSON', () => {
 
   it('is not fooled by strings that look like its placeholders', () => {
     expect(stringify({ a: 'x:0', b: new RawJson('1') })).toBe('{"a":"x:0","b":1}');
+    // The very shape of a placeholder, with another call's nonce.
+    const lookalike = `${randomUUID()}:0`;
+    expect(stringify({ a: lookalike, b: new RawJson('1') })).toBe(`{"a":"${lookalike}","b":1}`);
+    expect(stringify({ [lookalike]: new RawJson('[1]') })).toBe(`{"${lookalike}":[1]}`);
   });
 });
