@@ -10,7 +10,10 @@
 // three share the cores, so the throughput ratio is partly a share of CPU;
 // service CPU beside raw client CPU is what the service itself adds.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { odata } from '@azure/data-tables';
@@ -39,6 +42,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3_000);
 /** Untimed work before each scenario is measured, so that both sides run JIT-compiled code. */
 const WARMUP_MS = Math.min(1_000, DURATION_MS);
 const CONCURRENCIES = [1, 16];
+/** Turns each side of a comparison takes within DURATION_MS. */
+const ROUNDS = 3;
 
 interface Result {
   name: string;
@@ -55,6 +60,9 @@ interface Result {
   /** The same for the raw requests: this process issuing them, and Azurite. */
   rawClientCpuMsPerOp?: number;
   rawStorageCpuMsPerOp?: number;
+  /** A bare Node HTTP server issuing only the same query (bench/bareServer.ts), for `GET flow`. */
+  bareServerOpsPerSec?: number;
+  bareServerCpuMsPerOp?: number;
 }
 
 /** CPU milliseconds a process has used, from /proc (undefined elsewhere). */
@@ -68,17 +76,26 @@ function cpuMsOf(pid: number): number | undefined {
   }
 }
 
-/** Runs `op` from `concurrency` workers for `durationMs`; answers throughput, latencies and CPU per operation. */
-async function measure(
+/** What one timed stretch of an operation did. */
+interface Sample {
+  seconds: number;
+  latencies: number[];
+  selfCpuMs: number;
+  serviceCpuMs?: number;
+  storageCpuMs?: number;
+}
+
+/** Runs `op` from `concurrency` workers for `durationMs`, reading each process's CPU before and after. */
+async function sample(
   op: (i: number) => Promise<unknown>,
   concurrency: number,
   pids: { service: number; storage: number },
-  durationMs = DURATION_MS,
-) {
+  durationMs: number,
+): Promise<Sample> {
   const latencies: number[] = [];
   const end = Date.now() + durationMs;
   let n = 0;
-  const cpuBefore = { self: process.cpuUsage(), service: cpuMsOf(pids.service), storage: cpuMsOf(pids.storage) };
+  const before = { self: process.cpuUsage(), service: cpuMsOf(pids.service), storage: cpuMsOf(pids.storage) };
   const started = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -89,21 +106,75 @@ async function measure(
       }
     }),
   );
-  const elapsed = (Date.now() - started) / 1000;
-  const ops = latencies.length;
-  const self = process.cpuUsage(cpuBefore.self);
-  const perOp = (before: number | undefined, after: number | undefined) =>
-    before === undefined || after === undefined ? undefined : round((after - before) / ops, 3);
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  const self = process.cpuUsage(before.self);
+  const spent = (from: number | undefined, to: number | undefined) =>
+    from === undefined || to === undefined ? undefined : to - from;
   return {
-    opsPerSec: ops / elapsed,
+    seconds: (Date.now() - started) / 1000,
+    latencies,
+    selfCpuMs: (self.user + self.system) / 1000,
+    serviceCpuMs: spent(before.service, cpuMsOf(pids.service)),
+    storageCpuMs: spent(before.storage, cpuMsOf(pids.storage)),
+  };
+}
+
+/** Throughput, latencies and CPU per operation over several samples of one operation. */
+function summarize(samples: Sample[]) {
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const ops = latencies.length;
+  const seconds = samples.reduce((total, s) => total + s.seconds, 0);
+  const perOp = (pick: (s: Sample) => number | undefined) => {
+    const values = samples.map(pick);
+    return values.some((v) => v === undefined)
+      ? undefined
+      : round(values.reduce((total: number, v) => total + v!, 0) / ops, 3);
+  };
+  const pct = (p: number) => latencies[Math.min(ops - 1, Math.floor(ops * p))] ?? 0;
+  return {
+    opsPerSec: ops / seconds,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
-    selfCpuMsPerOp: round((self.user + self.system) / 1000 / ops, 3),
-    serviceCpuMsPerOp: perOp(cpuBefore.service, cpuMsOf(pids.service)),
-    storageCpuMsPerOp: perOp(cpuBefore.storage, cpuMsOf(pids.storage)),
+    selfCpuMsPerOp: perOp((s) => s.selfCpuMs),
+    serviceCpuMsPerOp: perOp((s) => s.serviceCpuMs),
+    storageCpuMsPerOp: perOp((s) => s.storageCpuMs),
   };
+}
+
+/** One operation timed for `durationMs` in a single stretch. */
+async function measure(
+  op: (i: number) => Promise<unknown>,
+  concurrency: number,
+  pids: { service: number; storage: number },
+  durationMs = DURATION_MS,
+) {
+  return summarize([await sample(op, concurrency, pids, durationMs)]);
+}
+
+/**
+ * Several operations timed in turns (ROUNDS of DURATION_MS / ROUNDS each), so
+ * that whatever drifts on a shared machine drifts alike for all of them.
+ */
+async function measureInTurns(
+  contenders: Array<{ op: (i: number) => Promise<unknown>; pids: { service: number; storage: number } }>,
+  concurrency: number,
+) {
+  const samples: Sample[][] = contenders.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, { op, pids }] of contenders.entries()) {
+      samples[i]!.push(await sample(op, concurrency, pids, DURATION_MS / ROUNDS));
+    }
+  }
+  return samples.map(summarize);
+}
+
+/** Runs bench/bareServer.ts as a process of its own; answers how to call it. */
+async function startBareServer(bare: { table: string; filter: string }, connectionString: string) {
+  const child = spawn(process.execPath, [join(__dirname, 'bareServer.js'), connectionString, bare.table, bare.filter], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const { port } = JSON.parse(line) as { port: number };
+  return { call: httpClient(`http://127.0.0.1:${port}`), pid: child.pid!, stop: () => child.kill() };
 }
 
 /**
@@ -205,19 +276,12 @@ async function main() {
     const drain = async <T>(iterable: AsyncIterable<T>) => {
       for await (const _ of iterable) void _;
     };
+    const flowFilter = (principal: string, references: boolean) =>
+      `${odata`PartitionKey eq ${pk}`} and (${odata`RowKey eq 'flow'`} or ${odata`RowKey eq ${permissionRowKey(principal)}`}` +
+      (references ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})` : '') +
+      ')';
     const flowQuery = (principal: string, references: boolean) =>
-      drain(
-        storage.flows.listEntities({
-          queryOptions: {
-            filter:
-              `${odata`PartitionKey eq ${pk}`} and (${odata`RowKey eq 'flow'`} or ${odata`RowKey eq ${permissionRowKey(principal)}`}` +
-              (references
-                ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})`
-                : '') +
-              ')',
-          },
-        }),
-      );
+      drain(storage.flows.listEntities({ queryOptions: { filter: flowFilter(principal, references) } }));
     const ownConnections = (user: string) =>
       drain(
         storage.connections.listEntities({
@@ -235,6 +299,8 @@ async function main() {
       route: (i: number) => Promise<unknown>;
       raw: (i: number) => Promise<unknown>;
       counted: () => Promise<unknown>;
+      /** The table query a bare HTTP server answers the route with (bench/bareServer.ts). */
+      bare?: { table: string; filter: string };
       /** Puts the state where `counted` starts from, uncounted. */
       prepare?: () => Promise<unknown>;
       halve?: boolean;
@@ -244,6 +310,7 @@ async function main() {
         read: true,
         route: () => call('GET', `/flows/${flowId}`, userToken),
         raw: () => flowQuery('user', false),
+        bare: { table: DEFAULT_NAMES.flowsTable, filter: flowFilter('user', false) },
         counted: () => services.flows.get(caller('user'), flowId),
       },
       {
@@ -355,26 +422,40 @@ async function main() {
 
     const results: Result[] = [];
     for (const scenario of scenarios) {
-      await measure(scenario.route, 16, pids, WARMUP_MS);
-      await measure(scenario.raw, 16, pids, WARMUP_MS);
-      for (const concurrency of CONCURRENCIES) {
-        const service = await measure(scenario.route, concurrency, pids);
-        const raw = await measure(scenario.raw, concurrency, pids);
-        results.push({
-          name: scenario.name,
-          concurrency,
-          opsPerSec: round(service.opsPerSec),
-          rawOpsPerSec: round(raw.opsPerSec),
-          ratio: round(service.opsPerSec / raw.opsPerSec, 2),
-          p50Ms: round(service.p50Ms, 1),
-          p99Ms: round(service.p99Ms, 1),
-          storageRequestsPerOp: 0, // counted below
-          serviceCpuMsPerOp: service.serviceCpuMsPerOp,
-          storageCpuMsPerOp: service.storageCpuMsPerOp,
-          rawClientCpuMsPerOp: raw.selfCpuMsPerOp,
-          rawStorageCpuMsPerOp: raw.storageCpuMsPerOp,
-        });
-        process.stderr.write('.');
+      const bare = scenario.bare && (await startBareServer(scenario.bare, info.storageConnectionString));
+      try {
+        const contenders = [
+          { op: scenario.route, pids },
+          { op: scenario.raw, pids },
+          ...(bare ? [{ op: () => bare.call('GET', '/', userToken), pids: { ...pids, service: bare.pid } }] : []),
+        ];
+        for (const { op, pids: of } of contenders) await measure(op, 16, of, WARMUP_MS);
+        for (const concurrency of CONCURRENCIES) {
+          const [service, raw, bareServer] = await measureInTurns(contenders, concurrency);
+          results.push({
+            name: scenario.name,
+            concurrency,
+            opsPerSec: round(service!.opsPerSec),
+            rawOpsPerSec: round(raw!.opsPerSec),
+            ratio: round(service!.opsPerSec / raw!.opsPerSec, 2),
+            p50Ms: round(service!.p50Ms, 1),
+            p99Ms: round(service!.p99Ms, 1),
+            storageRequestsPerOp: 0, // counted below
+            serviceCpuMsPerOp: service!.serviceCpuMsPerOp,
+            storageCpuMsPerOp: service!.storageCpuMsPerOp,
+            rawClientCpuMsPerOp: raw!.selfCpuMsPerOp,
+            rawStorageCpuMsPerOp: raw!.storageCpuMsPerOp,
+            ...(bareServer
+              ? {
+                  bareServerOpsPerSec: round(bareServer.opsPerSec),
+                  bareServerCpuMsPerOp: bareServer.serviceCpuMsPerOp,
+                }
+              : {}),
+          });
+          process.stderr.write('.');
+        }
+      } finally {
+        bare?.stop();
       }
     }
     process.stderr.write('\n');
@@ -463,7 +544,13 @@ async function main() {
         r.serviceCpuMsPerOp === undefined
           ? ''
           : `; the service used ${r.serviceCpuMsPerOp} CPU ms per request, the raw requests ${r.rawClientCpuMsPerOp}`;
-      console.log(`${r.name} at 16: ratio ${r.ratio} (target >= 0.7) ${r.ratio >= 0.7 ? 'met' : 'NOT met'}${cpu}`);
+      const bare =
+        r.bareServerOpsPerSec === undefined
+          ? ''
+          : `; a bare HTTP server issuing only the same query: ratio ${round(r.bareServerOpsPerSec / r.rawOpsPerSec, 2)}, ${r.bareServerCpuMsPerOp} CPU ms per request`;
+      console.log(
+        `${r.name} at 16: ratio ${r.ratio} (target >= 0.7) ${r.ratio >= 0.7 ? 'met' : 'NOT met'}${cpu}${bare}`,
+      );
     }
   } finally {
     await stack.stop();
