@@ -36,16 +36,62 @@ const queueOptions: QueuePipelineOptions = {
   retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 30_000 },
 };
 
+type TablePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
+
+/** How long one table request may go unanswered (the blob and queue clients have tryTimeoutInMs). */
+export const TABLE_TRY_TIMEOUT_MS = 10_000;
+
+/**
+ * Storage that accepts a request and never answers (a half-open connection)
+ * would hold a caller, and every change queued behind it, for ever: each try
+ * gets a timeout, and running out of it is a storage fault (503), as an
+ * unreachable store is.
+ */
+function tableTryTimeout(timeoutMs: number): TablePolicy {
+  return {
+    name: 'flowshareTableTryTimeout',
+    async sendRequest(request, next) {
+      if (!request.timeout) request.timeout = timeoutMs;
+      try {
+        return await next(request);
+      } catch (error) {
+        // Nothing here passes an abort signal, so an abort is the timeout.
+        if (error instanceof Error && error.name === 'AbortError' && !request.abortSignal?.aborted) {
+          throw new StorageTimeout(request.timeout);
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** A table request storage did not answer in time; code ETIMEDOUT, as the network's own. */
+export class StorageTimeout extends Error {
+  override name = 'StorageTimeout';
+  readonly code = 'ETIMEDOUT';
+  constructor(timeoutMs: number) {
+    super(`Storage did not answer within ${timeoutMs} ms.`);
+  }
+}
+
 // Few, quick retries: a caller waiting on an unreachable store should get a
 // 503 in a second or two, not after the SDK's default back-off of a minute.
-const tableOptions: TableServiceClientOptions = {
-  retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
-};
+function tableOptionsWith(tryTimeoutMs: number): TableServiceClientOptions {
+  return {
+    retryOptions: { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 },
+    additionalPolicies: [{ policy: tableTryTimeout(tryTimeoutMs), position: 'perRetry' }],
+  };
+}
 const blobOptions: StoragePipelineOptions = {
   retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 30_000 },
 };
 
-export function createStorage(settings: StorageSettings, names: Config['names']): Storage {
+export function createStorage(
+  settings: StorageSettings,
+  names: Config['names'],
+  options: { tableTryTimeoutMs?: number } = {},
+): Storage {
+  const tableOptions = tableOptionsWith(options.tableTryTimeoutMs ?? TABLE_TRY_TIMEOUT_MS);
   let tableService: TableServiceClient;
   let blobService: BlobServiceClient;
   let queueService: QueueServiceClient;

@@ -1,4 +1,5 @@
 // The flow partition and the per-principal index against a real Azurite.
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { odata } from '@azure/data-tables';
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
@@ -217,6 +218,42 @@ describe('sharing under contention', () => {
 });
 
 describe('when storage cannot be reached', () => {
+  it('fails with a storage fault, not a hang, when storage takes a request and never answers', async () => {
+    // Accepts connections, reads what comes, answers nothing: a half-open connection.
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const hung = createStorage(
+        {
+          kind: 'connectionString',
+          connectionString: azuriteConnectionString({ blob: port, queue: port, table: port }),
+        },
+        DEFAULT_NAMES,
+        { tableTryTimeoutMs: 200 },
+      );
+      const store = new FlowStore(hung);
+      for (const attempt of [
+        () => store.read('t', 'f', []),
+        () =>
+          store.commit('t', 'f', [
+            { kind: 'audit', entry: { action: 'shared', actorId: 'a', at: new Date().toISOString(), subjectId: 'b' } },
+          ]),
+      ]) {
+        const error = await attempt().catch((e: unknown) => e);
+        expect(isStorageFault(error), String(error)).toBe(true);
+        expect(problemFor(error, new InvocationContext({ logHandler: () => undefined })).status).toBe(503);
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('fails with a storage fault that is answered as 503 StorageUnavailable', async () => {
     const dead = createStorage(
       // Port 9 (discard): nothing listens there.
