@@ -99,7 +99,7 @@ export class RunService {
     });
     const run = await this.record(caller, flowId, 'attended', connections);
     try {
-      await sendJson(this.storage.desktopRunDispatch, dispatchOf(run));
+      await sendJson(this.storage.desktopRunDispatch, dispatchOf(run), this.storage.blobQueueTimeoutMs);
     } catch (error) {
       await this.markFailed(run, 'The run could not be dispatched.').catch(() => undefined);
       throw error;
@@ -124,7 +124,7 @@ export class RunService {
     const run = await this.record(caller, flowId, 'cloud', {});
     const request: CloudRunRequest = { runId: run.id, tenantId: caller.tenantId, flowId };
     try {
-      await sendJson(this.storage.cloudRunRequests, request);
+      await sendJson(this.storage.cloudRunRequests, request, this.storage.blobQueueTimeoutMs);
     } catch (error) {
       await this.markFailed(run, 'The run could not be queued.').catch(() => undefined);
       throw error;
@@ -160,7 +160,7 @@ export class RunService {
     try {
       const updated = await this.write(run, { ...run, requestedAgainAt: now.toISOString() });
       const request: CloudRunRequest = { runId: run.id, tenantId: run.tenantId, flowId: run.flowId };
-      await sendJson(this.storage.cloudRunRequests, request);
+      await sendJson(this.storage.cloudRunRequests, request, this.storage.blobQueueTimeoutMs);
       return updated;
     } catch {
       // Another reader asked, the processor moved it on, or storage failed:
@@ -239,7 +239,7 @@ export class RunService {
         if (now && now.status !== 'Queued') return 'claimedElsewhere';
         throw error;
       }
-    } else if (await holdsRun(this.storage.desktopRunDispatch, run.id)) {
+    } else if (await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs)) {
       // Claimed and sent by a delivery that did not get to record it.
       await this.finish(run, { status: 'Dispatched' });
       return 'dispatched';
@@ -247,8 +247,8 @@ export class RunService {
       // Another delivery claimed it moments ago and may be sending right now: try again later.
       throw new RunInProgress(run.id);
     }
-    if (!(await holdsRun(this.storage.desktopRunDispatch, run.id))) {
-      await sendJson(this.storage.desktopRunDispatch, dispatchOf(run));
+    if (!(await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs))) {
+      await sendJson(this.storage.desktopRunDispatch, dispatchOf(run), this.storage.blobQueueTimeoutMs);
     }
     await this.finish(run, { status: 'Dispatched' });
     return 'dispatched';
@@ -267,7 +267,10 @@ export class RunService {
     const run = await this.store.getRun(request.tenantId, request.flowId, parts.uuid);
     if (!run || isFinal(run.status)) return;
     // A dispatch already on its way wins over the failure to record it.
-    if (run.status === 'Dispatching' && (await holdsRun(this.storage.desktopRunDispatch, run.id))) {
+    if (
+      run.status === 'Dispatching' &&
+      (await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs))
+    ) {
       await this.finish(run, { status: 'Dispatched' });
     } else {
       await this.markFailed(run, reason);

@@ -1,5 +1,5 @@
 // The storage clients of one process: tables, the definitions container and
-// (later) queues, on Azurite through a connection string or on Azure through a
+// the queues, on Azurite through a connection string or on Azure through a
 // managed identity. Nothing else in the code constructs a storage client.
 import { TableClient, TableServiceClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions } from '@azure/storage-blob';
@@ -10,6 +10,7 @@ import {
 } from '@azure/storage-queue';
 import { DefaultAzureCredential } from '@azure/identity';
 import { getConfig, type Config, type StorageSettings } from '../config';
+import { StorageTimeout, withDeadline } from './errors';
 
 export interface Storage {
   readonly flows: TableClient;
@@ -22,6 +23,8 @@ export interface Storage {
   /** Accepted runs, for machines to pick up: connection ids, never secrets. */
   readonly desktopRunDispatch: QueueClient;
   readonly tableService: TableServiceClient;
+  /** The deadline of a blob or queue request (table requests have theirs in the pipeline). */
+  readonly blobQueueTimeoutMs: number;
   /** Creates the tables and containers this code needs, once per process. */
   ensureReady(): Promise<void>;
 }
@@ -38,8 +41,10 @@ const queueOptions: QueuePipelineOptions = {
 
 type TablePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
 
-/** How long one table request may go unanswered (the blob and queue clients have tryTimeoutInMs). */
+/** How long one table request may go unanswered before it is a storage fault. */
 export const TABLE_TRY_TIMEOUT_MS = 10_000;
+/** How long a blob or queue request may take, all its tries together (see withDeadline). */
+export const BLOB_QUEUE_TIMEOUT_MS = 30_000;
 
 /**
  * Storage that accepts a request and never answers (a half-open connection)
@@ -65,15 +70,6 @@ function tableTryTimeout(timeoutMs: number): TablePolicy {
   };
 }
 
-/** A table request storage did not answer in time; code ETIMEDOUT, as the network's own. */
-export class StorageTimeout extends Error {
-  override name = 'StorageTimeout';
-  readonly code = 'ETIMEDOUT';
-  constructor(timeoutMs: number) {
-    super(`Storage did not answer within ${timeoutMs} ms.`);
-  }
-}
-
 // Few, quick retries: a caller waiting on an unreachable store should get a
 // 503 in a second or two, not after the SDK's default back-off of a minute.
 function tableOptionsWith(tryTimeoutMs: number): TableServiceClientOptions {
@@ -89,8 +85,9 @@ const blobOptions: StoragePipelineOptions = {
 export function createStorage(
   settings: StorageSettings,
   names: Config['names'],
-  options: { tableTryTimeoutMs?: number } = {},
+  options: { tableTryTimeoutMs?: number; blobQueueTimeoutMs?: number } = {},
 ): Storage {
+  const blobQueueTimeoutMs = options.blobQueueTimeoutMs ?? BLOB_QUEUE_TIMEOUT_MS;
   const tableOptions = tableOptionsWith(options.tableTryTimeoutMs ?? TABLE_TRY_TIMEOUT_MS);
   let tableService: TableServiceClient;
   let blobService: BlobServiceClient;
@@ -125,9 +122,9 @@ export function createStorage(
   const ensureReady = () => {
     ready ??= Promise.all([
       ...[flows, principalIndex, connections, oauthStates].map((t) => t.createTable()),
-      definitions.createIfNotExists(),
-      cloudRunRequests.createIfNotExists(),
-      desktopRunDispatch.createIfNotExists(),
+      withDeadline(blobQueueTimeoutMs, (abortSignal) => definitions.createIfNotExists({ abortSignal })),
+      withDeadline(blobQueueTimeoutMs, (abortSignal) => cloudRunRequests.createIfNotExists({ abortSignal })),
+      withDeadline(blobQueueTimeoutMs, (abortSignal) => desktopRunDispatch.createIfNotExists({ abortSignal })),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -147,6 +144,7 @@ export function createStorage(
     cloudRunRequests,
     desktopRunDispatch,
     tableService,
+    blobQueueTimeoutMs,
     ensureReady,
   };
 }

@@ -30,6 +30,34 @@ export function storageStatusOf(error: unknown): number | undefined {
   return typeof statusCode === 'number' ? statusCode : undefined;
 }
 
+/** A storage request not answered in time; code ETIMEDOUT, as the network's own, so a storage fault. */
+export class StorageTimeout extends Error {
+  override name = 'StorageTimeout';
+  readonly code = 'ETIMEDOUT';
+  constructor(timeoutMs: number) {
+    super(`Storage did not answer within ${timeoutMs} ms.`);
+  }
+}
+
+/**
+ * Runs a blob or queue request with a deadline. Their SDKs' tryTimeoutInMs
+ * only asks the server to give up (the `timeout` query parameter); storage
+ * that takes a request and never answers (a half-open connection) would hold
+ * the caller for ever. Missing the deadline aborts the request: StorageTimeout.
+ */
+export async function withDeadline<T>(
+  timeoutMs: number,
+  request: (abortSignal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const abortSignal = AbortSignal.timeout(timeoutMs);
+  try {
+    return await request(abortSignal);
+  } catch (error) {
+    if (abortSignal.aborted) throw new StorageTimeout(timeoutMs);
+    throw error;
+  }
+}
+
 /** True when storage could not be reached or failed on its side. */
 export function isStorageFault(error: unknown): boolean {
   const e = asErrorLike(error);

@@ -9,7 +9,7 @@ import type { ConnectionReference } from '../domain/references';
 import { parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
 import type { Storage } from './clients';
-import { ConcurrencyConflict, rethrowConflict, storageStatusOf } from './errors';
+import { ConcurrencyConflict, rethrowConflict, storageStatusOf, withDeadline } from './errors';
 import {
   AUDIT_RANGE,
   auditRowKey,
@@ -356,10 +356,13 @@ export class FlowStore {
     if (flow.definitionBlob) {
       try {
         // One GET (downloadToBuffer would ask for the size first).
-        const response = await this.storage.definitions.getBlockBlobClient(flow.definitionBlob).download();
-        const chunks: Buffer[] = [];
-        for await (const chunk of response.readableStreamBody!) chunks.push(Buffer.from(chunk as Buffer));
-        return Buffer.concat(chunks).toString('utf8');
+        const blob = this.storage.definitions.getBlockBlobClient(flow.definitionBlob);
+        return await withDeadline(this.storage.blobQueueTimeoutMs, async (abortSignal) => {
+          const response = await blob.download(0, undefined, { abortSignal });
+          const chunks: Buffer[] = [];
+          for await (const chunk of response.readableStreamBody!) chunks.push(Buffer.from(chunk as Buffer));
+          return Buffer.concat(chunks).toString('utf8');
+        });
       } catch (error) {
         rethrowConflict(error);
       }
@@ -519,19 +522,20 @@ export class FlowStore {
     const name = definitionBlobName(tenantId, flowId, randomUUID());
     const bytes = Buffer.from(definitionJson, 'utf8');
     await this.storage.ensureReady();
-    await this.storage.definitions.getBlockBlobClient(name).uploadData(bytes, {
-      blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
-    });
+    const blob = this.storage.definitions.getBlockBlobClient(name);
+    await withDeadline(this.storage.blobQueueTimeoutMs, (abortSignal) =>
+      blob.uploadData(bytes, { blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' }, abortSignal }),
+    );
     return { definitionBlob: name };
   }
 
   /** Best effort: a blob nobody points to is only wasted space. */
   private async discardBlob(name: string | undefined): Promise<void> {
     if (!name) return;
-    await this.storage.definitions
-      .getBlockBlobClient(name)
-      .deleteIfExists()
-      .catch(() => undefined);
+    const blob = this.storage.definitions.getBlockBlobClient(name);
+    await withDeadline(this.storage.blobQueueTimeoutMs, (abortSignal) => blob.deleteIfExists({ abortSignal })).catch(
+      () => undefined,
+    );
   }
 }
 

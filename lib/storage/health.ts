@@ -1,5 +1,6 @@
 // Whether storage answers: a cheap call to each service the API depends on.
 import type { Storage } from './clients';
+import { withDeadline } from './errors';
 
 export interface StorageHealth {
   healthy: boolean;
@@ -20,7 +21,9 @@ export async function checkStorage(storage: Storage): Promise<StorageHealth> {
         .byPage({ maxPageSize: 1 })
         .next();
     }),
-    attempt(() => storage.definitions.getProperties()),
+    attempt(() =>
+      withDeadline(storage.blobQueueTimeoutMs, (abortSignal) => storage.definitions.getProperties({ abortSignal })),
+    ),
   ]);
   return { healthy: tables === 'ok' && blobs === 'ok', checks: { tables, blobs } };
 }

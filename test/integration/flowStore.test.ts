@@ -12,7 +12,9 @@ import { createStorage } from '../../lib/storage/clients';
 import { ConcurrencyConflict, isStorageFault } from '../../lib/storage/errors';
 import { FlowStore, INLINE_DEFINITION_LIMIT, type StoredPermission } from '../../lib/storage/flows';
 import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
+import { checkStorage } from '../../lib/storage/health';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
+import { holdsRun, sendJson } from '../../lib/storage/queues';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
@@ -234,17 +236,24 @@ describe('when storage cannot be reached', () => {
           connectionString: azuriteConnectionString({ blob: port, queue: port, table: port }),
         },
         DEFAULT_NAMES,
-        { tableTryTimeoutMs: 200 },
+        { tableTryTimeoutMs: 200, blobQueueTimeoutMs: 200 },
       );
       const store = new FlowStore(hung);
       for (const attempt of [
         () => store.read('t', 'f', []),
+        () => store.definitionOf({ ...newFlow(), definitionBlob: 't/f/d.json', etag: '*' }),
+        () => sendJson(hung.cloudRunRequests, { runId: 'r' }, hung.blobQueueTimeoutMs),
+        () => holdsRun(hung.desktopRunDispatch, 'r', hung.blobQueueTimeoutMs),
+        async () => {
+          expect((await checkStorage(hung)).healthy).toBe(false);
+        },
         () =>
           store.commit('t', 'f', [
             { kind: 'audit', entry: { action: 'shared', actorId: 'a', at: new Date().toISOString(), subjectId: 'b' } },
           ]),
       ]) {
         const error = await attempt().catch((e: unknown) => e);
+        if (error === undefined) continue; // the health check answers, unhealthy
         expect(isStorageFault(error), String(error)).toBe(true);
         expect(problemFor(error, new InvocationContext({ logHandler: () => undefined })).status).toBe(503);
       }
