@@ -245,7 +245,7 @@ describe('when storage cannot be reached', () => {
         () => sendJson(hung.cloudRunRequests, { runId: 'r' }, hung.blobQueueTimeoutMs),
         () => holdsRun(hung.desktopRunDispatch, 'r', hung.blobQueueTimeoutMs),
         async () => {
-          expect((await checkStorage(hung)).healthy).toBe(false);
+          expect((await checkStorage(hung, 200)).healthy).toBe(false);
         },
         () =>
           store.commit('t', 'f', [
