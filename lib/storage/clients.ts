@@ -47,24 +47,34 @@ export const TABLE_TRY_TIMEOUT_MS = 10_000;
 export const BLOB_QUEUE_TIMEOUT_MS = 30_000;
 
 /**
- * Storage that accepts a request and never answers (a half-open connection)
- * would hold a caller, and every change queued behind it, for ever: each try
- * gets a timeout, and running out of it is a storage fault (503), as an
- * unreachable store is.
+ * Storage that accepts a request and never answers, or sends the headers and
+ * then nothing (a half-open connection), would hold a caller, and every
+ * change queued behind it, for ever: each table request, body included, gets
+ * a deadline, and missing it is a storage fault (503), as an unreachable
+ * store is. (The SDK's own request.timeout stops at the headers.) A request
+ * that missed it is not retried: it may still land, and every write is
+ * conditional, so the caller decides again on fresh state.
  */
 function tableTryTimeout(timeoutMs: number): TablePolicy {
   return {
     name: 'flowshareTableTryTimeout',
     async sendRequest(request, next) {
-      if (!request.timeout) request.timeout = timeoutMs;
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), timeoutMs);
+      timer.unref();
+      const callerSignal = request.abortSignal;
+      const forward = () => deadline.abort();
+      callerSignal?.addEventListener('abort', forward);
+      request.abortSignal = deadline.signal;
       try {
         return await next(request);
       } catch (error) {
-        // Nothing here passes an abort signal, so an abort is the timeout.
-        if (error instanceof Error && error.name === 'AbortError' && !request.abortSignal?.aborted) {
-          throw new StorageTimeout(request.timeout);
-        }
+        if (deadline.signal.aborted && !callerSignal?.aborted) throw new StorageTimeout(timeoutMs);
         throw error;
+      } finally {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', forward);
+        request.abortSignal = callerSignal;
       }
     },
   };

@@ -49,12 +49,17 @@ export async function withDeadline<T>(
   timeoutMs: number,
   request: (abortSignal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const abortSignal = AbortSignal.timeout(timeoutMs);
+  const deadline = new AbortController();
+  // Cleared as soon as the request settles, and never what keeps the process alive.
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  timer.unref();
   try {
-    return await request(abortSignal);
+    return await request(deadline.signal);
   } catch (error) {
-    if (abortSignal.aborted) throw new StorageTimeout(timeoutMs);
+    if (deadline.signal.aborted) throw new StorageTimeout(timeoutMs);
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -77,6 +82,16 @@ export class ConcurrencyConflict extends Error {
   constructor(readonly status: number) {
     super(`Storage reported a concurrent change (${status}).`);
   }
+}
+
+/**
+ * Storage refused the request (a lost race, a 4xx): it was not applied.
+ * Anything else (a timeout, a dropped connection, a 5xx) may have been.
+ */
+export function wasRefused(error: unknown): boolean {
+  if (error instanceof ConcurrencyConflict) return true;
+  const status = storageStatusOf(error);
+  return status !== undefined && status >= 400 && status < 500 && status !== 408;
 }
 
 /** Turns the statuses of a lost race into ConcurrencyConflict; rethrows the rest. */

@@ -9,7 +9,7 @@ import type { ConnectionReference } from '../domain/references';
 import { parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
 import type { Storage } from './clients';
-import { ConcurrencyConflict, rethrowConflict, storageStatusOf, withDeadline } from './errors';
+import { ConcurrencyConflict, rethrowConflict, storageStatusOf, wasRefused, withDeadline } from './errors';
 import {
   AUDIT_RANGE,
   auditRowKey,
@@ -394,7 +394,7 @@ export class FlowStore {
       );
       return { ...flow, etag, inlineDefinition: placed.definition, definitionBlob: placed.definitionBlob };
     } catch (error) {
-      await this.discardIfUnreferenced(partitionKey, placed.definitionBlob);
+      if (wasRefused(error)) await this.discardIfUnreferenced(partitionKey, placed.definitionBlob);
       throw error;
     }
   }
@@ -422,7 +422,7 @@ export class FlowStore {
     try {
       newEtag = await this.transact(actions, 0);
     } catch (error) {
-      if (placed.definitionBlob !== flow.definitionBlob)
+      if (placed.definitionBlob !== flow.definitionBlob && wasRefused(error))
         await this.discardIfUnreferenced(partitionKey, placed.definitionBlob);
       throw error;
     }
@@ -483,7 +483,8 @@ export class FlowStore {
    * Submits one entity-group transaction; answers the ETag that the action at
    * `etagOf` (its position) produced. Sub-responses come in request order.
    */
-  private async transact(actions: TransactionAction[], etagOf?: number): Promise<string> {
+  /** Submits the flow row's transaction (protected: tests make its answer arrive late). */
+  protected async transact(actions: TransactionAction[], etagOf?: number): Promise<string> {
     let response;
     try {
       response = await this.storage.flows.submitTransaction(actions);
@@ -497,8 +498,10 @@ export class FlowStore {
   }
 
   /**
-   * After a failed write: removes a blob written for it, unless the row points
-   * to it after all (the write landed and only its answer was lost).
+   * After a write storage refused: removes the blob written for it, unless the
+   * row points to it after all. Only after a refusal: a write whose answer was
+   * lost (a timeout, a dropped connection) may still land after this looks,
+   * and would then point to a blob that is gone; a stray blob is only wasted space.
    */
   private async discardIfUnreferenced(partitionKey: string, name: string | undefined): Promise<void> {
     if (!name) return;

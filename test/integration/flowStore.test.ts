@@ -1,5 +1,7 @@
 // The flow partition and the per-principal index against a real Azurite.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { odata } from '@azure/data-tables';
 import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +11,7 @@ import { problemFor } from '../../lib/http/problem';
 import { countRequests } from '../../lib/storage/requestCounter';
 import { createServices } from '../../lib/services';
 import { createStorage } from '../../lib/storage/clients';
-import { ConcurrencyConflict, isStorageFault } from '../../lib/storage/errors';
+import { ConcurrencyConflict, isStorageFault, StorageTimeout } from '../../lib/storage/errors';
 import { FlowStore, INLINE_DEFINITION_LIMIT, type StoredPermission } from '../../lib/storage/flows';
 import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
 import { checkStorage } from '../../lib/storage/health';
@@ -140,6 +142,29 @@ describe('the flow partition', () => {
     expect(await storage.definitions.getBlockBlobClient(created.definitionBlob!).exists()).toBe(false);
   });
 
+  it('keeps the new blob when a write times out, since the write may still land', async () => {
+    // The transaction reaches storage only after the caller has given up on it.
+    class LateAnswer extends FlowStore {
+      landed: Promise<string> | undefined;
+      protected override transact(actions: Parameters<FlowStore['transact']>[0], etagOf?: number) {
+        this.landed = sleep(50).then(() => super.transact(actions, etagOf));
+        return Promise.reject(new StorageTimeout(1));
+      }
+    }
+    const flow = newFlow();
+    const created = await store.create(flow, '{"actions":[]}');
+    const late = new LateAnswer(storage);
+    const large = JSON.stringify({ actions: [{ type: 'note', text: 'x'.repeat(INLINE_DEFINITION_LIMIT + 1) }] });
+    const error = await late
+      .update(created, { definitionJson: large, modifiedAt: flow.createdAt }, created.etag)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageTimeout);
+    await late.landed;
+    const { flow: now } = await store.read(flow.tenantId, flow.id, []);
+    expect(now?.definitionBlob).toBeTruthy();
+    expect(await store.definitionOf(now!)).toBe(large);
+  });
+
   it('pages permissions with a continuation token', async () => {
     const flow = newFlow();
     await store.create(flow, '{"actions":[]}');
@@ -220,48 +245,74 @@ describe('sharing under contention', () => {
 });
 
 describe('when storage cannot be reached', () => {
-  it('fails with a storage fault, not a hang, when storage takes a request and never answers', async () => {
-    // Accepts connections, reads what comes, answers nothing: a half-open connection.
+  /** A store that takes requests and answers nothing, or only the start of an answer. */
+  async function stalledStorage(answer: 'nothing' | 'headersOnly') {
     const sockets = new Set<Socket>();
-    const silent = createNetServer((socket) => {
-      sockets.add(socket);
-      socket.resume();
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const port = (silent.address() as AddressInfo).port;
-    try {
-      const hung = createStorage(
-        {
-          kind: 'connectionString',
-          connectionString: azuriteConnectionString({ blob: port, queue: port, table: port }),
-        },
-        DEFAULT_NAMES,
-        { tableTryTimeoutMs: 200, blobQueueTimeoutMs: 200 },
-      );
-      const store = new FlowStore(hung);
-      for (const attempt of [
-        () => store.read('t', 'f', []),
-        () => store.definitionOf({ ...newFlow(), definitionBlob: 't/f/d.json', etag: '*' }),
-        () => sendJson(hung.cloudRunRequests, { runId: 'r' }, hung.blobQueueTimeoutMs),
-        () => holdsRun(hung.desktopRunDispatch, 'r', hung.blobQueueTimeoutMs),
-        async () => {
-          expect((await checkStorage(hung, 200)).healthy).toBe(false);
-        },
-        () =>
-          store.commit('t', 'f', [
-            { kind: 'audit', entry: { action: 'shared', actorId: 'a', at: new Date().toISOString(), subjectId: 'b' } },
-          ]),
-      ]) {
-        const error = await attempt().catch((e: unknown) => e);
-        if (error === undefined) continue; // the health check answers, unhealthy
-        expect(isStorageFault(error), String(error)).toBe(true);
-        expect(problemFor(error, new InvocationContext({ logHandler: () => undefined })).status).toBe(503);
-      }
-    } finally {
+    const server =
+      answer === 'nothing'
+        ? createNetServer((socket) => void sockets.add(socket.resume()))
+        : createHttpServer((request, response) => {
+            sockets.add(request.socket);
+            response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '1000' });
+            response.write('{"value":['); // and then nothing more
+          });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const storage = createStorage(
+      { kind: 'connectionString', connectionString: azuriteConnectionString({ blob: port, queue: port, table: port }) },
+      DEFAULT_NAMES,
+      { tableTryTimeoutMs: 200, blobQueueTimeoutMs: 200 },
+    );
+    const close = async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
-    }
-  });
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { storage, close };
+  }
+
+  const asProblem = (error: unknown) =>
+    problemFor(error, new InvocationContext({ logHandler: () => undefined })).status;
+
+  // The test's own timeout is far below the default deadlines (10 s and 30 s):
+  // had the short ones given here been ignored, it would fail by timing out.
+  for (const answer of ['nothing', 'headersOnly'] as const) {
+    it(`fails with a storage fault, not a hang, when storage answers ${answer}`, { timeout: 5_000 }, async () => {
+      const { storage: hung, close } = await stalledStorage(answer);
+      try {
+        const requests: Array<[string, () => Promise<unknown>]> = [
+          ['table read', () => hung.flows.getEntity('t', 'flow')],
+          ['table query', () => hung.flows.listEntities().byPage().next()],
+          [
+            'table transaction',
+            () => hung.flows.submitTransaction([['create', { partitionKey: 't', rowKey: 'audit|x' }]]),
+          ],
+          // (The blob client refuses this fake's headers outright, so only a silent store tests it.)
+          ...(answer === 'nothing'
+            ? [
+                [
+                  'blob',
+                  () => new FlowStore(hung).definitionOf({ ...newFlow(), definitionBlob: 't/f/d.json', etag: '*' }),
+                ] as [string, () => Promise<unknown>],
+              ]
+            : []),
+          ['queue send', () => sendJson(hung.cloudRunRequests, { runId: 'r' }, hung.blobQueueTimeoutMs)],
+          ['queue peek', () => holdsRun(hung.desktopRunDispatch, 'r', hung.blobQueueTimeoutMs)],
+        ];
+        for (const [name, request] of requests) {
+          const error = await request().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error, name).toBeInstanceOf(StorageTimeout);
+          expect(isStorageFault(error), name).toBe(true);
+          expect(asProblem(error), name).toBe(503);
+        }
+        expect((await checkStorage(hung, 200)).healthy).toBe(false);
+      } finally {
+        await close();
+      }
+    });
+  }
 
   it('fails with a storage fault that is answered as 503 StorageUnavailable', async () => {
     const dead = createStorage(
