@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { authenticatedCaller } from '../auth/authenticate';
 import { DomainError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../domain/errors';
-import { isStorageFault } from '../storage/errors';
+import { isStorageFault, outcomeUnknown } from '../storage/errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -59,7 +59,9 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
     context.warn('storage unavailable:', describe(error));
     return problem(
       'StorageUnavailable',
-      'Storage cannot be reached right now; nothing was changed. Try again.',
+      outcomeUnknown(error)
+        ? 'Storage did not answer in time; whatever this request changes was changed in full or not at all. Read it back before trying again.'
+        : 'Storage cannot be reached right now; nothing was changed. Try again.',
       {},
       {
         'Retry-After': '5',

@@ -27,6 +27,7 @@ import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
 import { type FlowStore, type StoredFlow, type StoredReference, type StoredRun } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
+import { outcomeUnknown } from '../storage/errors';
 import { holdsRun, sendJson } from '../storage/queues';
 import type { ConnectionService } from './connections';
 import { newId } from './ids';
@@ -60,6 +61,8 @@ export const CLAIM_LEASE_MS = 5_000;
 export const STALE_ATTENDED_MS = 60_000;
 /** How long a cloud run may stay Queued before a read puts its request on the queue again. */
 export const STALE_CLOUD_MS = 2 * 60_000;
+/** How long after it was requested a cloud run may still be asked for again; after that, it is Failed. */
+export const CLOUD_REQUEST_WINDOW_MS = 15 * 60_000;
 
 /** Another delivery of the same request is dispatching this run right now. */
 export class RunInProgress extends Error {
@@ -101,7 +104,11 @@ export class RunService {
     try {
       await sendJson(this.storage.desktopRunDispatch, dispatchOf(run), this.storage.blobQueueTimeoutMs);
     } catch (error) {
-      await this.markFailed(run, 'The run could not be dispatched.').catch(() => undefined);
+      // A dispatch whose answer was lost may be on the queue: the run stays
+      // Queued, and whoever reads it a minute on finds out (settleStale).
+      if (!outcomeUnknown(error)) {
+        await this.markFailed(run, 'The run could not be dispatched.').catch(() => undefined);
+      }
       throw error;
     }
     const dispatched = await this.finish(run, { status: 'Dispatched' });
@@ -157,6 +164,9 @@ export class RunService {
     const now = this.now();
     const asked = Date.parse(run.requestedAgainAt ?? run.createdAt);
     if (run.mode !== 'cloud' || run.status !== 'Queued' || asked >= now.getTime() - STALE_CLOUD_MS) return run;
+    // Past its window it is settled instead (settleStale): a run nobody
+    // processed for that long is not started behind its requester's back.
+    if (Date.parse(run.createdAt) < now.getTime() - CLOUD_REQUEST_WINDOW_MS) return run;
     try {
       const updated = await this.write(run, { ...run, requestedAgainAt: now.toISOString() });
       const request: CloudRunRequest = { runId: run.id, tenantId: run.tenantId, flowId: run.flowId };
@@ -171,15 +181,29 @@ export class RunService {
 
   /**
    * An attended run is dispatched within its request; one still Queued a
-   * while later lost its dispatch to a storage fault, and is Failed.
+   * minute later lost its dispatch to a storage fault: Dispatched if the
+   * dispatch is on the queue after all (its send's answer was lost), else
+   * Failed. A cloud run nobody processed within CLOUD_REQUEST_WINDOW_MS is
+   * Failed: its request was lost, and asking again (askAgainIfLost) only
+   * happens within that window.
    */
   private async settleStale(run: StoredRun): Promise<StoredRun> {
-    const stale =
-      run.mode === 'attended' &&
-      run.status === 'Queued' &&
-      Date.parse(run.createdAt) < this.now().getTime() - STALE_ATTENDED_MS;
-    if (!stale) return run;
-    return this.markFailed(run, 'The run was never dispatched: storage failed while it started.').catch(() => run);
+    if (run.status !== 'Queued') return run;
+    const age = this.now().getTime() - Date.parse(run.createdAt);
+    try {
+      if (run.mode === 'attended' && age > STALE_ATTENDED_MS) {
+        if (await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs)) {
+          return await this.finish(run, { status: 'Dispatched' });
+        }
+        return await this.markFailed(run, 'The run was never dispatched: storage failed while it started.');
+      }
+      if (run.mode === 'cloud' && age > CLOUD_REQUEST_WINDOW_MS) {
+        return await this.markFailed(run, 'The run was never processed: its request was lost.');
+      }
+    } catch {
+      // Storage failed again: answered as read, and a later read looks again.
+    }
+    return run;
   }
 
   async history(caller: Caller, flowId: string, request: PageRequest): Promise<Page<RunView>> {

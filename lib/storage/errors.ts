@@ -94,6 +94,19 @@ export function wasRefused(error: unknown): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 408;
 }
 
+/** The request never reached storage: refused or unresolvable connections. */
+const UNREACHED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * A storage fault after which the request may have been applied: its answer
+ * was lost (a timeout, a reset connection) or storage failed on its side.
+ */
+export function outcomeUnknown(error: unknown): boolean {
+  if (!isStorageFault(error)) return false;
+  const code = asErrorLike(error)?.code;
+  return !(typeof code === 'string' && UNREACHED_CODES.has(code));
+}
+
 /** Turns the statuses of a lost race into ConcurrencyConflict; rethrows the rest. */
 export function rethrowConflict(error: unknown): never {
   const status = storageStatusOf(error);

@@ -16,6 +16,7 @@ import { ReferenceService } from '../../lib/services/references';
 import { RunService, type CloudRunRequest } from '../../lib/services/runs';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { ConnectionStore } from '../../lib/storage/connections';
+import { StorageTimeout } from '../../lib/storage/errors';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { decodeMessage } from '../../lib/storage/queues';
@@ -215,5 +216,66 @@ describe('when storage goes away mid-operation', () => {
       status: 'Rejected',
       errors: [expect.objectContaining({ code: 'ConnectionReferenceNotEmbedded', logicalName: 'db' })],
     });
+  }, 60_000);
+
+  it('an attended run whose dispatch answer was lost is Dispatched, not Failed, once read a minute on', async () => {
+    const { owner, flowId } = await flowWithReference();
+    // The dispatch reaches the queue, but its answer does not reach the service.
+    const lostAnswer = {
+      ...storage,
+      desktopRunDispatch: {
+        sendMessage: async (text: string) => {
+          await storage.desktopRunDispatch.sendMessage(text);
+          throw new StorageTimeout(1);
+        },
+      },
+    } as unknown as Storage;
+    const cut = new RunService(lostAnswer, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
+    expect(statusOf(error)).toBe(503);
+    const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
+    expect(queued).toMatchObject({ mode: 'attended', status: 'Queued' });
+
+    const later = new RunService(
+      storage,
+      new FlowStore(storage),
+      new ConnectionStore(storage),
+      services.connections,
+      () => new Date(Date.now() + 61_000),
+    );
+    expect(await later.get(owner, queued!.id)).toMatchObject({ status: 'Dispatched' });
+  }, 60_000);
+
+  it('a cloud run nobody processed within its window is Failed when read, and not asked for again', async () => {
+    const { owner, flowId } = await flowWithReference();
+    const cutQueue = {
+      ...storage,
+      cloudRunRequests: {
+        sendMessage: async () => {
+          await takeStorageAway();
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        },
+      },
+    } as unknown as Storage;
+    const cut = new RunService(cutQueue, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    await cut.requestCloudRun(owner, flowId).catch(() => undefined);
+    await bringStorageBack();
+    const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
+
+    const muchLater = new RunService(
+      storage,
+      new FlowStore(storage),
+      new ConnectionStore(storage),
+      services.connections,
+      () => new Date(Date.now() + 16 * 60_000),
+    );
+    expect(await muchLater.get(owner, queued!.id)).toMatchObject({
+      status: 'Failed',
+      errors: [expect.objectContaining({ code: 'ProcessingFailed' })],
+    });
+    const { peekedMessageItems } = await storage.cloudRunRequests.peekMessages({ numberOfMessages: 32 });
+    expect(peekedMessageItems.map((m) => (decodeMessage(m.messageText) as CloudRunRequest).runId)).not.toContain(
+      queued!.id,
+    );
   }, 60_000);
 });
