@@ -84,6 +84,26 @@ async function auditActions(caller: Caller, flowId: string): Promise<string[]> {
   return (await services.flows.audit(caller, flowId, { top: 100 })).items.map((e) => e.action);
 }
 
+/** This storage, but sending to `queue` takes storage away and fails as an outage does. */
+function cutOnSend(queue: 'cloudRunRequests' | 'desktopRunDispatch'): Storage {
+  const sendMessage = async () => {
+    await takeStorageAway();
+    throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  };
+  return { ...storage, [queue]: { sendMessage } } as unknown as Storage;
+}
+
+/** Runs over `over` (by default the real storage), with a clock `offsetMs` ahead. */
+function runService(over: Storage = storage, offsetMs = 0): RunService {
+  return new RunService(
+    over,
+    new FlowStore(storage),
+    new ConnectionStore(storage),
+    services.connections,
+    () => new Date(Date.now() + offsetMs),
+  );
+}
+
 describe('when storage goes away mid-operation', () => {
   it('a share answers 503 and, once storage is back, nobody was shared with', async () => {
     const owner = { tenantId: unique('tenant'), principalId: 'owner' };
@@ -135,28 +155,13 @@ describe('when storage goes away mid-operation', () => {
   it('a run whose dispatch storage lost after it was recorded ends Failed, not Queued for ever', async () => {
     const { owner, flowId } = await flowWithReference();
     // Storage goes away after the run is recorded, before its dispatch is sent.
-    const cutQueue = {
-      ...storage,
-      desktopRunDispatch: {
-        sendMessage: async () => {
-          await takeStorageAway();
-          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        },
-      },
-    } as unknown as Storage;
-    const cut = new RunService(cutQueue, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const cut = runService(cutOnSend('desktopRunDispatch'));
     const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     await bringStorageBack();
 
     // A minute later, whoever looks sees it Failed.
-    const later = new RunService(
-      storage,
-      new FlowStore(storage),
-      new ConnectionStore(storage),
-      services.connections,
-      () => new Date(Date.now() + 61_000),
-    );
+    const later = runService(storage, 61_000);
     const [run] = (await later.history(owner, flowId, { top: 10 })).items;
     expect(run).toMatchObject({
       mode: 'attended',
@@ -170,16 +175,7 @@ describe('when storage goes away mid-operation', () => {
     const { owner, flowId } = await flowWithReference();
     // Storage goes away as the request is put on the queue: the run stays
     // Queued, since marking it Failed fails too.
-    const cutQueue = {
-      ...storage,
-      cloudRunRequests: {
-        sendMessage: async () => {
-          await takeStorageAway();
-          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        },
-      },
-    } as unknown as Storage;
-    const cut = new RunService(cutQueue, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const cut = runService(cutOnSend('cloudRunRequests'));
     const error = await cut.requestCloudRun(owner, flowId).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     await bringStorageBack();
@@ -195,14 +191,7 @@ describe('when storage goes away mid-operation', () => {
     expect(await requests()).toEqual([]);
 
     // Polled two minutes on, by two readers at once: the request goes on the queue once.
-    const later = () =>
-      new RunService(
-        storage,
-        new FlowStore(storage),
-        new ConnectionStore(storage),
-        services.connections,
-        () => new Date(Date.now() + 121_000),
-      );
+    const later = () => runService(storage, 121_000);
     const [a, b] = await Promise.all([later().get(owner, queued!.id), later().get(owner, queued!.id)]);
     expect([a.status, b.status]).toEqual(['Queued', 'Queued']);
     expect(await later().get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
@@ -230,45 +219,24 @@ describe('when storage goes away mid-operation', () => {
         },
       },
     } as unknown as Storage;
-    const cut = new RunService(lostAnswer, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const cut = runService(lostAnswer);
     const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
     expect(queued).toMatchObject({ mode: 'attended', status: 'Queued' });
 
-    const later = new RunService(
-      storage,
-      new FlowStore(storage),
-      new ConnectionStore(storage),
-      services.connections,
-      () => new Date(Date.now() + 61_000),
-    );
+    const later = runService(storage, 61_000);
     expect(await later.get(owner, queued!.id)).toMatchObject({ status: 'Dispatched' });
   }, 60_000);
 
   it('a cloud run nobody processed within its window is Failed when read, and not asked for again', async () => {
     const { owner, flowId } = await flowWithReference();
-    const cutQueue = {
-      ...storage,
-      cloudRunRequests: {
-        sendMessage: async () => {
-          await takeStorageAway();
-          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-        },
-      },
-    } as unknown as Storage;
-    const cut = new RunService(cutQueue, new FlowStore(storage), new ConnectionStore(storage), services.connections);
+    const cut = runService(cutOnSend('cloudRunRequests'));
     await cut.requestCloudRun(owner, flowId).catch(() => undefined);
     await bringStorageBack();
     const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
 
-    const muchLater = new RunService(
-      storage,
-      new FlowStore(storage),
-      new ConnectionStore(storage),
-      services.connections,
-      () => new Date(Date.now() + 16 * 60_000),
-    );
+    const muchLater = runService(storage, 16 * 60_000);
     expect(await muchLater.get(owner, queued!.id)).toMatchObject({
       status: 'Failed',
       errors: [expect.objectContaining({ code: 'ProcessingFailed' })],

@@ -22,15 +22,19 @@ const index = new PrincipalIndex(storage);
 const flows = new FlowService(flowStore, index);
 const permissions = new PermissionService(flowStore, index);
 const references = new ReferenceService(flowStore, connectionStore);
-const connections = new ConnectionService(
-  connectionStore,
-  flowStore,
-  new OAuthStateStore(storage),
-  settings.connectors,
-  new Sealer(settings.sealingKeys),
-  new OAuthClient(() => undefined),
-  settings.oauth,
-);
+/** Connections over `store`, for stores that interleave a rival change. */
+function connectionServiceOver(store: ConnectionStore): ConnectionService {
+  return new ConnectionService(
+    store,
+    flowStore,
+    new OAuthStateStore(storage),
+    settings.connectors,
+    new Sealer(settings.sealingKeys),
+    new OAuthClient(() => undefined),
+    settings.oauth,
+  );
+}
+const connections = connectionServiceOver(connectionStore);
 
 async function setup() {
   const tenantId = unique('tenant');
@@ -111,15 +115,7 @@ describe('races between roles and references', () => {
         return super.delete(connection);
       }
     }
-    const racing = new ConnectionService(
-      new InterruptedConnections(storage),
-      flowStore,
-      new OAuthStateStore(storage),
-      settings.connectors,
-      new Sealer(settings.sealingKeys),
-      new OAuthClient(() => undefined),
-      settings.oauth,
-    );
+    const racing = connectionServiceOver(new InterruptedConnections(storage));
     await racing.delete(alice, aliceDb, false);
     expect((await read()).references.get('db')?.embedded).toBe(false);
   });
@@ -152,15 +148,7 @@ describe('races between roles and references', () => {
         return super.update(connection, changes);
       }
     }
-    const racing = new ConnectionService(
-      new Replaced(storage),
-      flowStore,
-      new OAuthStateStore(storage),
-      settings.connectors,
-      new Sealer(settings.sealingKeys),
-      new OAuthClient(() => undefined),
-      settings.oauth,
-    );
+    const racing = connectionServiceOver(new Replaced(storage));
     expect(await racing.refresh(alice, id)).toMatchObject({
       value: { status: 'Error', statusReason: 'consentFailed' },
     });
