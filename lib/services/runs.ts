@@ -192,7 +192,7 @@ export class RunService {
     const age = this.now().getTime() - Date.parse(run.createdAt);
     try {
       if (run.mode === 'attended' && age > STALE_ATTENDED_MS) {
-        if (await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs)) {
+        if (await this.dispatchQueued(run)) {
           return await this.finish(run, { status: 'Dispatched' });
         }
         return await this.markFailed(run, 'The run was never dispatched: storage failed while it started.');
@@ -263,7 +263,7 @@ export class RunService {
         if (now && now.status !== 'Queued') return 'claimedElsewhere';
         throw error;
       }
-    } else if (await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs)) {
+    } else if (await this.dispatchQueued(run)) {
       // Claimed and sent by a delivery that did not get to record it.
       await this.finish(run, { status: 'Dispatched' });
       return 'dispatched';
@@ -271,7 +271,7 @@ export class RunService {
       // Another delivery claimed it moments ago and may be sending right now: try again later.
       throw new RunInProgress(run.id);
     }
-    if (!(await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs))) {
+    if (!(await this.dispatchQueued(run))) {
       await sendJson(this.storage.desktopRunDispatch, dispatchOf(run), this.storage.blobQueueTimeoutMs);
     }
     await this.finish(run, { status: 'Dispatched' });
@@ -291,10 +291,7 @@ export class RunService {
     const run = await this.store.getRun(request.tenantId, request.flowId, parts.uuid);
     if (!run || isFinal(run.status)) return;
     // A dispatch already on its way wins over the failure to record it.
-    if (
-      run.status === 'Dispatching' &&
-      (await holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs))
-    ) {
+    if (run.status === 'Dispatching' && (await this.dispatchQueued(run))) {
       await this.finish(run, { status: 'Dispatched' });
     } else {
       await this.markFailed(run, reason);
@@ -433,6 +430,11 @@ export class RunService {
       current = undefined;
       return this.write(attempt, { ...attempt, ...final, completedAt: this.now().toISOString() });
     });
+  }
+
+  /** Whether the run's dispatch is waiting on the queue (see holdsRun). */
+  private dispatchQueued(run: StoredRun): Promise<boolean> {
+    return holdsRun(this.storage.desktopRunDispatch, run.id, this.storage.blobQueueTimeoutMs);
   }
 
   private markFailed(run: StoredRun, detail: string): Promise<StoredRun> {
