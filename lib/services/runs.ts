@@ -25,7 +25,7 @@ import {
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
-import { type FlowStore, type StoredFlow, type StoredReference, type StoredRun } from '../storage/flows';
+import { type FlowSnapshot, type FlowStore, type StoredReference, type StoredRun } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { outcomeUnknown } from '../storage/errors';
 import { holdsRun, sendJson } from '../storage/queues';
@@ -119,8 +119,8 @@ export class RunService {
   async readiness(caller: Caller, flowId: string): Promise<{ ready: boolean; errors: RunError[] }> {
     // A definition replaced while it is read is read again (ConcurrencyConflict).
     const { errors } = await retryOnConflict(async () => {
-      const { flow } = await this.readAs(caller, flowId, 'checkCloudReadiness');
-      return this.cloudRunErrors(caller.tenantId, flow);
+      const { snapshot } = await this.readAs(caller, flowId, 'checkCloudReadiness', { allReferences: true });
+      return this.cloudRunErrors(caller.tenantId, snapshot);
     });
     return { ready: errors.length === 0, errors };
   }
@@ -232,8 +232,13 @@ export class RunService {
     if (isFinal(run.status)) return 'alreadyFinal';
 
     if (run.status === 'Queued') {
-      const { flow } = await this.store.read(request.tenantId, request.flowId, []);
-      const { errors, references } = await retryOnConflict(() => this.cloudRunErrors(request.tenantId, flow));
+      // Read again on a conflict (a definition replaced while it was read).
+      const { errors, references } = await retryOnConflict(async () =>
+        this.cloudRunErrors(
+          request.tenantId,
+          await this.store.read(request.tenantId, request.flowId, [], { allReferences: true }),
+        ),
+      );
       if (errors.length > 0) {
         await this.finish(run, { status: 'Rejected', errors });
         return 'rejected';
@@ -300,11 +305,16 @@ export class RunService {
 
   // ---- helpers ----------------------------------------------------------------
 
-  private async readAs(caller: Caller, flowId: string, action: Parameters<typeof authorize>[1]) {
-    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId]);
+  private async readAs(
+    caller: Caller,
+    flowId: string,
+    action: Parameters<typeof authorize>[1],
+    options: { allReferences?: boolean } = {},
+  ) {
+    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], options);
     if (!snapshot.flow) throw notFound('The flow');
     const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
-    return { flow: snapshot.flow, role };
+    return { flow: snapshot.flow, role, snapshot };
   }
 
   /**
@@ -340,11 +350,15 @@ export class RunService {
     return new Map(found.map((c) => [c.id, summary(c)]));
   }
 
-  /** The processor's checks: the flow, its references, its definition, each embedded connection now. */
+  /**
+   * The processor's checks: the flow, its references (read with it, in one
+   * query), its definition, each embedded connection now.
+   */
   private async cloudRunErrors(
     tenantId: string,
-    flow: StoredFlow | undefined,
+    snapshot: Pick<FlowSnapshot, 'flow' | 'references'>,
   ): Promise<{ errors: RunError[]; references: StoredReference[] }> {
+    const { flow } = snapshot;
     if (!flow) {
       const errors = checkCloudRun({
         flow: undefined,
@@ -354,10 +368,8 @@ export class RunService {
       });
       return { errors, references: [] };
     }
-    const [references, definitionJson] = await Promise.all([
-      this.store.listReferences(tenantId, flow.id),
-      this.store.definitionOf(flow),
-    ]);
+    const references = [...snapshot.references.values()];
+    const definitionJson = await this.store.definitionOf(flow);
     // Each distinct connection is checked once, however many references bind it.
     const checks = new Map<string, Promise<ConnectionStatus | undefined>>();
     const checkOnce = (r: StoredReference) => {

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../lib/services';
 import { RunService, type CloudRunRequest } from '../../lib/services/runs';
 import { ConnectionStore } from '../../lib/storage/connections';
-import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { FlowStore, INLINE_DEFINITION_LIMIT, type FlowChange, type StoredFlow } from '../../lib/storage/flows';
 import { decodeMessage } from '../../lib/storage/queues';
 import { newId } from '../../lib/services/ids';
 import { runId, type Run } from '../../lib/domain/runs';
@@ -44,10 +44,12 @@ function processor(store: FlowStore): RunService {
 }
 
 /** A flow with one embedded reference, and a Queued cloud run of it (no request sent anywhere). */
-async function queuedRun(schemaVersion: 1 | 2 = 2): Promise<{ request: CloudRunRequest; uuid: string }> {
+async function queuedRun(
+  schemaVersion: 1 | 2 = 2,
+  definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}',
+): Promise<{ request: CloudRunRequest; uuid: string }> {
   await dispatchQueue.createIfNotExists();
   const caller = { tenantId: unique('tenant'), principalId: 'olivia' };
-  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
   const flow = (await services.flows.create(caller, { name: 'Nightly', schemaVersion, definitionJson })).value;
   const connection = (
     await services.connections.create(caller, { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' }, 'http://x')
@@ -129,5 +131,30 @@ describe('the cloud-run processor', () => {
       expect(await statusOf(request, uuid)).toBe('Dispatched');
       expect(await dispatchesFor(request.runId)).toBe(1);
     }
+  });
+
+  it('reads the flow again when its definition is replaced while the processor reads it', async () => {
+    const definition = (operation: string) =>
+      JSON.stringify({
+        actions: [
+          { type: 'connector', connectionReference: 'db', operation },
+          { type: 'note', text: 'x'.repeat(INLINE_DEFINITION_LIMIT) },
+        ],
+      });
+    const { request } = await queuedRun(2, definition('Q'));
+    const olivia = { tenantId: request.tenantId, principalId: 'olivia' };
+    // The old blob is gone by the time the processor fetches it.
+    let replaced = false;
+    class ReplacedWhileRead extends FlowStore {
+      override async definitionOf(flow: StoredFlow): Promise<string> {
+        if (!replaced) {
+          replaced = true;
+          await services.flows.update(olivia, request.flowId, { definitionJson: definition('Q2') });
+        }
+        return super.definitionOf(flow);
+      }
+    }
+    expect(await processor(new ReplacedWhileRead(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(replaced).toBe(true);
   });
 });
