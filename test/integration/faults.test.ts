@@ -190,9 +190,29 @@ describe('when storage goes away mid-operation', () => {
     expect(await services.runs.get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
     expect(await requests()).toEqual([]);
 
-    // Polled two minutes on, by two readers at once: the request goes on the queue once.
+    // Polled two minutes on, by two readers who both read the run before
+    // either writes: the conditional write lets one of them send.
     const later = () => runService(storage, 121_000);
-    const [a, b] = await Promise.all([later().get(owner, queued!.id), later().get(owner, queued!.id)]);
+    let arrived = 0;
+    let bothRead!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
+    class ReadTogether extends FlowStore {
+      override async getRun(...args: Parameters<FlowStore['getRun']>) {
+        const run = await super.getRun(...args);
+        if (++arrived === 2) bothRead();
+        await barrier;
+        return run;
+      }
+    }
+    const reader = () =>
+      new RunService(
+        storage,
+        new ReadTogether(storage),
+        new ConnectionStore(storage),
+        services.connections,
+        () => new Date(Date.now() + 121_000),
+      );
+    const [a, b] = await Promise.all([reader().get(owner, queued!.id), reader().get(owner, queued!.id)]);
     expect([a.status, b.status]).toEqual(['Queued', 'Queued']);
     expect(await later().get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
     const [request, ...more] = await requests();
