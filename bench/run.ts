@@ -28,6 +28,7 @@ import {
   flowPartitionKey,
   permissionRowKey,
   principalPartitionKey,
+  rangeFilter,
   REFERENCE_RANGE,
   referenceRowKey,
 } from '../lib/storage/keys';
@@ -370,9 +371,15 @@ async function main() {
         raw: async () => {
           await Promise.all([flowQuery('user', true), ownConnections('user')]);
           const rowKey = `run|raw${rawId++}`;
-          await storage.flows.createEntity({ partitionKey: pk, rowKey, status: 'Queued' });
+          // The run with its audit entry, the dispatch, the status: as the service writes them.
+          await storage.flows.submitTransaction([
+            ['create', { partitionKey: pk, rowKey, status: 'Queued' }],
+            ['create', { partitionKey: pk, rowKey: `audit|${rowKey}` }],
+          ]);
           await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
-          await storage.flows.updateEntity({ partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge');
+          await storage.flows.submitTransaction([
+            ['update', { partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge'],
+          ]);
         },
         counted: () => services.runs.startAttended(caller('user'), flowId, {}),
       },
@@ -388,18 +395,26 @@ async function main() {
             await new Promise((r) => setTimeout(r, 20));
           }
         },
-        // The same storage requests in sequence, without the queue's polling in between.
+        // The same storage requests in sequence, without the queue's polling in between:
+        // the request (read, record, enqueue), then the processor's nine.
         raw: async () => {
           const rowKey = `run|rawcloud${rawId++}`;
+          const setStatus = (status: string) =>
+            storage.flows.submitTransaction([['update', { partitionKey: pk, rowKey, status }, 'Merge']]);
           await flowQuery('owner', false);
-          await storage.flows.createEntity({ partitionKey: pk, rowKey, status: 'Queued' });
+          await storage.flows.submitTransaction([
+            ['create', { partitionKey: pk, rowKey, status: 'Queued' }],
+            ['create', { partitionKey: pk, rowKey: `audit|${rowKey}` }],
+          ]);
           await storage.cloudRunRequests.sendMessage(encodeMessage({ runId: rowKey }));
           await storage.flows.getEntity(pk, rowKey);
           await flowQuery('owner', true);
           await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
-          await storage.flows.updateEntity({ partitionKey: pk, rowKey, status: 'Dispatching' }, 'Merge');
+          await setStatus('Dispatching');
+          await drain(storage.flows.listEntities({ queryOptions: { filter: rangeFilter(pk, REFERENCE_RANGE) } }));
+          await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
           await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
-          await storage.flows.updateEntity({ partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge');
+          await setStatus('Dispatched');
         },
         // Recording the run and processing it (the stack's own processor would race a real request).
         counted: async () => {
