@@ -454,14 +454,8 @@ export class RunService {
   }
 }
 
-function summary(c: {
-  id: string;
-  ownerId: string;
-  connectorId: string;
-  displayName: string;
-  status: ConnectionStatus;
-  createdAt: string;
-}): ConnectionSummary {
+/** Only the summary's fields of a connection (a stored one carries its secret too). */
+function summary(c: ConnectionSummary): ConnectionSummary {
   return {
     id: c.id,
     ownerId: c.ownerId,
