@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { odata } from '@azure/data-tables';
 import { DEFAULT_NAMES } from '../lib/config';
 import { parseCatalog } from '../lib/domain/connectors';
-import { devConnectorCatalog } from '../lib/local-host/devConnectors';
+import { devConnectorCatalog, devSignInApp } from '../lib/local-host/devConnectors';
 import { mintToken, type SigningKey } from '../lib/local-host/issuer';
 import { startStackProcess } from '../lib/local-host/stackProcess';
 import { createServices } from '../lib/services';
@@ -272,6 +272,8 @@ async function main() {
         { id: 'dev', key: Buffer.from(readFileSync(join(stateDir, 'sealing-key'), 'utf8').trim(), 'base64') },
       ],
       oauth: { stateTtlSeconds: 600 },
+      signIn: { app: devSignInApp(info.issuerUrl), sessionTtlSeconds: 3600 },
+      auth: { issuers: [info.issuerUrl] },
     });
     const pk = flowPartitionKey('bench', flowId);
     const drain = async <T>(iterable: AsyncIterable<T>) => {

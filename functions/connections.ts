@@ -1,12 +1,15 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { authenticate } from '../lib/auth/authenticate';
+import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { authenticate, noteCaller, sessionOf } from '../lib/auth/authenticate';
+import { checkSameOrigin, sessionHashOf } from '../lib/auth/session';
 import { createConnectionBody, deleteConnectionQuery, listConnectionsQuery } from '../lib/domain/connections';
 import { parseWith } from '../lib/domain/schemas';
-import { htmlPage } from '../lib/http/page';
-import { logRequest, problemFor, withProblemDetails } from '../lib/http/problem';
+import { formFields, htmlPage, redirect, withPage } from '../lib/http/page';
+import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import type { ConsentPage } from '../lib/services/consent';
+import { SIGN_IN_PATH } from '../lib/services/signIn';
 
 export async function createConnection(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
@@ -47,52 +50,123 @@ export async function refreshConnection(request: HttpRequest): Promise<HttpRespo
   return ok(connection.value, { etag: connection.etag });
 }
 
-/**
- * Where the provider sends the person back after consent. Anonymous: the
- * single-use `state` is what binds it to a connection and its owner. A
- * person reads the answer, so it is a page, not JSON.
- */
-export async function oauthCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const started = Date.now();
-  const page = await consentPage(request, context);
-  logRequest(request, context, page, started);
-  return page;
+export async function reauthorizeConnection(request: HttpRequest): Promise<HttpResponseInit> {
+  const caller = await authenticate(request);
+  const connection = await services().consent.reauthorize(caller, pathId(request, 'connectionId'), request.url);
+  return ok(connection.value, { etag: connection.etag });
 }
 
-async function consentPage(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const param = (name: string) => request.query.get(name) ?? undefined;
-  let outcome;
-  try {
-    outcome = await services().connections.completeConsent({
-      state: param('state'),
-      code: param('code'),
-      error: param('error'),
-    });
-  } catch (error) {
-    const problem = problemFor(error, context);
+/**
+ * The consent link: a page only the connection's owner, signed in in this
+ * browser, gets anything from. Anyone else is sent to sign in, or told the
+ * link is not theirs; nobody learns whose it is.
+ */
+export async function consentPage(request: HttpRequest): Promise<HttpResponseInit> {
+  const session = await sessionOf(request);
+  if (!session) return signInFirst(request);
+  noteCaller(request, session.caller);
+  const page = await services().consent.page(session, request.params.connectionId ?? '');
+  if (page.kind !== 'ready') return consentRefusal(page);
+  const loginHint = request.query.get('loginHint');
+  return htmlPage(
+    200,
+    `Connect ${page.connection.displayName}`,
+    [
+      `You are signed in as ${session.name}.`,
+      `Continue to ${page.connectorName} to give consent for your connection "${page.connection.displayName}". ` +
+        'Only you can complete it, in this browser.',
+    ],
+    {
+      form: {
+        action: new URL(request.url).pathname,
+        fields: { csrfToken: session.csrfToken, ...(loginHint ? { loginHint } : {}) },
+        button: `Continue to ${page.connectorName}`,
+      },
+    },
+  );
+}
+
+/** The consent page's button: the consent starts at the provider, bound to this browser's session. */
+export async function startConsent(request: HttpRequest): Promise<HttpResponseInit> {
+  const session = await sessionOf(request);
+  if (!session) return signInFirst(request);
+  const form = await formFields(request);
+  checkSameOrigin(request, session.csrfToken, form.get('csrfToken') ?? undefined);
+  noteCaller(request, session.caller);
+  const started = await services().consent.start(
+    session,
+    request.params.connectionId ?? '',
+    request.url,
+    form.get('loginHint') || undefined,
+  );
+  return started.kind === 'redirect' ? redirect(started.url) : consentRefusal(started);
+}
+
+function signInFirst(request: HttpRequest): HttpResponseInit {
+  const url = new URL(request.url);
+  const signIn = new URL(SIGN_IN_PATH, url);
+  signIn.searchParams.set('returnTo', `${url.pathname}${url.search}`);
+  return redirect(`${signIn.pathname}${signIn.search}`);
+}
+
+function consentRefusal(page: Exclude<ConsentPage, { kind: 'ready' }>): HttpResponseInit {
+  if (page.kind === 'notYours') {
     return htmlPage(
-      problem.status ?? 500,
-      'Something went wrong',
-      'The connection could not be finished right now. Close this window and try again in a moment.',
+      404,
+      'This consent link is not for you',
+      'Only the person who created this connection can give consent for it, signed in as themselves. Nothing was changed.',
     );
   }
+  return htmlPage(
+    409,
+    'No consent is asked for',
+    `"${page.connection.displayName}" is not waiting for consent: it was given, or this link is too old. ` +
+      'To consent again, reauthorize the connection (POST /api/connections/{id}/reauthorize) and open its new link.',
+  );
+}
+
+/**
+ * Where the provider sends the person back after consent. It only finishes
+ * a consent in the browser that started it (its session is what the state
+ * is bound to); from anywhere else it changes nothing. A person reads the
+ * answer, so it is a page, not JSON.
+ */
+export async function oauthCallback(request: HttpRequest): Promise<HttpResponseInit> {
+  const param = (name: string) => request.query.get(name) ?? undefined;
+  const outcome = await services().consent.complete(
+    { state: param('state'), code: param('code'), error: param('error') },
+    sessionHashOf(request),
+  );
   switch (outcome.kind) {
     case 'connected':
-      return htmlPage(200, 'Connected', `"${outcome.connection.displayName}" is connected. You can close this window.`);
+      return htmlPage(200, 'Connected', [
+        `"${outcome.connection.displayName}" is connected as ${outcome.connection.account ?? 'an unnamed account'}. You can close this window.`,
+        ...(outcome.previousAccount ? [`Before, it was connected as ${outcome.previousAccount}.`] : []),
+      ]);
     case 'failed':
       return htmlPage(
         200,
         'Not connected',
-        outcome.connection.statusReason === 'consentDenied'
-          ? `Consent for "${outcome.connection.displayName}" was declined, so it is not connected. Create the connection again to retry.`
-          : `The provider did not complete consent for "${outcome.connection.displayName}". Create the connection again to retry.`,
+        outcome.connection.status === 'Connected'
+          ? `Consent was not given, so "${outcome.connection.displayName}" keeps the grant it had.`
+          : outcome.reason === 'consentDenied'
+            ? `Consent for "${outcome.connection.displayName}" was declined, so it is not connected. Reauthorize it to try again.`
+            : `The provider did not complete consent for "${outcome.connection.displayName}". Reauthorize it to try again.`,
+      );
+    case 'wrongBrowser':
+      return htmlPage(
+        403,
+        'This consent cannot be finished here',
+        'This consent was started by someone else, or in another browser. Only the owner of the connection, ' +
+          'signed in to flowshare in the browser where they started it, can finish it. Nothing was changed; ' +
+          'the owner has to open the consent link again.',
       );
     case 'invalidState':
       return htmlPage(
         400,
         'This link cannot be used',
         outcome.reason === 'expired'
-          ? 'This consent link has expired. Create the connection again to get a new one.'
+          ? "This consent has expired. Open the connection's consent link again to start a new one."
           : 'This consent link is not valid or has already been used. Nothing was changed.',
       );
   }
@@ -116,7 +190,28 @@ app.http('oauthCallback', {
   methods: ['GET'],
   route: 'connections/oauth/callback',
   authLevel: 'anonymous',
-  handler: oauthCallback,
+  handler: withPage(oauthCallback),
+});
+
+app.http('consentPage', {
+  methods: ['GET'],
+  route: 'connections/{connectionId}/consent',
+  authLevel: 'anonymous',
+  handler: withPage(consentPage),
+});
+
+app.http('startConsent', {
+  methods: ['POST'],
+  route: 'connections/{connectionId}/consent',
+  authLevel: 'anonymous',
+  handler: withPage(startConsent),
+});
+
+app.http('reauthorizeConnection', {
+  methods: ['POST'],
+  route: 'connections/{connectionId}/reauthorize',
+  authLevel: 'anonymous',
+  handler: withProblemDetails(reauthorizeConnection),
 });
 
 app.http('getConnection', {

@@ -30,6 +30,16 @@ param connectorCatalog string
 @description('id:base64key[,id:base64key...] - 32-byte AES keys sealing connection secrets; the first seals.')
 param sealingKeys string
 
+@description('Where people sign in to flowshare\'s pages (Entra ID): https://login.microsoftonline.com/<tenant>')
+param signInAuthority string
+
+@description('The client id of the web app registration people sign in with (a web redirect URI of <app>/api/auth/callback).')
+param signInClientId string
+
+@secure()
+@description('That web app registration\'s client secret.')
+param signInClientSecret string
+
 @secure()
 @description('OAuth client secrets as a JSON object: { "<clientSecretSetting>": "<secret>" }, one per oauth2 connector.')
 param oauthClientSecrets string = '{}'
@@ -84,6 +94,7 @@ module keyVault 'app/keyvault.bicep' = {
     tags: tags
     sealingKeys: sealingKeys
     oauthClientSecrets: oauthClientSecrets
+    signInClientSecret: signInClientSecret
   }
 }
 
@@ -102,6 +113,9 @@ module api 'app/api.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     keyVaultName: keyVault.outputs.name
     sealingKeysSecretName: keyVault.outputs.sealingKeysSecretName
+    signInClientSecretName: keyVault.outputs.signInClientSecretName
+    signInAuthority: signInAuthority
+    signInClientId: signInClientId
     oauthClientSecretNames: keyVault.outputs.oauthClientSecretNames
     authIssuers: authIssuers
     authAudiences: authAudiences
@@ -127,3 +141,4 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = api.outputs.uri
 output OAUTH_REDIRECT_URI string = api.outputs.oauthRedirectUri
+output SIGNIN_REDIRECT_URI string = api.outputs.signInRedirectUri

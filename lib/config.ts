@@ -3,7 +3,13 @@
 // setting fails at start with its name.
 import { z } from 'zod';
 import { parseSealingKeys, Sealer, SealError, type SealingKey } from './crypto/sealer';
-import { CatalogError, parseCatalog, type Connector } from './domain/connectors';
+import {
+  authorityMetadataSchema,
+  CatalogError,
+  parseCatalog,
+  type Connector,
+  type OAuthApp,
+} from './domain/connectors';
 
 /** The well-known Azurite account; its key is public and only opens the emulator. */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -39,6 +45,7 @@ export const DEFAULT_NAMES = {
   definitionsContainer: 'flow-definitions',
   connectionsTable: 'connections',
   oauthStatesTable: 'oauthStates',
+  sessionsTable: 'sessions',
 } as const;
 
 const settingsSchema = z.object({
@@ -70,12 +77,33 @@ const settingsSchema = z.object({
   /** How long a consent link stays usable. */
   OAUTH_STATE_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
 
+  /**
+   * Browser sign-in (OpenID Connect, auth code + PKCE through MSAL): the
+   * authority people sign in at (Entra ID: https://login.microsoftonline.com/<tenant>),
+   * and the web app registration's client id and secret (a Key Vault reference in Azure).
+   */
+  SIGNIN_AUTHORITY: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
+  SIGNIN_CLIENT_ID: z.string().min(1),
+  SIGNIN_CLIENT_SECRET: z.string().min(1),
+  /** OpenID metadata of a sign-in authority that is not Entra ID (locally, the development issuer), as JSON. */
+  SIGNIN_AUTHORITY_METADATA: z.string().min(1).optional(),
+  /** Where the authority sends people back after sign-in; this service's /api/auth/callback by default. */
+  SIGNIN_REDIRECT_URI: z.url().optional(),
+  /** How long a browser session lasts from sign-in (absolute). */
+  SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .max(7 * 24 * 3600)
+    .default(8 * 3600),
+
   /** host.json's queues.maxDequeueCount: the attempt after which a request's run is marked Failed. */
   CLOUD_RUN_MAX_DEQUEUE_COUNT: z.coerce.number().int().min(1).max(100).default(5),
 
   FLOWS_TABLE: tableName.default(DEFAULT_NAMES.flowsTable),
   CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
   OAUTH_STATES_TABLE: tableName.default(DEFAULT_NAMES.oauthStatesTable),
+  SESSIONS_TABLE: tableName.default(DEFAULT_NAMES.sessionsTable),
   PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
@@ -113,7 +141,9 @@ export interface Config {
     definitionsContainer: string;
     connectionsTable: string;
     oauthStatesTable: string;
+    sessionsTable: string;
   };
+  signIn: SignInSettings;
   connectors: Connector[];
   sealingKeys: SealingKey[];
   oauth: {
@@ -121,6 +151,13 @@ export interface Config {
     stateTtlSeconds: number;
   };
   cloudRuns: { maxDequeueCount: number };
+}
+
+/** The web app people sign in to flowshare's pages with. */
+export interface SignInSettings {
+  app: OAuthApp;
+  redirectUri?: string;
+  sessionTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -159,12 +196,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       definitionsContainer: s.DEFINITIONS_CONTAINER,
       connectionsTable: s.CONNECTIONS_TABLE,
       oauthStatesTable: s.OAUTH_STATES_TABLE,
+      sessionsTable: s.SESSIONS_TABLE,
+    },
+    signIn: {
+      app: signInApp(s),
+      redirectUri: s.SIGNIN_REDIRECT_URI,
+      sessionTtlSeconds: s.SESSION_TTL_SECONDS,
     },
     connectors,
     sealingKeys,
     oauth: { redirectUri: s.OAUTH_REDIRECT_URI, stateTtlSeconds: s.OAUTH_STATE_TTL_SECONDS },
     cloudRuns: { maxDequeueCount: s.CLOUD_RUN_MAX_DEQUEUE_COUNT },
   };
+}
+
+function signInApp(s: z.output<typeof settingsSchema>): OAuthApp {
+  const app: OAuthApp = {
+    authority: s.SIGNIN_AUTHORITY,
+    clientId: s.SIGNIN_CLIENT_ID,
+    clientSecret: s.SIGNIN_CLIENT_SECRET,
+  };
+  if (s.SIGNIN_AUTHORITY_METADATA === undefined) return app;
+  try {
+    const metadata = authorityMetadataSchema.parse(JSON.parse(s.SIGNIN_AUTHORITY_METADATA));
+    // MSAL trusts metadata given for an authority only when that authority is known to it.
+    return { ...app, authorityMetadata: metadata, knownAuthorities: [new URL(s.SIGNIN_AUTHORITY).host] };
+  } catch (error) {
+    const reason =
+      error instanceof z.ZodError
+        ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+        : (error as Error).message;
+    throw new ConfigError(`Invalid settings: SIGNIN_AUTHORITY_METADATA: ${reason}`);
+  }
 }
 
 function storageSettings(s: z.output<typeof settingsSchema>): StorageSettings {

@@ -13,6 +13,11 @@ param deploymentContainerName string
 param applicationInsightsName string
 param keyVaultName string
 param sealingKeysSecretName string
+param signInClientSecretName string
+@description('Where people sign in to flowshare\'s pages: https://login.microsoftonline.com/<tenant>')
+param signInAuthority string
+@description('The client id of the web app registration people sign in with.')
+param signInClientId string
 @description('App setting name to Key Vault secret name, for each OAuth client secret.')
 param oauthClientSecretNames object
 param authIssuers string
@@ -86,6 +91,10 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         CONNECTOR_CATALOG: connectorCatalog
         SECRET_SEALING_KEYS: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${sealingKeysSecretName})'
         OAUTH_REDIRECT_URI: 'https://${name}.azurewebsites.net/api/connections/oauth/callback'
+        SIGNIN_AUTHORITY: signInAuthority
+        SIGNIN_CLIENT_ID: signInClientId
+        SIGNIN_CLIENT_SECRET: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${signInClientSecretName})'
+        SIGNIN_REDIRECT_URI: 'https://${name}.azurewebsites.net/api/auth/callback'
         CLOUD_RUN_MAX_DEQUEUE_COUNT: '5'
       },
       // Each OAuth client secret the catalog names, as a Key Vault reference.
@@ -97,3 +106,4 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 output name string = app.name
 output uri string = 'https://${app.properties.defaultHostName}'
 output oauthRedirectUri string = 'https://${app.properties.defaultHostName}/api/connections/oauth/callback'
+output signInRedirectUri string = 'https://${app.properties.defaultHostName}/api/auth/callback'

@@ -1,5 +1,5 @@
 // Key Vault with RBAC authorization: the sealing keys and the OAuth clients'
-// secrets, which app settings reference with @Microsoft.KeyVault(...).
+// secrets and the sign-in client's secret, which app settings reference with @Microsoft.KeyVault(...).
 param name string
 param location string
 param tags object
@@ -11,7 +11,12 @@ param sealingKeys string
 @description('{ "<clientSecretSetting>": "<secret>" }')
 param oauthClientSecrets string
 
+@secure()
+@description('The client secret of the web app registration people sign in to flowshare\'s pages with.')
+param signInClientSecret string
+
 var sealingKeysSecretName = 'secret-sealing-keys'
+var signInClientSecretName = 'secret-signin-client'
 // Secret names allow letters, digits and '-': OFFICE365_CLIENT_SECRET becomes oauth-OFFICE365-CLIENT-SECRET.
 var clientSecrets = items(json(oauthClientSecrets))
 
@@ -33,6 +38,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     properties: { value: sealingKeys }
   }
 
+  resource signIn 'secrets' = {
+    name: signInClientSecretName
+    properties: { value: signInClientSecret }
+  }
+
   resource clientSecret 'secrets' = [for secret in clientSecrets: {
     name: 'oauth-${replace(secret.key, '_', '-')}'
     properties: { value: secret.value }
@@ -41,5 +51,6 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 
 output name string = vault.name
 output sealingKeysSecretName string = sealingKeysSecretName
+output signInClientSecretName string = signInClientSecretName
 @description('App setting name to Key Vault secret name, for each OAuth client secret.')
 output oauthClientSecretNames object = toObject(clientSecrets, s => s.key, s => 'oauth-${replace(s.key, '_', '-')}')

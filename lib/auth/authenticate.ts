@@ -14,10 +14,9 @@ import {
 import { getConfig, type Config } from '../config';
 import type { Caller } from '../domain/caller';
 import { DomainError } from '../domain/errors';
-
-export interface RequestWithHeaders {
-  headers: { get(name: string): string | null };
-}
+import { getStorage } from '../storage/clients';
+import { SessionStore, type Session } from '../storage/sessions';
+import { checkSameOrigin, isSafeMethod, sessionHashOf, type CookieRequest } from './session';
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
@@ -206,19 +205,43 @@ function unauthenticated(detail: string, tokenPresent: boolean): DomainError {
 }
 
 let shared: TokenVerifier | undefined;
+let sessions: SessionStore | undefined;
 /** Who made each request, for its log line; gone with the request. */
 const callers = new WeakMap<object, Caller>();
 
-/** The caller of a request, from its bearer token; 401 without a valid one. */
-export async function authenticate(request: RequestWithHeaders): Promise<Caller> {
+/**
+ * The caller of a request: a program's bearer token, or else a signed-in
+ * browser's session cookie (changes made with the cookie must also pass the
+ * same-origin checks of lib/auth/session.ts). 401 without either.
+ */
+export async function authenticate(request: CookieRequest): Promise<Caller> {
   const header = request.headers.get('authorization');
-  if (!header) throw unauthenticated('A bearer token is required.', false);
+  if (!header) {
+    const session = await sessionOf(request);
+    if (!session) throw unauthenticated('A bearer token or a signed-in session is required.', false);
+    if (!isSafeMethod(request.method)) checkSameOrigin(request, session.csrfToken);
+    callers.set(request, session.caller);
+    return session.caller;
+  }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <token>".', true);
   shared ??= new TokenVerifier(getConfig().auth);
   const caller = await shared.verify(match[1]);
   callers.set(request, caller);
   return caller;
+}
+
+/** The live session the request's cookie names; undefined without one, or once it ended. */
+export async function sessionOf(request: CookieRequest): Promise<Session | undefined> {
+  const hash = sessionHashOf(request);
+  if (!hash) return undefined;
+  sessions ??= new SessionStore(getStorage());
+  return sessions.get(hash, new Date());
+}
+
+/** Notes who made a request authenticated some other way (a page's session), for its log line. */
+export function noteCaller(request: object, caller: Caller): void {
+  callers.set(request, caller);
 }
 
 /** The caller `authenticate` found for this request, if it ran and succeeded. */

@@ -29,6 +29,13 @@ export interface Connection {
   displayName: string;
   status: ConnectionStatus;
   statusReason?: StatusReason;
+  /** The provider account that consented, from the provider's ID token (OAuth only). */
+  account?: string;
+  /**
+   * Until when the owner may start a consent for it on its consent page: set
+   * when it is created and when it is reauthorized, cleared once a consent ends.
+   */
+  consentRequestedUntil?: string;
   createdAt: string;
   modifiedAt: string;
 }
@@ -40,7 +47,10 @@ export interface ConnectionView {
   displayName: string;
   status: ConnectionStatus;
   statusReason?: StatusReason;
+  /** "Connected as ...": the provider account that consented. */
+  account?: string;
   createdAt: string;
+  /** The flowshare page where its owner, signed in, gives consent. */
   consentUrl?: string;
 }
 
@@ -51,6 +61,7 @@ export function connectionView(connection: Connection, consentUrl?: string): Con
     displayName: connection.displayName,
     status: connection.status,
     ...(connection.statusReason ? { statusReason: connection.statusReason } : {}),
+    ...(connection.account ? { account: connection.account } : {}),
     createdAt: connection.createdAt,
     ...(consentUrl ? { consentUrl } : {}),
   };
@@ -93,4 +104,35 @@ export function checkRefreshable(connection: Connection): void {
   if (connection.status === 'PendingConsent') {
     throw new DomainError('Conflict', 'The connection is still waiting for consent; follow its consent link first.');
   }
+}
+
+/** Only an OAuth connection has a consent to give again; an API key is replaced by a new connection. */
+export function checkReauthorizable(connector: Connector | undefined): void {
+  if (connector?.authType !== 'oauth2') {
+    throw new DomainError(
+      'Conflict',
+      'Only an OAuth connection can be reauthorized; an API-key connection has no consent.',
+    );
+  }
+}
+
+/** Whether the owner may start a consent for the connection now (see Connection.consentRequestedUntil). */
+export function consentOpen(connection: Connection, now: Date): boolean {
+  return connection.consentRequestedUntil !== undefined && Date.parse(connection.consentRequestedUntil) > now.getTime();
+}
+
+/**
+ * The status a finished consent leaves. A new grant connects it; a consent
+ * that failed leaves a working connection as it was (the owner keeps the
+ * grant they had), and puts one without a working grant in Error.
+ */
+export function afterConsent(
+  connection: Connection,
+  outcome: { connected: true; account: string } | { connected: false; reason: StatusReason },
+): Pick<Connection, 'status' | 'statusReason' | 'account'> {
+  if (outcome.connected) return { status: 'Connected', statusReason: undefined, account: outcome.account };
+  if (connection.status === 'Connected') {
+    return { status: 'Connected', statusReason: undefined, account: connection.account };
+  }
+  return { status: 'Error', statusReason: outcome.reason, account: connection.account };
 }

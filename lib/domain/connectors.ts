@@ -15,7 +15,7 @@ const anyUrl = z.url();
  * authority: how a provider that is not Entra ID (locally, the development
  * issuer) is described to MSAL.
  */
-const authorityMetadataSchema = z.looseObject({
+export const authorityMetadataSchema = z.looseObject({
   issuer: anyUrl,
   authorization_endpoint: anyUrl,
   token_endpoint: anyUrl,
@@ -63,6 +63,18 @@ export type OAuthConnectorDefinition = Extract<ConnectorDefinition, { authType: 
 export type Connector =
   | Extract<ConnectorDefinition, { authType: 'apiKey' }>
   | (OAuthConnectorDefinition & { oauth: OAuthConnectorDefinition['oauth'] & { clientSecret: string } });
+
+/**
+ * An OAuth client as MSAL is given it: a connector's client, or the web app
+ * people sign in to flowshare with.
+ */
+export interface OAuthApp {
+  authority: string;
+  clientId: string;
+  clientSecret: string;
+  knownAuthorities?: string[];
+  authorityMetadata?: z.infer<typeof authorityMetadataSchema>;
+}
 
 export class CatalogError extends Error {
   override name = 'CatalogError';

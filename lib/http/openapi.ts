@@ -45,8 +45,21 @@ const schemas = {
     displayName: z.string(),
     status: connectionStatus,
     statusReason: z.enum(Object.keys(STATUS_REASONS) as [string, ...string[]]).optional(),
+    account: z.string().optional().describe('the provider account that consented ("connected as ...")'),
     createdAt: timestamp,
-    consentUrl: z.url().optional().describe('only when created, for oauth2 connectors'),
+    consentUrl: z
+      .url()
+      .optional()
+      .describe(
+        'when created or reauthorized, for oauth2 connectors: the flowshare page where the owner, signed in, gives consent',
+      ),
+  }),
+  Session: z.object({
+    tenantId: z.string(),
+    principalId: z.string(),
+    name: z.string(),
+    expiresAt: timestamp,
+    csrfToken: z.string().describe('send it as X-CSRF-Token with every change made with the session cookie'),
   }),
   ConnectionUsage: z.object({ flowId: idSchema, flowName: z.string(), logicalName: idSchema, embedded: z.boolean() }),
   ConnectionReference: z.object({
@@ -131,8 +144,10 @@ interface RouteDoc {
 }
 
 const AUTHED: ErrorCode[] = ['Unauthenticated', 'StorageUnavailable'];
+/** Changes made with a session cookie must come from flowshare's own pages. */
+const CHANGE: ErrorCode[] = [...AUTHED, 'CrossSiteRequestRefused'];
 const READ: ErrorCode[] = [...AUTHED, 'ValidationFailed', 'NotFound'];
-const WRITE: ErrorCode[] = [...READ, 'Forbidden', 'PayloadTooLarge'];
+const WRITE: ErrorCode[] = [...READ, 'Forbidden', 'PayloadTooLarge', 'CrossSiteRequestRefused'];
 const flowId = '{flowId}';
 
 export const ROUTES: RouteDoc[] = [
@@ -173,7 +188,7 @@ export const ROUTES: RouteDoc[] = [
     who: 'any caller',
     body: createConnectionBody,
     ok: { status: 201, schema: 'Connection', headers: ['ETag', 'Location'] },
-    problems: [...AUTHED, 'ValidationFailed', 'PayloadTooLarge'],
+    problems: [...CHANGE, 'ValidationFailed', 'PayloadTooLarge'],
   },
   {
     method: 'get',
@@ -190,11 +205,81 @@ export const ROUTES: RouteDoc[] = [
     path: '/connections/oauth/callback',
     operationId: 'oauthCallback',
     summary: 'Where the OAuth provider sends you back; answers an HTML page',
-    who: 'anonymous, bound by state',
+    who: "the connection's owner, in the signed-in browser that started the consent",
     anonymous: true,
     query: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
     ok: { status: 200, html: true },
     problems: [],
+  },
+  {
+    method: 'get',
+    path: '/connections/{connectionId}/consent',
+    operationId: 'consentPage',
+    summary: "A connection's consent page (its consentUrl): sign in, then continue to the provider",
+    who: "the connection's owner, signed in in this browser (others are sent to sign in, or refused)",
+    anonymous: true,
+    query: z.object({ loginHint: z.string().optional() }),
+    ok: { status: 200, html: true },
+    problems: [],
+  },
+  {
+    method: 'post',
+    path: '/connections/{connectionId}/consent',
+    operationId: 'startConsent',
+    summary: "The consent page's form: starts the consent at the provider, bound to this browser's session",
+    who: "the connection's owner, signed in, from the consent page (a form with its csrfToken)",
+    anonymous: true,
+    ok: { status: 302 },
+    problems: [],
+  },
+  {
+    method: 'post',
+    path: '/connections/{connectionId}/reauthorize',
+    operationId: 'reauthorizeConnection',
+    summary: 'Ask for consent again for the same connection; answers its new consentUrl',
+    who: 'its owner',
+    ok: { status: 200, schema: 'Connection', headers: ['ETag'] },
+    problems: [...READ, 'Conflict', 'CrossSiteRequestRefused'],
+  },
+  {
+    method: 'get',
+    path: '/auth/signin',
+    operationId: 'signIn',
+    summary: "Sign in in a browser: redirects to the identity provider's page",
+    who: 'anyone',
+    anonymous: true,
+    query: z.object({ returnTo: z.string().optional(), loginHint: z.string().optional() }),
+    ok: { status: 302 },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/auth/callback',
+    operationId: 'signInCallback',
+    summary: 'Where the identity provider sends you back; starts the session (an HttpOnly cookie)',
+    who: 'the browser that started the sign-in',
+    anonymous: true,
+    query: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
+    ok: { status: 302, html: true },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/auth/session',
+    operationId: 'currentSession',
+    summary: 'Who is signed in in this browser, and the CSRF token its pages send with changes',
+    who: 'a signed-in browser (session cookie)',
+    ok: { status: 200, schema: 'Session' },
+    problems: AUTHED,
+  },
+  {
+    method: 'post',
+    path: '/auth/signout',
+    operationId: 'signOut',
+    summary: 'Sign out: ends the session on the server and clears its cookie',
+    who: 'a signed-in browser (session cookie, with its CSRF token)',
+    ok: { status: 204 },
+    problems: ['CrossSiteRequestRefused', 'StorageUnavailable'],
   },
   {
     method: 'get',
@@ -213,7 +298,7 @@ export const ROUTES: RouteDoc[] = [
     who: 'its owner',
     query: deleteConnectionQuery,
     ok: { status: 204 },
-    problems: [...READ, 'Conflict'],
+    problems: [...READ, 'Conflict', 'CrossSiteRequestRefused'],
   },
   {
     method: 'post',
@@ -222,7 +307,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Check the credential now',
     who: 'its owner',
     ok: { status: 200, schema: 'Connection', headers: ['ETag'] },
-    problems: [...READ, 'Conflict'],
+    problems: [...READ, 'Conflict', 'CrossSiteRequestRefused'],
   },
   {
     method: 'get',
@@ -241,7 +326,7 @@ export const ROUTES: RouteDoc[] = [
     who: 'any caller',
     body: createFlowBody,
     ok: { status: 201, schema: 'Flow', headers: ['ETag', 'Location'] },
-    problems: [...AUTHED, 'ValidationFailed', 'PayloadTooLarge'],
+    problems: [...CHANGE, 'ValidationFailed', 'PayloadTooLarge'],
   },
   {
     method: 'get',
@@ -525,10 +610,19 @@ function build(): Record<string, unknown> {
       description: 'Share desktop flows that contain connector actions without leaking the connections behind them.',
     },
     servers: [{ url: '/api' }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'flowshare-session',
+          description:
+            'A signed-in browser (`__Host-flowshare-session` over HTTPS). Changes also need the X-CSRF-Token header from GET /auth/session.',
+        },
+      },
       schemas: Object.fromEntries(
         Object.entries(schemas).map(([name, schema]) => [name, jsonSchema(schema, 'output')]),
       ),

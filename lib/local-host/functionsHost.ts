@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpResponseInit } from '@azure/functions';
 import { installFunctionsCore, type BindingMetadata, type LogLevel, type RegisteredFunction } from './functionsCore';
 
 /** The Functions host's default request body limit (100 MiB). */
@@ -212,8 +212,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Functio
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
   const bytes = Buffer.from(await response.arrayBuffer());
-  const outHeaders: Record<string, string> = {};
+  const outHeaders: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => (outHeaders[name] = value));
+  // As the worker does: the response's cookies become Set-Cookie headers, one each.
+  const setCookies = [...response.headers.getSetCookie(), ...response.cookies.map(serializeCookie)];
+  if (setCookies.length > 0) outHeaders['set-cookie'] = setCookies;
   if (bytes.length > 0 || ![204, 304].includes(response.status)) outHeaders['content-length'] = String(bytes.length);
   res.writeHead(response.status, outHeaders);
   res.end(bytes);
@@ -232,4 +235,17 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'tooLarge'> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** A cookie as a Set-Cookie header value (RFC 6265 attributes). */
+export function serializeCookie(cookie: Cookie): string {
+  const parts = [`${cookie.name}=${cookie.value}`];
+  if (cookie.domain) parts.push(`Domain=${cookie.domain}`);
+  if (cookie.path) parts.push(`Path=${cookie.path}`);
+  if (cookie.expires !== undefined) parts.push(`Expires=${new Date(cookie.expires).toUTCString()}`);
+  if (cookie.maxAge !== undefined) parts.push(`Max-Age=${cookie.maxAge}`);
+  if (cookie.secure) parts.push('Secure');
+  if (cookie.httpOnly) parts.push('HttpOnly');
+  if (cookie.sameSite) parts.push(`SameSite=${cookie.sameSite}`);
+  return parts.join('; ');
 }

@@ -87,11 +87,12 @@ export interface RunningIssuer {
 }
 
 /**
- * Starts the issuer. Besides signing caller tokens it is the OAuth provider of
- * the development connectors: its authorize endpoint consents at once and
- * redirects back with a code (PKCE checked at the token endpoint). On top of
- * oauth2-mock-server it keeps track of which provider user each grant belongs
- * to (`login_hint` on the consent link, else "dev-user"), so that, as a real
+ * Starts the issuer. Besides signing caller tokens it is where people sign in
+ * to flowshare's pages, and the OAuth provider of the development connectors:
+ * its authorize endpoint asks who is signing in (a user name, no password)
+ * unless `login_hint` says so, consents at once and redirects back with a
+ * code (PKCE checked at the token endpoint). On top of oauth2-mock-server it
+ * keeps track of which user each grant belongs to, so that, as a real
  * provider does, it refuses refresh tokens it never issued or that were
  * revoked. Two development endpoints stand in for a provider's own pages:
  *   POST /dev/users/{user}/revoke   the user revokes every grant they gave
@@ -106,7 +107,8 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   const grants = new ProviderGrants(service);
 
   const server = createServer((req, res) => {
-    if (!grants.handleDevRequest(req, res)) service.requestHandler(req, res);
+    if (grants.handleDevRequest(req, res) || signInForm(req, res)) return;
+    service.requestHandler(req, res);
   });
   // Loopback only: this issuer signs whatever it is asked to.
   await new Promise<void>((resolve, reject) => {
@@ -129,6 +131,40 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
 
 const DEFAULT_PROVIDER_USER = 'dev-user';
 
+/**
+ * The issuer's sign-in page: an authorize request that does not say who is
+ * signing in (`login_hint`) is answered with a form asking for a user name,
+ * which comes back to the same authorize request with it. There is no
+ * password: this issuer is for a developer's own machine.
+ */
+function signInForm(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method !== 'GET' || url.pathname !== '/authorize' || url.searchParams.get('login_hint')) return false;
+  const hidden = [...url.searchParams]
+    .filter(([name]) => name !== 'login_hint')
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  const body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in - local provider</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}input,button{font:inherit;padding:.3rem .5rem}</style></head>
+<body><h1>Sign in</h1><p>The local provider of flowshare's development stack. Sign in as any user name; there is no password.</p>
+<form method="get" action="/authorize">${hidden}<label>User <input name="login_hint" required autofocus pattern="[A-Za-z0-9._@-]{1,100}"></label>
+<button type="submit">Sign in</button></form></body></html>
+`;
+  res.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy':
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  });
+  res.end(body);
+  return true;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** Which provider user each code and refresh token belongs to, and who revoked. */
 class ProviderGrants {
   private readonly codeUser = new Map<string, string>();
@@ -147,7 +183,13 @@ class ProviderGrants {
     );
     service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: { body: TokenBody }) => {
       const user = this.userOf(req.body);
-      if (user) token.payload.sub = user;
+      if (!user) return;
+      token.payload.sub = user;
+      // The ID token (the one without a scope) says who signed in, as Entra ID's
+      // does: the same oid and tid a caller token of theirs carries.
+      if (!('scope' in token.payload)) {
+        Object.assign(token.payload, { oid: user, tid: DEV_TENANT_ID, preferred_username: user, name: user });
+      }
     });
     service.on(
       'beforeResponse',

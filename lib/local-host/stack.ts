@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../config';
 import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite';
-import { devConnectorCatalog } from './devConnectors';
+import { devConnectorCatalog, devSignInSettings } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
 import { startIssuer, type RunningIssuer } from './issuer';
 import { QueuePoller, queueSettings, queueTriggersOf } from './queueHost';
@@ -93,6 +93,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     process.env.AUTH_ISSUER = issuer.url;
     process.env.AUTH_JWKS_URI = issuer.jwksUri;
     process.env.CONNECTOR_CATALOG = JSON.stringify(devConnectorCatalog(issuer.url));
+    Object.assign(process.env, devSignInSettings(issuer.url));
     process.env.SECRET_SEALING_KEYS ??= `dev:${loadOrCreateSealingKey(join(options.stateDir, SEALING_KEY_FILE))}`;
     applyLocalSettings(readLocalSettings(options.root));
     const config = loadConfig(); // a bad setting stops the start here, with its name
@@ -118,6 +119,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       info.apiUrl = `http://localhost:${port}/${routePrefix}`;
       // Read by the functions at their first request, which comes after this.
       process.env.OAUTH_REDIRECT_URI = `${info.apiUrl}/connections/oauth/callback`;
+      process.env.SIGNIN_REDIRECT_URI = `${info.apiUrl}/auth/callback`;
       info.functions = loaded.functions.map((fn) => fn.metadata.name);
       info.routes = loaded.httpRoutes.flatMap((r) => [...r.methods].map((method) => ({ method, route: r.template })));
 

@@ -10,7 +10,7 @@ import {
   LogLevel,
   type Configuration,
 } from '@azure/msal-node';
-import type { Connector } from '../domain/connectors';
+import type { Connector, OAuthApp } from '../domain/connectors';
 import type { StatusReason } from '../domain/connections';
 
 export type OAuthConnector = Extract<Connector, { authType: 'oauth2' }>;
@@ -20,6 +20,25 @@ export interface OAuthGrant {
   tokenCache: string;
   homeAccountId: string;
 }
+
+/** A redeemed consent: the grant to seal, and the provider account that gave it (from the ID token). */
+export interface RedeemedConsent {
+  grant: OAuthGrant;
+  account: string;
+}
+
+/** The ID token claims of a person who signed in, as the authority answered them to us directly. */
+export type SignInClaims = {
+  iss?: string;
+  tid?: string;
+  oid?: string;
+  sub?: string;
+  name?: string;
+  preferred_username?: string;
+};
+
+/** The scopes of a sign-in: who the person is, nothing to call on their behalf. */
+const SIGN_IN_SCOPES = ['openid', 'profile', 'email'];
 
 export type RefreshOutcome = { ok: true; grant: OAuthGrant } | { ok: false; reason: StatusReason; detail: string };
 
@@ -36,23 +55,24 @@ export class OAuthClient {
 
   async consentUrl(
     connector: OAuthConnector,
-    request: { redirectUri: string; state: string; codeChallenge: string },
+    request: { redirectUri: string; state: string; codeChallenge: string; loginHint?: string },
   ): Promise<string> {
-    return this.app(connector).getAuthCodeUrl({
+    return this.app(connector.oauth).getAuthCodeUrl({
       scopes: connector.oauth.scopes,
       redirectUri: request.redirectUri,
       state: request.state,
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: 'S256',
-      prompt: 'select_account',
+      // Whose account to connect: the one hinted, else the person picks one (MSAL drops a hint beside select_account).
+      ...(request.loginHint ? { loginHint: request.loginHint } : { prompt: 'select_account' }),
     });
   }
 
   async redeem(
     connector: OAuthConnector,
     request: { code: string; codeVerifier: string; redirectUri: string },
-  ): Promise<OAuthGrant> {
-    const app = this.app(connector);
+  ): Promise<RedeemedConsent> {
+    const app = this.app(connector.oauth);
     const result = await app.acquireTokenByCode({
       code: request.code,
       codeVerifier: request.codeVerifier,
@@ -60,12 +80,53 @@ export class OAuthClient {
       scopes: connector.oauth.scopes,
     });
     if (!result.account) throw new Error('the provider answered without an account');
-    return { tokenCache: app.getTokenCache().serialize(), homeAccountId: result.account.homeAccountId };
+    const claims = (result.idTokenClaims ?? {}) as SignInClaims & { email?: string; upn?: string };
+    const account =
+      claims.preferred_username ?? claims.email ?? claims.upn ?? result.account.username ?? claims.sub ?? 'unknown';
+    return {
+      grant: { tokenCache: app.getTokenCache().serialize(), homeAccountId: result.account.homeAccountId },
+      account: account || 'unknown',
+    };
+  }
+
+  /** Where a person signs in: the authority's page, asked for an ID token only. */
+  signInUrl(
+    app: OAuthApp,
+    request: { redirectUri: string; state: string; nonce: string; codeChallenge: string; loginHint?: string },
+  ): Promise<string> {
+    return this.app(app).getAuthCodeUrl({
+      scopes: SIGN_IN_SCOPES,
+      redirectUri: request.redirectUri,
+      state: request.state,
+      nonce: request.nonce,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      ...(request.loginHint ? { loginHint: request.loginHint } : {}),
+    });
+  }
+
+  /**
+   * Redeems a sign-in code for its ID token claims (MSAL checks the nonce).
+   * The tokens came straight from the authority's token endpoint, so they are
+   * taken as they are (OpenID Connect Core 3.1.3.7), used once and dropped.
+   */
+  async signInClaims(
+    app: OAuthApp,
+    request: { code: string; codeVerifier: string; redirectUri: string; nonce: string },
+  ): Promise<SignInClaims> {
+    const result = await this.app(app).acquireTokenByCode({
+      code: request.code,
+      codeVerifier: request.codeVerifier,
+      redirectUri: request.redirectUri,
+      nonce: request.nonce,
+      scopes: SIGN_IN_SCOPES,
+    });
+    return (result.idTokenClaims ?? {}) as SignInClaims;
   }
 
   /** Redeems the refresh token now (not from cache): proves the grant still holds. */
   async refresh(connector: OAuthConnector, grant: OAuthGrant): Promise<RefreshOutcome> {
-    const app = this.app(connector);
+    const app = this.app(connector.oauth);
     const cache = app.getTokenCache();
     cache.deserialize(grant.tokenCache);
     const account = await cache.getAccountByHomeId(grant.homeAccountId);
@@ -86,8 +147,7 @@ export class OAuthClient {
     }
   }
 
-  private app(connector: OAuthConnector): ConfidentialClientApplication {
-    const { oauth } = connector;
+  private app(oauth: OAuthApp): ConfidentialClientApplication {
     const config: Configuration = {
       auth: {
         clientId: oauth.clientId,

@@ -2,7 +2,6 @@
 // link), finish consent, read, refresh and delete one's own connections.
 // Secrets are sealed for their row before they are stored and opened only to
 // refresh; nothing here returns or logs one.
-import { createHash, randomBytes } from 'node:crypto';
 import type { Sealer } from '../crypto/sealer';
 import type { Caller } from '../domain/caller';
 import {
@@ -17,30 +16,22 @@ import {
 } from '../domain/connections';
 import { connectorView, type Connector, type ConnectorView } from '../domain/connectors';
 import { DomainError, notFound } from '../domain/errors';
-import type { OAuthClient, OAuthConnector, OAuthGrant } from '../oauth/msal';
+import type { OAuthClient, OAuthConnector } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
 import type { FlowStore } from '../storage/flows';
 import { toHttpEtag } from '../storage/keys';
-import type { OAuthStateStore } from '../storage/oauthStates';
 import type { Page, PageRequest } from '../storage/pages';
+import { consentPageUrl } from './consent';
+import { connectionAad, type Credential } from './credentials';
 import { newId } from './ids';
 import { unembedChanges } from './references';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
-/** What is sealed in a connection's row. */
-type Credential = { kind: 'apiKey'; apiKey: string } | ({ kind: 'oauth2' } & OAuthGrant);
-
 export interface ConnectionSettings {
-  /** Where providers send people back; when unset, this service's own callback URL. */
-  redirectUri?: string;
+  /** How long the consent page of a new OAuth connection stays usable. */
   stateTtlSeconds: number;
 }
-
-export type ConsentOutcome =
-  | { kind: 'connected'; connection: ConnectionView }
-  | { kind: 'failed'; connection: ConnectionView }
-  | { kind: 'invalidState'; reason: 'unknown' | 'expired' };
 
 /** Where a connection is bound (SPEC: connection usage). */
 export interface ConnectionUsage {
@@ -52,15 +43,12 @@ export interface ConnectionUsage {
 
 type CheckOutcome = { credential?: Credential; reason?: StatusReason };
 
-export const CALLBACK_PATH = '/api/connections/oauth/callback';
-
 export class ConnectionService {
   private readonly connectors: Map<string, Connector>;
 
   constructor(
     private readonly store: ConnectionStore,
     private readonly flows: FlowStore,
-    private readonly states: OAuthStateStore,
     catalog: Connector[],
     private readonly sealer: Sealer,
     private readonly oauth: OAuthClient,
@@ -94,73 +82,14 @@ export class ConnectionService {
       return { value: connectionView(stored), etag: toHttpEtag(stored.etag) };
     }
 
-    const stored = await this.store.create(connection);
-    const state = randomBytes(32).toString('base64url');
-    const { verifier, challenge } = await this.oauth.pkceCodes();
-    const redirectUri = this.settings.redirectUri ?? new URL(CALLBACK_PATH, serviceUrl).toString();
-    const stateHash = hashState(state);
-    await this.states.put(stateHash, {
-      tenantId: caller.tenantId,
-      ownerId: caller.principalId,
-      connectionId: connection.id,
-      connectorId: connector.id,
-      redirectUri,
-      sealedVerifier: this.sealer.seal(verifier, stateAad(stateHash)),
-      expiresAt: new Date(this.now().getTime() + this.settings.stateTtlSeconds * 1000).toISOString(),
-    });
-    const consentUrl = await this.oauth.consentUrl(connector, { redirectUri, state, codeChallenge: challenge });
-    return { value: connectionView(stored, consentUrl), etag: toHttpEtag(stored.etag) };
-  }
-
-  /**
-   * Finishes a consent the provider sent back. The state is taken (deleted)
-   * first, so a replay finds nothing; a bad state changes nothing.
-   */
-  async completeConsent(query: { state?: string; code?: string; error?: string }): Promise<ConsentOutcome> {
-    if (!query.state) return { kind: 'invalidState', reason: 'unknown' };
-    const stateHash = hashState(query.state);
-    const taken = await this.states.take(stateHash, this.now());
-    if (taken.kind !== 'taken') return { kind: 'invalidState', reason: taken.kind };
-    const { consent } = taken;
-    const connector = this.connectors.get(consent.connectorId);
-    const connection = await this.store.get(consent.tenantId, consent.ownerId, consent.connectionId);
-    if (!connection || connector?.authType !== 'oauth2') return { kind: 'invalidState', reason: 'unknown' };
-
-    let credential: Credential | undefined;
-    let reason: StatusReason | undefined;
-    if (query.error) {
-      reason = query.error === 'access_denied' ? 'consentDenied' : 'consentFailed';
-    } else if (!query.code) {
-      reason = 'consentFailed';
-    } else {
-      try {
-        const codeVerifier = this.sealer.open(consent.sealedVerifier, stateAad(stateHash));
-        const grant = await this.oauth.redeem(connector, {
-          code: query.code,
-          codeVerifier,
-          redirectUri: consent.redirectUri,
-        });
-        credential = { kind: 'oauth2', ...grant };
-      } catch (error) {
-        console.warn(`consent for connection ${connection.id} could not be redeemed: ${errorCode(error)}`);
-        reason = 'consentFailed';
-      }
-    }
-
-    const sealedSecret = credential ? this.sealCredential(connection, credential) : undefined;
-    // The consent is used up either way; the status write retries on a concurrent change.
-    const updated = await retryOnConflict(async () => {
-      const current = await this.store.get(consent.tenantId, consent.ownerId, consent.connectionId);
-      if (!current) return undefined;
-      return this.store.update(current, {
-        status: credential ? 'Connected' : 'Error',
-        statusReason: reason,
-        sealedSecret,
-        modifiedAt: this.now().toISOString(),
-      });
-    });
-    if (!updated) return { kind: 'invalidState', reason: 'unknown' };
-    return { kind: credential ? 'connected' : 'failed', connection: connectionView(updated) };
+    // Consent is given on the connection's own page, by its owner signed in
+    // there (lib/services/consent.ts), within this window.
+    const pending: Connection = {
+      ...connection,
+      consentRequestedUntil: new Date(this.now().getTime() + this.settings.stateTtlSeconds * 1000).toISOString(),
+    };
+    const stored = await this.store.create(pending);
+    return { value: connectionView(stored, consentPageUrl(serviceUrl, stored.id)), etag: toHttpEtag(stored.etag) };
   }
 
   async list(caller: Caller, request: PageRequest, connectorId?: string): Promise<Page<ConnectionView>> {
@@ -346,22 +275,4 @@ export class ConnectionService {
       return undefined;
     }
   }
-}
-
-/** The row a sealed credential belongs to: it opens there and nowhere else. */
-function connectionAad(connection: Pick<Connection, 'tenantId' | 'ownerId' | 'id'>): string {
-  return JSON.stringify(['connection', connection.tenantId, connection.ownerId, connection.id]);
-}
-
-function stateAad(stateHash: string): string {
-  return JSON.stringify(['oauthState', stateHash]);
-}
-
-function hashState(state: string): string {
-  return createHash('sha256').update(state, 'utf8').digest('hex');
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as { errorCode?: unknown })?.errorCode;
-  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
 }

@@ -7,12 +7,15 @@ import { getStorage, type Storage } from '../storage/clients';
 import { FlowStore } from '../storage/flows';
 import { OAuthStateStore } from '../storage/oauthStates';
 import { PrincipalIndex } from '../storage/principalIndex';
+import { SessionStore } from '../storage/sessions';
 import { ConnectionService } from './connections';
+import { ConsentService } from './consent';
 import { FlowService } from './flows';
 import { ChangeLanes } from './lanes';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
 import { RunService } from './runs';
+import { SignInService } from './signIn';
 
 export interface Services {
   storage: Storage;
@@ -20,10 +23,14 @@ export interface Services {
   permissions: PermissionService;
   references: ReferenceService;
   connections: ConnectionService;
+  consent: ConsentService;
+  signIn: SignInService;
   runs: RunService;
 }
 
-export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth'>;
+export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth' | 'signIn'> & {
+  auth: Pick<Config['auth'], 'issuers'>;
+};
 
 export function createServices(storage: Storage, settings: ServiceSettings): Services {
   const store = new FlowStore(storage);
@@ -31,21 +38,31 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   const connectionStore = new ConnectionStore(storage);
   // One person's changes to one flow, shared by sharing and references.
   const lanes = new ChangeLanes();
-  const connections = new ConnectionService(
+  const sealer = new Sealer(settings.sealingKeys);
+  const oauth = new OAuthClient();
+  const sessions = new SessionStore(storage);
+  const connections = new ConnectionService(connectionStore, store, settings.connectors, sealer, oauth, settings.oauth);
+  const consent = new ConsentService(
     connectionStore,
-    store,
     new OAuthStateStore(storage),
+    sessions,
     settings.connectors,
-    new Sealer(settings.sealingKeys),
-    new OAuthClient(),
+    sealer,
+    oauth,
     settings.oauth,
   );
+  const signIn = new SignInService(sessions, sealer, oauth, {
+    ...settings.signIn,
+    issuers: settings.auth.issuers,
+  });
   return {
     storage,
     flows: new FlowService(store, index),
     permissions: new PermissionService(store, index, undefined, lanes),
     references: new ReferenceService(store, connectionStore, undefined, lanes),
     connections,
+    consent,
+    signIn,
     runs: new RunService(storage, store, connectionStore, connections),
   };
 }

@@ -17,6 +17,8 @@ type ConnectionRow = {
   displayName: string;
   status: string;
   statusReason?: string;
+  account?: string;
+  consentRequestedUntil?: string;
   createdAt: string;
   modifiedAt: string;
   /** The sealed credential (API key or MSAL token cache); absent while pending consent. */
@@ -32,6 +34,10 @@ export interface ConnectionChanges {
   status: ConnectionStatus;
   statusReason?: StatusReason;
   sealedSecret?: string;
+  /** The account that consented; kept as it is when absent. */
+  account?: string;
+  /** A new consent window; null closes it, absent keeps it as it is. */
+  consentRequestedUntil?: string | null;
   modifiedAt: string;
 }
 
@@ -59,6 +65,8 @@ const LIST_COLUMNS = [
   'displayName',
   'status',
   'statusReason',
+  'account',
+  'consentRequestedUntil',
   'createdAt',
   'modifiedAt',
 ];
@@ -206,6 +214,11 @@ export class ConnectionStore {
       ...connection,
       status: changes.status,
       statusReason: changes.statusReason,
+      account: changes.account ?? connection.account,
+      consentRequestedUntil:
+        changes.consentRequestedUntil === undefined
+          ? connection.consentRequestedUntil
+          : (changes.consentRequestedUntil ?? undefined),
       modifiedAt: changes.modifiedAt,
     };
     const sealedSecret = changes.sealedSecret ?? connection.sealedSecret;
@@ -246,6 +259,8 @@ function toRow(connection: Connection): ConnectionRow {
     displayName: connection.displayName,
     status: connection.status,
     ...(connection.statusReason ? { statusReason: connection.statusReason } : {}),
+    ...(connection.account ? { account: connection.account } : {}),
+    ...(connection.consentRequestedUntil ? { consentRequestedUntil: connection.consentRequestedUntil } : {}),
     createdAt: connection.createdAt,
     modifiedAt: connection.modifiedAt,
   };
@@ -265,6 +280,8 @@ function fromRow(row: TableEntityResult<ConnectionRow>): StoredConnection {
     displayName: row.displayName,
     status,
     ...(statusReason ? { statusReason } : {}),
+    ...(row.account ? { account: row.account } : {}),
+    ...(row.consentRequestedUntil ? { consentRequestedUntil: row.consentRequestedUntil } : {}),
     createdAt: row.createdAt,
     modifiedAt: row.modifiedAt,
     etag: row.etag,

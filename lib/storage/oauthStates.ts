@@ -1,6 +1,7 @@
 // Pending OAuth consents, keyed by a hash of their `state` (the raw value is
-// only ever in the consent link). Taking one deletes it with the ETag it was
-// read with, so a state is used at most once even when replayed at once.
+// only ever in the provider's link). Each is bound to the browser session that
+// started it. Taking one deletes it with the ETag it was read with, so a state
+// is used at most once even when replayed at once.
 import type { TableEntity } from '@azure/data-tables';
 import type { Storage } from './clients';
 import { storageStatusOf } from './errors';
@@ -13,6 +14,8 @@ type StateRow = {
   redirectUri: string;
   /** The PKCE verifier, sealed. */
   verifier: string;
+  /** The session (its hash) of the owner's browser that started the consent. */
+  sessionHash: string;
   expiresAt: string;
 };
 
@@ -23,10 +26,12 @@ export interface PendingConsent {
   connectorId: string;
   redirectUri: string;
   sealedVerifier: string;
+  sessionHash: string;
   expiresAt: string;
 }
 
-export type TakenConsent = { kind: 'taken'; consent: PendingConsent } | { kind: 'unknown' } | { kind: 'expired' };
+export type FoundConsent =
+  { kind: 'found'; consent: PendingConsent; etag: string } | { kind: 'unknown' } | { kind: 'expired' };
 
 function keysOf(stateHash: string): { partitionKey: string; rowKey: string } {
   // Spread over partitions by the hash's first characters.
@@ -46,13 +51,14 @@ export class OAuthStateStore {
       connectorId: consent.connectorId,
       redirectUri: consent.redirectUri,
       verifier: consent.sealedVerifier,
+      sessionHash: consent.sessionHash,
       expiresAt: consent.expiresAt,
     };
     await this.storage.oauthStates.createEntity(row);
   }
 
-  /** Reads and deletes the pending consent; only one taker ever gets it. */
-  async take(stateHash: string, now: Date): Promise<TakenConsent> {
+  /** Reads the pending consent without using it up: a callback from the wrong browser must change nothing. */
+  async find(stateHash: string, now: Date): Promise<FoundConsent> {
     await this.storage.ensureReady();
     const { partitionKey, rowKey } = keysOf(stateHash);
     let row;
@@ -62,17 +68,11 @@ export class OAuthStateStore {
       if (storageStatusOf(error) === 404) return { kind: 'unknown' };
       throw error;
     }
-    try {
-      await this.storage.oauthStates.deleteEntity(partitionKey, rowKey, { etag: row.etag });
-    } catch (error) {
-      const status = storageStatusOf(error);
-      if (status === 404 || status === 412) return { kind: 'unknown' }; // someone else took it first
-      throw error;
-    }
     // Not after its expiry, and a time that does not parse counts as expired.
     if (!(Date.parse(row.expiresAt) > now.getTime())) return { kind: 'expired' };
     return {
-      kind: 'taken',
+      kind: 'found',
+      etag: row.etag,
       consent: {
         tenantId: row.tenantId,
         ownerId: row.ownerId,
@@ -80,8 +80,22 @@ export class OAuthStateStore {
         connectorId: row.connectorId,
         redirectUri: row.redirectUri,
         sealedVerifier: row.verifier,
+        sessionHash: row.sessionHash,
         expiresAt: row.expiresAt,
       },
     };
+  }
+
+  /** Deletes the pending consent found with `etag`; false when someone else took it first. */
+  async take(stateHash: string, etag: string): Promise<boolean> {
+    const { partitionKey, rowKey } = keysOf(stateHash);
+    try {
+      await this.storage.oauthStates.deleteEntity(partitionKey, rowKey, { etag });
+      return true;
+    } catch (error) {
+      const status = storageStatusOf(error);
+      if (status === 404 || status === 412) return false;
+      throw error;
+    }
   }
 }

@@ -12,6 +12,7 @@ import {
   type Body,
   type CallOptions,
 } from '../support/stack';
+import { type Browser, signedIn } from '../support/browser';
 import { person, type Person } from './people';
 
 // Every response this file receives, to search for secrets at the end.
@@ -49,18 +50,45 @@ async function createSql(who: Person, displayName = 'Prod DB') {
   });
 }
 
-/** A person at a browser: opens the consent link as `providerUser`, lands on the callback. */
-async function consent(consentUrl: string, providerUser: string) {
+/** Each person's browser, signed in to flowshare as them. */
+const browsers = new Map<string, Browser>();
+async function browserOf(who: Person): Promise<Browser> {
+  let browser = browsers.get(who.id);
+  if (!browser) {
+    browser = await signedIn(who.id);
+    browsers.set(who.id, browser);
+  }
+  return browser;
+}
+
+/** `who`, at their signed-in browser, consents on the connection's page as `providerUser`. */
+async function consent(who: Person, consentUrl: string, providerUser: string) {
   providerUsers.push(providerUser);
-  const atProvider = await fetch(`${consentUrl}&login_hint=${encodeURIComponent(providerUser)}`, {
-    redirect: 'manual',
+  const browser = await browserOf(who);
+  const page = await browser.consent(consentUrl, providerUser);
+  callbackSecrets.push(...browser.callbackSecrets);
+  seen.push(...browser.received);
+  return page;
+}
+
+/**
+ * Takes `who`'s consent up to the provider's answer and stops there: the
+ * callback URL the provider sent their browser to, not yet opened.
+ */
+async function callbackFor(browser: Browser, consentUrl: string, providerUser: string): Promise<string> {
+  providerUsers.push(providerUser);
+  const page = await browser.navigate(consentUrl);
+  const atProvider = await browser.submit(page);
+  // The provider's sign-in page, answered as `providerUser`.
+  expect(atProvider.url.startsWith(`${stack().issuerUrl}/authorize?`)).toBe(true);
+  const back = await browser.request(`${atProvider.url}&login_hint=${encodeURIComponent(providerUser)}`, {
+    from: atProvider.url,
   });
-  expect(atProvider.status).toBe(302);
-  const callbackUrl = atProvider.headers.get('location')!;
+  expect(back.status).toBe(302);
+  const callbackUrl = back.headers.get('location')!;
   const query = new URL(callbackUrl).searchParams;
   callbackSecrets.push(query.get('code')!, query.get('state')!);
-  expect(callbackUrl.startsWith(`${stack().apiUrl}/connections/oauth/callback?`)).toBe(true);
-  return { callbackUrl, page: await call('GET', callbackUrl) };
+  return callbackUrl;
 }
 
 async function createOffice(who: Person, displayName = 'My mail') {
@@ -74,7 +102,7 @@ async function createOffice(who: Person, displayName = 'My mail') {
 
 async function connectedOffice(who: Person, providerUser = unique('mailbox')) {
   const created = await createOffice(who);
-  const { page } = await consent(created.body.consentUrl, providerUser);
+  const page = await consent(who, created.body.consentUrl, providerUser);
   expect(page.status).toBe(200);
   return { id: created.body.id as string, providerUser };
 }
@@ -224,11 +252,25 @@ describe('creating a connection with bad input', () => {
 });
 
 describe('OAuth onboarding', () => {
-  it('answers PendingConsent with a consent link using auth code and PKCE', async () => {
+  it("answers PendingConsent with a consent link to flowshare's own page", async () => {
     const created = await createOffice(alice);
     expect(created.body).toMatchObject({ connectorId: 'shared_office365', status: 'PendingConsent' });
-    const url = new URL(created.body.consentUrl);
-    expect(`${url.origin}`).toBe(stack().issuerUrl);
+    expect(created.body.consentUrl).toBe(`${stack().apiUrl}/connections/${created.body.id}/consent`);
+  });
+
+  it('sends the signed-in owner on to the provider with auth code and PKCE', async () => {
+    const created = await createOffice(alice);
+    const browser = await browserOf(alice);
+    const page = await browser.navigate(created.body.consentUrl);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Continue to Office 365 Outlook');
+    const form = Object.fromEntries(
+      [...page.text.matchAll(/name="([^"]*)" value="([^"]*)"/g)].map(([, name, value]) => [name, value]),
+    );
+    const atProvider = await browser.request(created.body.consentUrl, { method: 'POST', form, from: page.url });
+    expect(atProvider.status).toBe(302);
+    const url = new URL(atProvider.headers.get('location')!);
+    expect(url.origin).toBe(stack().issuerUrl);
     expect(url.searchParams.get('response_type')).toBe('code');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('code_challenge')).toBeTruthy();
@@ -237,22 +279,25 @@ describe('OAuth onboarding', () => {
     expect(url.searchParams.get('scope')).toContain('Mail.Send');
   });
 
-  it('connects once the person consents, and the page says so', async () => {
+  it('connects once the owner consents, and records and shows the account that consented', async () => {
     const created = await createOffice(alice, 'Work mail');
-    const { page } = await consent(created.body.consentUrl, unique('mailbox'));
+    const mailbox = unique('mailbox');
+    const page = await consent(alice, created.body.consentUrl, mailbox);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(page.text).toContain('is connected. You can close this window.');
+    expect(page.text).toContain(`is connected as ${mailbox}. You can close this window.`);
     const read = await call('GET', `/connections/${created.body.id}`, { token: alice.token });
-    expect(read.body).toMatchObject({ status: 'Connected', displayName: 'Work mail' });
+    expect(read.body).toMatchObject({ status: 'Connected', displayName: 'Work mail', account: mailbox });
     expect(read.body).not.toHaveProperty('consentUrl');
   });
 
   it('refuses a replayed callback with a clear page and changes nothing', async () => {
     const created = await createOffice(alice);
-    const { callbackUrl } = await consent(created.body.consentUrl, unique('mailbox'));
+    const browser = await browserOf(alice);
+    const callbackUrl = await callbackFor(browser, created.body.consentUrl, unique('mailbox'));
+    expect((await browser.navigate(callbackUrl)).status).toBe(200);
     const before = await call('GET', `/connections/${created.body.id}`, { token: alice.token });
-    const replay = await call('GET', callbackUrl);
+    const replay = await browser.navigate(callbackUrl);
     expect(replay.status).toBe(400);
     expect(replay.headers.get('content-type')).toContain('text/html');
     expect(replay.text).toContain('not valid or has already been used');
@@ -262,10 +307,9 @@ describe('OAuth onboarding', () => {
 
   it('lets only one of two simultaneous callbacks with the same state through', async () => {
     const created = await createOffice(alice);
-    const atProvider = await fetch(created.body.consentUrl, { redirect: 'manual' });
-    providerUsers.push('dev-user');
-    const callbackUrl = atProvider.headers.get('location')!;
-    const pages = await Promise.all([call('GET', callbackUrl), call('GET', callbackUrl)]);
+    const browser = await browserOf(alice);
+    const callbackUrl = await callbackFor(browser, created.body.consentUrl, unique('mailbox'));
+    const pages = await Promise.all([browser.request(callbackUrl), browser.request(callbackUrl)]);
     expect(pages.map((p) => p.status).sort()).toEqual([200, 400]);
   });
 
@@ -279,10 +323,10 @@ describe('OAuth onboarding', () => {
 
   it('marks the connection Error with the reason when the person declines at the provider', async () => {
     const created = await createOffice(alice);
-    const state = new URL(created.body.consentUrl).searchParams.get('state')!;
-    const page = await call(
-      'GET',
-      `/connections/oauth/callback?error=access_denied&error_description=${encodeURIComponent('<b>user said no</b>')}&state=${state}`,
+    const browser = await browserOf(alice);
+    const callbackUrl = new URL(await callbackFor(browser, created.body.consentUrl, unique('mailbox')));
+    const page = await browser.navigate(
+      `${stack().apiUrl}/connections/oauth/callback?error=access_denied&error_description=${encodeURIComponent('<b>user said no</b>')}&state=${callbackUrl.searchParams.get('state')}`,
     );
     expect(page.status).toBe(200);
     expect(page.text).toContain('was declined');
@@ -326,7 +370,8 @@ describe('secrets', () => {
     // Make sure this file's flows have run at least once even when run alone.
     await createSql(alice);
     await connectedOffice(alice);
-    for (const user of new Set(providerUsers)) {
+    // Provider users, and the people who signed in: their ID tokens too.
+    for (const user of new Set([...providerUsers, ...browsers.keys()])) {
       const issued = (await (await fetch(`${stack().issuerUrl}/dev/users/${user}/tokens`)).json()) as {
         tokens: string[];
       };

@@ -7,6 +7,7 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
 import { FlowStore } from '../../lib/storage/flows';
 import { decodeMessage, encodeMessage } from '../../lib/storage/queues';
+import { signedIn } from '../support/browser';
 import { call, expectProblem, stack, testStorage, unique, type Body } from '../support/stack';
 import { cast, sharedFlow, type Cast, type Person } from './people';
 
@@ -26,8 +27,8 @@ async function officeConnection(who: Person, providerUser: string): Promise<stri
     token: who.token,
     body: { connectorId: 'shared_office365', displayName: 'Mail' },
   });
-  const atProvider = await fetch(`${created.body.consentUrl}&login_hint=${providerUser}`, { redirect: 'manual' });
-  expect((await call('GET', atProvider.headers.get('location')!)).status).toBe(200);
+  const browser = await signedIn(who.id);
+  expect((await browser.consent(created.body.consentUrl, providerUser)).status).toBe(200);
   return created.body.id;
 }
 

@@ -1,26 +1,44 @@
 // Connection storage and consent state against a real Azurite: what is in the
-// rows, single use of a state, and sealed values bound to their row.
+// rows, consent states bound to the browser that started them, and sealed
+// values bound to their row.
+import { createHash } from 'node:crypto';
 import { odata } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { Sealer } from '../../lib/crypto/sealer';
+import { newSessionId } from '../../lib/auth/session';
 import { ConnectionService } from '../../lib/services/connections';
+import { ConsentService } from '../../lib/services/consent';
 import { OAuthClient } from '../../lib/oauth/msal';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { FlowStore } from '../../lib/storage/flows';
 import { principalPartitionKey } from '../../lib/storage/keys';
 import { OAuthStateStore } from '../../lib/storage/oauthStates';
+import { SessionStore, type Session } from '../../lib/storage/sessions';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
 const settings = testServiceSettings();
 const store = new ConnectionStore(storage);
 const states = new OAuthStateStore(storage);
+const sessions = new SessionStore(storage);
 
 function serviceAt(clock: { now: Date }) {
   return new ConnectionService(
     store,
     new FlowStore(storage),
+    settings.connectors,
+    new Sealer(settings.sealingKeys),
+    new OAuthClient(() => undefined),
+    settings.oauth,
+    () => clock.now,
+  );
+}
+
+function consentAt(clock: { now: Date }) {
+  return new ConsentService(
+    store,
     states,
+    sessions,
     settings.connectors,
     new Sealer(settings.sealingKeys),
     new OAuthClient(() => undefined),
@@ -64,42 +82,91 @@ describe('API-key connections at rest', () => {
 });
 
 describe('consent state', () => {
+  /** A signed-in browser of `caller`: a session row, as the sign-in callback writes it. */
+  async function sessionOf(caller: { tenantId: string; principalId: string }, clock: { now: Date }): Promise<Session> {
+    const session: Session = {
+      hash: newSessionId().hash,
+      caller,
+      name: caller.principalId,
+      csrfToken: 'csrf',
+      createdAt: clock.now.toISOString(),
+      expiresAt: new Date(clock.now.getTime() + 3600_000).toISOString(),
+    };
+    await sessions.create(session);
+    return session;
+  }
+
+  async function pendingConsent(clock: { now: Date }) {
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const created = await serviceAt(clock).create(
+      caller,
+      { connectorId: 'shared_office365', displayName: 'Mail' },
+      'http://localhost',
+    );
+    const session = await sessionOf(caller, clock);
+    const started = await consentAt(clock).start(session, created.value.id, 'http://localhost');
+    if (started.kind !== 'redirect') throw new Error(`consent did not start: ${started.kind}`);
+    const state = new URL(started.url).searchParams.get('state')!;
+    return { caller, connectionId: created.value.id, session, state };
+  }
+
   it('expires: a late callback changes nothing and the connection keeps waiting', async () => {
     const clock = { now: new Date() };
-    const service = serviceAt(clock);
-    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
-    const created = await service.create(
-      caller,
-      { connectorId: 'shared_office365', displayName: 'Mail' },
-      'http://localhost',
-    );
-    const state = new URL(created.value.consentUrl!).searchParams.get('state')!;
-
+    const { caller, connectionId, session, state } = await pendingConsent(clock);
     clock.now = new Date(clock.now.getTime() + (settings.oauth.stateTtlSeconds + 1) * 1000);
-    expect(await service.completeConsent({ state, code: 'any' })).toEqual({ kind: 'invalidState', reason: 'expired' });
-    expect((await service.get(caller, created.value.id)).value.status).toBe('PendingConsent');
-    // And it is gone: the same state is unknown from now on.
-    expect(await service.completeConsent({ state, code: 'any' })).toEqual({ kind: 'invalidState', reason: 'unknown' });
+    const consent = consentAt(clock);
+    expect(await consent.complete({ state, code: 'any' }, session.hash)).toEqual({
+      kind: 'invalidState',
+      reason: 'expired',
+    });
+    expect((await serviceAt(clock).get(caller, connectionId)).value.status).toBe('PendingConsent');
+    expect(await consent.complete({ state, code: 'any' }, session.hash)).toEqual({
+      kind: 'invalidState',
+      reason: 'expired',
+    });
   });
 
-  it('is stored by its hash only, with the PKCE verifier sealed', async () => {
+  it('is stored by its hash only, bound to the session that started it, with the PKCE verifier sealed', async () => {
     const clock = { now: new Date() };
-    const service = serviceAt(clock);
-    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
-    const created = await service.create(
-      caller,
-      { connectorId: 'shared_office365', displayName: 'Mail' },
-      'http://localhost',
-    );
-    const state = new URL(created.value.consentUrl!).searchParams.get('state')!;
+    const { connectionId, session, state } = await pendingConsent(clock);
     const rows: string[] = [];
     for await (const row of storage.oauthStates.listEntities({
-      queryOptions: { filter: odata`connectionId eq ${created.value.id}` },
+      queryOptions: { filter: odata`connectionId eq ${connectionId}` },
     })) {
       rows.push(JSON.stringify(row));
     }
     expect(rows).toHaveLength(1);
     expect(rows[0]).not.toContain(state);
     expect(rows[0]).toMatch(/"verifier":"v1\./);
+    expect(JSON.parse(rows[0]!)).toMatchObject({ sessionHash: session.hash });
+  });
+
+  it('is used up by a callback from another browser, which leaves the connection as it was', async () => {
+    const clock = { now: new Date() };
+    const { caller, connectionId, session, state } = await pendingConsent(clock);
+    const other = await sessionOf({ tenantId: caller.tenantId, principalId: 'mallory' }, clock);
+    const consent = consentAt(clock);
+    expect(await consent.complete({ state, code: 'any' }, other.hash)).toEqual({ kind: 'wrongBrowser' });
+    expect((await serviceAt(clock).get(caller, connectionId)).value.status).toBe('PendingConsent');
+    // The code that reached the wrong browser is never redeemed, not even carried back to the owner's.
+    expect(await consent.complete({ state, code: 'any' }, session.hash)).toEqual({
+      kind: 'invalidState',
+      reason: 'unknown',
+    });
+  });
+
+  it('is used up by a callback without a session', async () => {
+    const clock = { now: new Date() };
+    const { state } = await pendingConsent(clock);
+    expect(await consentAt(clock).complete({ state, code: 'any' }, undefined)).toEqual({ kind: 'wrongBrowser' });
+    const gone = await states.find(createHash('sha256').update(state).digest('hex'), clock.now);
+    expect(gone.kind).toBe('unknown');
+  });
+
+  it('is not finished once the session that started it has signed out', async () => {
+    const clock = { now: new Date() };
+    const { session, state } = await pendingConsent(clock);
+    await sessions.delete(session.hash);
+    expect(await consentAt(clock).complete({ state, code: 'any' }, session.hash)).toEqual({ kind: 'wrongBrowser' });
   });
 });

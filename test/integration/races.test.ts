@@ -9,7 +9,6 @@ import { PermissionService } from '../../lib/services/permissions';
 import { ReferenceService } from '../../lib/services/references';
 import { ConnectionStore, type ConnectionChanges, type StoredConnection } from '../../lib/storage/connections';
 import { FlowStore } from '../../lib/storage/flows';
-import { OAuthStateStore } from '../../lib/storage/oauthStates';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { InterruptedStore } from '../support/interrupted';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
@@ -27,7 +26,6 @@ function connectionServiceOver(store: ConnectionStore): ConnectionService {
   return new ConnectionService(
     store,
     flowStore,
-    new OAuthStateStore(storage),
     settings.connectors,
     new Sealer(settings.sealingKeys),
     new OAuthClient(() => undefined),

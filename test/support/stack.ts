@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect, inject } from 'vitest';
 import { DEFAULT_NAMES } from '../../lib/config';
 import { parseCatalog } from '../../lib/domain/connectors';
-import { devConnectorCatalog } from '../../lib/local-host/devConnectors';
+import { devConnectorCatalog, devSignInApp } from '../../lib/local-host/devConnectors';
 import type { ServiceSettings } from '../../lib/services';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { DEV_TENANT_ID, mintToken, type SigningKey, type TokenRequest } from '../../lib/local-host/issuer';
@@ -119,5 +119,7 @@ export function testServiceSettings(): ServiceSettings {
     connectors: parseCatalog(JSON.stringify(devConnectorCatalog(stack().issuerUrl)), env),
     sealingKeys: [{ id: 'test', key: randomBytes(32) }],
     oauth: { redirectUri: `${stack().apiUrl}/connections/oauth/callback`, stateTtlSeconds: 600 },
+    signIn: { app: devSignInApp(stack().issuerUrl), sessionTtlSeconds: 3600 },
+    auth: { issuers: [stack().issuerUrl] },
   };
 }

@@ -40,6 +40,7 @@ describe('infra and configuration', () => {
     expect(infra('app/monitoring.bicep')).toMatch(/DisableLocalAuth: true/);
     expect(infra('app/keyvault.bicep')).toMatch(/enableRbacAuthorization: true/);
     expect(infra('app/api.bicep')).toMatch(/SECRET_SEALING_KEYS: '@Microsoft\.KeyVault\(/);
+    expect(infra('app/api.bicep')).toMatch(/SIGNIN_CLIENT_SECRET: '@Microsoft\.KeyVault\(/);
   });
 
   it('creates the tables, queues and container the code uses, and the poison queue', () => {
@@ -49,6 +50,7 @@ describe('infra and configuration', () => {
       DEFAULT_NAMES.principalIndexTable,
       DEFAULT_NAMES.connectionsTable,
       DEFAULT_NAMES.oauthStatesTable,
+      DEFAULT_NAMES.sessionsTable,
     ]) {
       expect(storage).toContain(`'${table}'`);
     }

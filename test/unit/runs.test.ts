@@ -264,6 +264,9 @@ describe('the cloud-run processor and host.json', () => {
       AzureWebJobsStorage: 'UseDevelopmentStorage=true',
       CONNECTOR_CATALOG: '[{"id":"x","displayName":"X","authType":"apiKey"}]',
       SECRET_SEALING_KEYS: `k:${Buffer.alloc(32).toString('base64')}`,
+      SIGNIN_AUTHORITY: 'https://login.example/tenant',
+      SIGNIN_CLIENT_ID: 'web',
+      SIGNIN_CLIENT_SECRET: 'secret',
     });
     expect(config.cloudRuns.maxDequeueCount).toBe(host.extensions.queues.maxDequeueCount);
   });
