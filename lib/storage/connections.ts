@@ -2,7 +2,7 @@
 // is one query, oldest first by id), one row per connection holding its
 // sealed secret. Nothing here opens a secret.
 import { odata, type TableEntity, type TableEntityResult } from '@azure/data-tables';
-import type { Connection, ConnectionStatus, StatusReason } from '../domain/connections';
+import type { CheckTimes, Connection, ConnectionStatus, StatusReason } from '../domain/connections';
 import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
 import type { Storage } from './clients';
 import { rethrowConflict, storageStatusOf } from './errors';
@@ -21,14 +21,19 @@ type ConnectionRow = {
   modifiedAt: string;
   /** The sealed credential (API key or MSAL token cache); absent while pending consent. */
   secret?: string;
+  /** When the credential was last checked with its provider; written with the outcome. */
+  checkedAt?: string;
+  /** Set while a check asks the provider: others do not ask meanwhile. */
+  checkingUntil?: string;
 };
 
-export interface StoredConnection extends Connection {
+export interface StoredConnection extends Connection, CheckTimes {
   etag: string;
   sealedSecret?: string;
 }
 
-export interface ConnectionChanges {
+/** A new state of the row; check times not given are cleared (a new status is not a checked one). */
+export interface ConnectionChanges extends CheckTimes {
   status: ConnectionStatus;
   statusReason?: StatusReason;
   sealedSecret?: string;
@@ -214,10 +219,13 @@ export class ConnectionStore {
       rowKey: rowKey(connection.id),
       ...toRow(next),
       ...(sealedSecret ? { secret: sealedSecret } : {}),
+      ...(changes.checkedAt ? { checkedAt: changes.checkedAt } : {}),
+      ...(changes.checkingUntil ? { checkingUntil: changes.checkingUntil } : {}),
     };
     try {
       const { etag } = await this.storage.connections.updateEntity(row, 'Replace', { etag: connection.etag });
-      return { ...next, etag: etag ?? '', sealedSecret };
+      const { checkedAt, checkingUntil } = changes;
+      return { ...next, etag: etag ?? '', sealedSecret, checkedAt, checkingUntil };
     } catch (error) {
       rethrowConflict(error);
     }
@@ -269,5 +277,7 @@ function fromRow(row: TableEntityResult<ConnectionRow>): StoredConnection {
     modifiedAt: row.modifiedAt,
     etag: row.etag,
     ...(row.secret ? { sealedSecret: row.secret } : {}),
+    ...(row.checkedAt ? { checkedAt: row.checkedAt } : {}),
+    ...(row.checkingUntil ? { checkingUntil: row.checkingUntil } : {}),
   };
 }

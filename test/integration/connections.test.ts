@@ -3,13 +3,14 @@
 import { odata } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { Sealer } from '../../lib/crypto/sealer';
+import { CHECK_INTERVAL_MS, CHECK_LEASE_MS } from '../../lib/domain/connections';
 import { ConnectionService } from '../../lib/services/connections';
 import { OAuthClient } from '../../lib/oauth/msal';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { FlowStore } from '../../lib/storage/flows';
 import { principalPartitionKey } from '../../lib/storage/keys';
 import { OAuthStateStore } from '../../lib/storage/oauthStates';
-import { testServiceSettings, testStorage, unique } from '../support/stack';
+import { stack, testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
 const settings = testServiceSettings();
@@ -101,5 +102,124 @@ describe('consent state', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).not.toContain(state);
     expect(rows[0]).toMatch(/"verifier":"v1\./);
+  });
+});
+
+/** An OAuth connection the provider user consented to, through the local provider. */
+async function connectedMail(service: ConnectionService, caller: { tenantId: string; principalId: string }) {
+  const providerUser = unique('mailbox');
+  const created = await service.create(
+    caller,
+    { connectorId: 'shared_office365', displayName: 'Mail' },
+    'http://localhost',
+  );
+  const atProvider = await fetch(`${created.value.consentUrl}&login_hint=${providerUser}`, { redirect: 'manual' });
+  const query = new URL(atProvider.headers.get('location')!).searchParams;
+  const outcome = await service.completeConsent({ state: query.get('state')!, code: query.get('code')! });
+  expect(outcome.kind).toBe('connected');
+  return { id: created.value.id, providerUser };
+}
+
+/** How many times the provider user's refresh token was redeemed (each answer brings one new refresh token). */
+async function redemptions(providerUser: string): Promise<number> {
+  const response = await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/tokens`);
+  const { tokens } = (await response.json()) as { tokens: string[] };
+  return tokens.filter((t) => !t.includes('.')).length - 1; // the first came with the consent
+}
+
+function later(clock: { now: Date }, ms: number): void {
+  clock.now = new Date(clock.now.getTime() + ms);
+}
+
+describe('checking an OAuth connection', () => {
+  it('asks the provider once per interval, however many checks come', async () => {
+    const clock = { now: new Date() };
+    const service = serviceAt(clock);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id, providerUser } = await connectedMail(service, caller);
+
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+    later(clock, 1_000);
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+    expect(await redemptions(providerUser)).toBe(1);
+
+    later(clock, CHECK_INTERVAL_MS);
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+    expect(await redemptions(providerUser)).toBe(2);
+  });
+
+  it('still finds a revoked grant once the interval has passed', async () => {
+    const clock = { now: new Date() };
+    const service = serviceAt(clock);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id, providerUser } = await connectedMail(service, caller);
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+
+    await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/revoke`, { method: 'POST' });
+    later(clock, CHECK_INTERVAL_MS);
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Error');
+    expect((await service.get(caller, id)).value).toMatchObject({ status: 'Error', statusReason: 'reauthRequired' });
+  });
+
+  it('shares one provider call among simultaneous refreshes and checks', async () => {
+    const clock = { now: new Date() };
+    const service = serviceAt(clock);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id, providerUser } = await connectedMail(service, caller);
+    const answers = await Promise.all([
+      ...Array.from({ length: 5 }, () => service.refresh(caller, id)),
+      ...Array.from({ length: 5 }, () => service.checkForRun(caller.tenantId, 'alice', id)),
+    ]);
+    expect(answers.slice(0, 5).map((a) => (a as { value: { status: string } }).value.status)).toEqual(
+      Array(5).fill('Connected'),
+    );
+    expect(answers.slice(5)).toEqual(Array(5).fill('Connected'));
+    expect(await redemptions(providerUser)).toBe(1);
+  });
+
+  it('checks again when its owner asks for a refresh, even within the interval', async () => {
+    const clock = { now: new Date() };
+    const service = serviceAt(clock);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id, providerUser } = await connectedMail(service, caller);
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+    await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/revoke`, { method: 'POST' });
+    later(clock, 1_000);
+    expect((await service.refresh(caller, id)).value).toMatchObject({
+      status: 'Error',
+      statusReason: 'reauthRequired',
+    });
+  });
+
+  it('is asked of the provider once when two instances check at the same moment', async () => {
+    const clock = { now: new Date() };
+    const [first, second] = [serviceAt(clock), serviceAt(clock)];
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id, providerUser } = await connectedMail(first, caller);
+    const statuses = await Promise.all([
+      first.checkForRun(caller.tenantId, 'alice', id),
+      second.checkForRun(caller.tenantId, 'alice', id),
+    ]);
+    expect(statuses).toEqual(['Connected', 'Connected']);
+    expect(await redemptions(providerUser)).toBe(1);
+  });
+
+  it('waits for the check another instance is making, and not beyond its lease', async () => {
+    const clock = { now: new Date() };
+    const service = serviceAt(clock);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const { id, providerUser } = await connectedMail(service, caller);
+    // Another instance took the lease to ask the provider, and then went away.
+    const checkingUntil = new Date(clock.now.getTime() + CHECK_LEASE_MS).toISOString();
+    await storage.connections.updateEntity(
+      { partitionKey: principalPartitionKey(caller.tenantId, 'alice'), rowKey: `conn|${id}`, checkingUntil },
+      'Merge',
+    );
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+    expect(await redemptions(providerUser)).toBe(0);
+    later(clock, CHECK_LEASE_MS);
+    expect(await service.checkForRun(caller.tenantId, 'alice', id)).toBe('Connected');
+    expect(await redemptions(providerUser)).toBe(1);
+    expect(await store.get(caller.tenantId, 'alice', id)).not.toHaveProperty('checkingUntil');
   });
 });
