@@ -14,6 +14,7 @@ import {
 import { getConfig, type Config } from '../config';
 import type { Caller } from '../domain/caller';
 import { DomainError } from '../domain/errors';
+import { isWellFormed } from '../domain/schemas';
 
 export interface RequestWithHeaders {
   headers: { get(name: string): string | null };
@@ -174,8 +175,9 @@ export function callerOf(payload: JWTPayload): Caller {
   if (!tenantId) throw unauthenticated('The token names no tenant (tid).', true);
   const principalId = claim(payload, 'oid') ?? claim(payload, 'sub');
   if (!principalId) throw unauthenticated('The token names no caller (oid or sub).', true);
+  // Not well-formed (a lone surrogate): it would share storage keys with the id that has U+FFFD there.
   for (const id of [tenantId, principalId]) {
-    if (id.length > MAX_ID_LENGTH || CONTROL_CHARACTERS.test(id)) {
+    if (id.length > MAX_ID_LENGTH || CONTROL_CHARACTERS.test(id) || !isWellFormed(id)) {
       throw unauthenticated('The token names a caller this service cannot hold.', true);
     }
   }

@@ -41,6 +41,9 @@ export interface ConnectionChanges extends CheckTimes {
 }
 
 type UsageRow = {
+  /** Whose connection it is; rows written before these were recorded lack them and are read unchecked. */
+  tenantId?: string;
+  ownerId?: string;
   connectionId: string;
   flowId: string;
   logicalName: string;
@@ -99,7 +102,7 @@ export class ConnectionStore {
         principalPartitionKey(tenantId, ownerId),
         rowKey(connectionId),
       );
-      return fromRow(row);
+      return belongsTo(row, tenantId, ownerId) && row.connectionId === connectionId ? fromRow(row) : undefined;
     } catch (error) {
       if (storageStatusOf(error) === 404) return undefined;
       throw error;
@@ -122,7 +125,7 @@ export class ConnectionStore {
         const query = this.storage.connections.listEntities<ConnectionRow>({
           queryOptions: { filter, select: LIST_COLUMNS },
         });
-        for await (const row of query) rows.push(fromRow(row));
+        for await (const row of query) if (belongsTo(row, tenantId, ownerId)) rows.push(fromRow(row));
         return rows;
       }),
     );
@@ -146,6 +149,8 @@ export class ConnectionStore {
     const row: TableEntity<UsageRow> = {
       partitionKey: principalPartitionKey(tenantId, ownerId),
       rowKey: usageRowKey({ connectionId, ...use }),
+      tenantId,
+      ownerId,
       connectionId,
       flowId: use.flowId,
       logicalName: use.logicalName,
@@ -173,7 +178,8 @@ export class ConnectionStore {
     const filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${from} and RowKey lt ${`${USAGE_PREFIX}${connectionId}}`}`;
     const uses: ConnectionUse[] = [];
     for await (const row of this.storage.connections.listEntities<UsageRow>({ queryOptions: { filter } })) {
-      uses.push({ flowId: row.flowId, logicalName: row.logicalName });
+      const theirs = row.tenantId === undefined || belongsTo(row, tenantId, ownerId);
+      if (theirs && row.connectionId === connectionId) uses.push({ flowId: row.flowId, logicalName: row.logicalName });
     }
     return uses;
   }
@@ -186,7 +192,7 @@ export class ConnectionStore {
     for await (const row of this.storage.connections.listEntities<ConnectionRow>({
       queryOptions: { filter, select: LIST_COLUMNS },
     })) {
-      all.push(fromRow(row));
+      if (belongsTo(row, tenantId, ownerId)) all.push(fromRow(row));
     }
     return all;
   }
@@ -202,7 +208,10 @@ export class ConnectionStore {
     let filter = rangeFilter(principalPartitionKey(tenantId, ownerId), CONNECTION_RANGE);
     if (connectorId) filter += ` and ${odata`connectorId eq ${connectorId}`}`;
     const page = await queryPage<ConnectionRow>(this.storage.connections, filter, request, LIST_COLUMNS);
-    return { items: page.items.map(fromRow), continuationToken: page.continuationToken };
+    return {
+      items: page.items.filter((row) => belongsTo(row, tenantId, ownerId)).map(fromRow),
+      continuationToken: page.continuationToken,
+    };
   }
 
   /** Writes a status (and a new sealed secret) if the row still has `etag`; else ConcurrencyConflict. */
@@ -243,6 +252,14 @@ export class ConnectionStore {
       rethrowConflict(error);
     }
   }
+}
+
+/**
+ * Whether a row under an owner's key is theirs by what it says: ids that came
+ * to share a key (say through a flaw in how keys are made) must not share rows.
+ */
+function belongsTo(row: { tenantId?: string; ownerId?: string }, tenantId: string, ownerId: string): boolean {
+  return row.tenantId === tenantId && row.ownerId === ownerId;
 }
 
 function toRow(connection: Connection): ConnectionRow {

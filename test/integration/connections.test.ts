@@ -223,3 +223,46 @@ describe('checking an OAuth connection', () => {
     expect(await store.get(caller.tenantId, 'alice', id)).not.toHaveProperty('checkingUntil');
   });
 });
+
+describe('a connection row under a key', () => {
+  it('is not returned when it names another tenant or owner than the key was asked for', async () => {
+    const clock = { now: new Date() };
+    const service = serviceAt(clock);
+    const caller = { tenantId: unique('tenant'), principalId: 'alice' };
+    const sql = async (displayName: string) =>
+      (await service.create(caller, { connectorId: 'shared_sql', displayName, apiKey: 'k' }, 'http://localhost')).value
+        .id;
+    const theirs = await sql('Theirs');
+    const ours = await sql('Ours');
+    const other = await service.create(
+      caller,
+      { connectorId: 'shared_sql', displayName: 'Other tenant', apiKey: 'k' },
+      'http://localhost',
+    );
+    // Rows under alice's key that belong to someone else, as two ids sharing one key would leave them.
+    const pk = principalPartitionKey(caller.tenantId, 'alice');
+    await storage.connections.updateEntity({ partitionKey: pk, rowKey: `conn|${theirs}`, ownerId: 'mallory' }, 'Merge');
+    await storage.connections.updateEntity(
+      { partitionKey: pk, rowKey: `conn|${other.value.id}`, tenantId: unique('tenant') },
+      'Merge',
+    );
+
+    for (const id of [theirs, other.value.id]) {
+      expect(await store.get(caller.tenantId, 'alice', id)).toBeUndefined();
+      await expect(service.get(caller, id)).rejects.toMatchObject({ code: 'NotFound' });
+    }
+    const ids = (found: { id: string }[]) => found.map((c) => c.id);
+    expect(ids(await store.getMany(caller.tenantId, 'alice', [theirs, ours, other.value.id]))).toEqual([ours]);
+    expect(
+      ids(
+        await store.getBound(caller.tenantId, [
+          { ownerId: 'alice', connectionId: theirs },
+          { ownerId: 'alice', connectionId: ours },
+        ]),
+      ),
+    ).toEqual([ours]);
+    expect(ids(await store.listAll(caller.tenantId, 'alice'))).toEqual([ours]);
+    expect(ids((await store.list(caller.tenantId, 'alice', { top: 10 })).items)).toEqual([ours]);
+    expect(await service.checkForRun(caller.tenantId, 'alice', theirs)).toBeUndefined();
+  });
+});
