@@ -17,6 +17,7 @@ import { DomainError } from '../domain/errors';
 import { getStorage } from '../storage/clients';
 import { SessionStore, type Session } from '../storage/sessions';
 import { checkSameOrigin, isSafeMethod, sessionHashOf, type CookieRequest } from './session';
+import { isWellFormed } from '../domain/schemas';
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
@@ -173,8 +174,9 @@ export function callerOf(payload: JWTPayload): Caller {
   if (!tenantId) throw unauthenticated('The token names no tenant (tid).', true);
   const principalId = claim(payload, 'oid') ?? claim(payload, 'sub');
   if (!principalId) throw unauthenticated('The token names no caller (oid or sub).', true);
+  // Not well-formed (a lone surrogate): it would share storage keys with the id that has U+FFFD there.
   for (const id of [tenantId, principalId]) {
-    if (id.length > MAX_ID_LENGTH || CONTROL_CHARACTERS.test(id)) {
+    if (id.length > MAX_ID_LENGTH || CONTROL_CHARACTERS.test(id) || !isWellFormed(id)) {
       throw unauthenticated('The token names a caller this service cannot hold.', true);
     }
   }

@@ -136,3 +136,42 @@ export function afterConsent(
   }
   return { status: 'Error', statusReason: outcome.reason, account: connection.account };
 }
+
+/**
+ * A credential checked this recently is not checked again: its recorded status
+ * answers. So however many readiness checks and cloud runs ask, a connection's
+ * refresh token is redeemed at most once per interval (a provider that rotates
+ * refresh tokens and detects reuse would revoke the grant), and a revocation
+ * shows at the latest this long after it happened.
+ */
+export const CHECK_INTERVAL_MS = 60_000;
+
+/** How long one check holds a connection (it is asking the provider) before another may ask. */
+export const CHECK_LEASE_MS = 30_000;
+
+/** When a connection's credential was last checked, and until when a check is asking its provider. */
+export interface CheckTimes {
+  checkedAt?: string;
+  checkingUntil?: string;
+}
+
+/** Milliseconds from `now` to `at` (negative when past); NaN when absent or malformed. */
+function untilTime(at: string | undefined, now: Date): number {
+  return at === undefined ? NaN : Date.parse(at) - now.getTime();
+}
+
+/**
+ * Checked within the interval: its recorded status answers. A time ahead of
+ * this clock by more than the interval (another clock, or a bad value) is not
+ * trusted, so it cannot stop checks for good.
+ */
+export function checkedRecently(connection: CheckTimes, now: Date): boolean {
+  const age = -untilTime(connection.checkedAt, now);
+  return age < CHECK_INTERVAL_MS && age > -CHECK_INTERVAL_MS;
+}
+
+/** Another check is asking the provider now: its lease has not run out (nor is it implausibly long). */
+export function checkInProgress(connection: CheckTimes, now: Date): boolean {
+  const left = untilTime(connection.checkingUntil, now);
+  return left > 0 && left < 2 * CHECK_LEASE_MS;
+}

@@ -8,6 +8,18 @@ import { SHARED_ROLES } from './roles';
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** A UTF-16 surrogate not paired with its other half (with the u flag, a pair is one code point). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Whether the text is well-formed Unicode (String.prototype.isWellFormed).
+ * UTF-8 turns every lone surrogate into U+FFFD, so "x\uD800" and "x\uFFFD"
+ * would be one storage key: such text is refused wherever it arrives.
+ */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 export const idSchema = z
   .string()
   .regex(ID_PATTERN, 'must be 1 to 100 characters of letters, digits, "-", "_" and "."');
@@ -17,7 +29,8 @@ export const displayNameSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
-  .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters');
+  .refine((name) => !CONTROL_CHARACTERS.test(name), 'must not contain control characters')
+  .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogates)');
 
 export const schemaVersionSchema = z.union([z.literal(1), z.literal(2)]);
 

@@ -12,15 +12,15 @@ import {
   type ConnectionStatus,
   type ConnectionView,
   type CreateConnectionBody,
-  type StatusReason,
 } from '../domain/connections';
 import { connectorView, type Connector, type ConnectorView } from '../domain/connectors';
 import { DomainError, notFound } from '../domain/errors';
-import type { OAuthClient, OAuthConnector } from '../oauth/msal';
+import type { OAuthClient } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
 import type { FlowStore } from '../storage/flows';
 import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
+import { ConnectionChecks } from './connectionChecks';
 import { consentPageUrl } from './consent';
 import { connectionAad, type Credential } from './credentials';
 import { newId } from './ids';
@@ -41,10 +41,9 @@ export interface ConnectionUsage {
   embedded: boolean;
 }
 
-type CheckOutcome = { credential?: Credential; reason?: StatusReason };
-
 export class ConnectionService {
   private readonly connectors: Map<string, Connector>;
+  private readonly checks: ConnectionChecks;
 
   constructor(
     private readonly store: ConnectionStore,
@@ -56,6 +55,13 @@ export class ConnectionService {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.connectors = new Map(catalog.map((connector) => [connector.id, connector]));
+    this.checks = new ConnectionChecks(
+      store,
+      this.connectors,
+      oauth,
+      { open: (c) => this.openCredential(c), seal: (c, credential) => this.sealCredential(c, credential) },
+      now,
+    );
   }
 
   catalog(): ConnectorView[] {
@@ -193,67 +199,27 @@ export class ConnectionService {
 
   /**
    * Checks the credential now: an OAuth grant is redeemed again (MSAL silent
-   * refresh, forced), an API key has nothing to ask. The status says how it went.
+   * refresh, forced), an API key has nothing to ask. The status says how it
+   * went. A check of the connection already running is joined, not repeated.
    */
   async refresh(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
-    const connection = await this.own(caller, connectionId);
+    const check = () => this.checks.check(caller.tenantId, caller.principalId, connectionId, true);
+    const joined = await check();
+    // What was joined answered from an earlier check: the owner asked for one now.
+    const { connection } = joined.connection && !joined.checkedNow ? await check() : joined;
+    if (!connection) throw notFound('The connection');
     checkRefreshable(connection);
-    const updated = await this.record(connection, await this.check(connection));
-    return { value: connectionView(updated), etag: toHttpEtag(updated.etag) };
+    return { value: connectionView(connection), etag: toHttpEtag(connection.etag) };
   }
 
   /**
-   * For a run: whether the owner's connection is usable now. OAuth grants are
-   * redeemed again (a revoked one shows here, not at the machine), and the
-   * outcome is recorded as the connection's status. Undefined when it is gone.
+   * For a run: whether the owner's connection is usable. OAuth grants are
+   * redeemed again (a revoked one shows here, not at the machine), at most
+   * once per CHECK_INTERVAL_MS, and the outcome is recorded as the
+   * connection's status. Undefined when it is gone.
    */
   async checkForRun(tenantId: string, ownerId: string, connectionId: string): Promise<ConnectionStatus | undefined> {
-    const connection = await this.store.get(tenantId, ownerId, connectionId);
-    if (!connection) return undefined;
-    if (connection.status === 'PendingConsent') return connection.status;
-    return (await this.record(connection, await this.check(connection))).status;
-  }
-
-  /** Asks the provider once: an OAuth grant is redeemed now; an API key has nothing to ask. */
-  private async check(connection: StoredConnection): Promise<CheckOutcome> {
-    const connector = this.connectors.get(connection.connectorId);
-    const credential = connection.sealedSecret ? this.openCredential(connection) : undefined;
-    if (!connector || !credential) return { reason: connection.statusReason ?? 'reauthRequired' };
-    if (credential.kind === 'apiKey') return { credential };
-    const refreshed = await this.oauth.refresh(connector as OAuthConnector, credential);
-    if (refreshed.ok) return { credential: { kind: 'oauth2', ...refreshed.grant } };
-    console.warn(`connection ${connection.id} failed its refresh: ${refreshed.detail}`);
-    return { reason: refreshed.reason };
-  }
-
-  /**
-   * Writes a check's outcome. Only the write is retried on a concurrent
-   * change: the provider is never asked twice (a refresh token is redeemed once).
-   */
-  private async record(connection: StoredConnection, outcome: CheckOutcome): Promise<StoredConnection> {
-    // A refreshed grant is sealed again, under the current key.
-    const sealedSecret =
-      outcome.credential?.kind === 'oauth2' ? this.sealCredential(connection, outcome.credential) : undefined;
-    const status = outcome.credential ? 'Connected' : 'Error';
-    // Nothing learned (an API key still usable, an error already recorded): no
-    // write, so that runs sharing a connection do not contend for its row.
-    if (!sealedSecret && connection.status === status && connection.statusReason === outcome.reason) return connection;
-    let current: StoredConnection | undefined = connection;
-    return retryOnConflict(async () => {
-      current ??= await this.store.get(connection.tenantId, connection.ownerId, connection.id);
-      if (!current) throw notFound('The connection');
-      const attempt = current;
-      current = undefined; // a retry reads it again
-      // The credential was replaced meanwhile (a consent completed, another
-      // check refreshed it): this outcome is about the old one, so it is dropped.
-      if (attempt.sealedSecret !== connection.sealedSecret) return attempt;
-      return this.store.update(attempt, {
-        status,
-        statusReason: outcome.reason,
-        sealedSecret,
-        modifiedAt: this.now().toISOString(),
-      });
-    });
+    return (await this.checks.check(tenantId, ownerId, connectionId, false)).connection?.status;
   }
 
   private async own(caller: Caller, connectionId: string): Promise<StoredConnection> {

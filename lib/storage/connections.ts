@@ -2,7 +2,7 @@
 // is one query, oldest first by id), one row per connection holding its
 // sealed secret. Nothing here opens a secret.
 import { odata, type TableEntity, type TableEntityResult } from '@azure/data-tables';
-import type { Connection, ConnectionStatus, StatusReason } from '../domain/connections';
+import type { CheckTimes, Connection, ConnectionStatus, StatusReason } from '../domain/connections';
 import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
 import type { Storage } from './clients';
 import { rethrowConflict, storageStatusOf } from './errors';
@@ -23,14 +23,19 @@ type ConnectionRow = {
   modifiedAt: string;
   /** The sealed credential (API key or MSAL token cache); absent while pending consent. */
   secret?: string;
+  /** When the credential was last checked with its provider; written with the outcome. */
+  checkedAt?: string;
+  /** Set while a check asks the provider: others do not ask meanwhile. */
+  checkingUntil?: string;
 };
 
-export interface StoredConnection extends Connection {
+export interface StoredConnection extends Connection, CheckTimes {
   etag: string;
   sealedSecret?: string;
 }
 
-export interface ConnectionChanges {
+/** A new state of the row; check times not given are cleared (a new status is not a checked one). */
+export interface ConnectionChanges extends CheckTimes {
   status: ConnectionStatus;
   statusReason?: StatusReason;
   sealedSecret?: string;
@@ -42,6 +47,9 @@ export interface ConnectionChanges {
 }
 
 type UsageRow = {
+  /** Whose connection it is; rows written before these were recorded lack them and are read unchecked. */
+  tenantId?: string;
+  ownerId?: string;
   connectionId: string;
   flowId: string;
   logicalName: string;
@@ -102,7 +110,7 @@ export class ConnectionStore {
         principalPartitionKey(tenantId, ownerId),
         rowKey(connectionId),
       );
-      return fromRow(row);
+      return belongsTo(row, tenantId, ownerId) && row.connectionId === connectionId ? fromRow(row) : undefined;
     } catch (error) {
       if (storageStatusOf(error) === 404) return undefined;
       throw error;
@@ -125,7 +133,7 @@ export class ConnectionStore {
         const query = this.storage.connections.listEntities<ConnectionRow>({
           queryOptions: { filter, select: LIST_COLUMNS },
         });
-        for await (const row of query) rows.push(fromRow(row));
+        for await (const row of query) if (belongsTo(row, tenantId, ownerId)) rows.push(fromRow(row));
         return rows;
       }),
     );
@@ -149,6 +157,8 @@ export class ConnectionStore {
     const row: TableEntity<UsageRow> = {
       partitionKey: principalPartitionKey(tenantId, ownerId),
       rowKey: usageRowKey({ connectionId, ...use }),
+      tenantId,
+      ownerId,
       connectionId,
       flowId: use.flowId,
       logicalName: use.logicalName,
@@ -176,7 +186,8 @@ export class ConnectionStore {
     const filter = odata`PartitionKey eq ${principalPartitionKey(tenantId, ownerId)} and RowKey ge ${from} and RowKey lt ${`${USAGE_PREFIX}${connectionId}}`}`;
     const uses: ConnectionUse[] = [];
     for await (const row of this.storage.connections.listEntities<UsageRow>({ queryOptions: { filter } })) {
-      uses.push({ flowId: row.flowId, logicalName: row.logicalName });
+      const theirs = row.tenantId === undefined || belongsTo(row, tenantId, ownerId);
+      if (theirs && row.connectionId === connectionId) uses.push({ flowId: row.flowId, logicalName: row.logicalName });
     }
     return uses;
   }
@@ -189,7 +200,7 @@ export class ConnectionStore {
     for await (const row of this.storage.connections.listEntities<ConnectionRow>({
       queryOptions: { filter, select: LIST_COLUMNS },
     })) {
-      all.push(fromRow(row));
+      if (belongsTo(row, tenantId, ownerId)) all.push(fromRow(row));
     }
     return all;
   }
@@ -205,7 +216,10 @@ export class ConnectionStore {
     let filter = rangeFilter(principalPartitionKey(tenantId, ownerId), CONNECTION_RANGE);
     if (connectorId) filter += ` and ${odata`connectorId eq ${connectorId}`}`;
     const page = await queryPage<ConnectionRow>(this.storage.connections, filter, request, LIST_COLUMNS);
-    return { items: page.items.map(fromRow), continuationToken: page.continuationToken };
+    return {
+      items: page.items.filter((row) => belongsTo(row, tenantId, ownerId)).map(fromRow),
+      continuationToken: page.continuationToken,
+    };
   }
 
   /** Writes a status (and a new sealed secret) if the row still has `etag`; else ConcurrencyConflict. */
@@ -227,10 +241,13 @@ export class ConnectionStore {
       rowKey: rowKey(connection.id),
       ...toRow(next),
       ...(sealedSecret ? { secret: sealedSecret } : {}),
+      ...(changes.checkedAt ? { checkedAt: changes.checkedAt } : {}),
+      ...(changes.checkingUntil ? { checkingUntil: changes.checkingUntil } : {}),
     };
     try {
       const { etag } = await this.storage.connections.updateEntity(row, 'Replace', { etag: connection.etag });
-      return { ...next, etag: etag ?? '', sealedSecret };
+      const { checkedAt, checkingUntil } = changes;
+      return { ...next, etag: etag ?? '', sealedSecret, checkedAt, checkingUntil };
     } catch (error) {
       rethrowConflict(error);
     }
@@ -248,6 +265,14 @@ export class ConnectionStore {
       rethrowConflict(error);
     }
   }
+}
+
+/**
+ * Whether a row under an owner's key is theirs by what it says: ids that came
+ * to share a key (say through a flaw in how keys are made) must not share rows.
+ */
+function belongsTo(row: { tenantId?: string; ownerId?: string }, tenantId: string, ownerId: string): boolean {
+  return row.tenantId === tenantId && row.ownerId === ownerId;
 }
 
 function toRow(connection: Connection): ConnectionRow {
@@ -286,5 +311,7 @@ function fromRow(row: TableEntityResult<ConnectionRow>): StoredConnection {
     modifiedAt: row.modifiedAt,
     etag: row.etag,
     ...(row.secret ? { sealedSecret: row.secret } : {}),
+    ...(row.checkedAt ? { checkedAt: row.checkedAt } : {}),
+    ...(row.checkingUntil ? { checkingUntil: row.checkingUntil } : {}),
   };
 }

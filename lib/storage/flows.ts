@@ -219,13 +219,7 @@ export class FlowStore {
     const rows = this.storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow>({
       queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
     });
-    const snapshot: FlowSnapshot = {
-      flow: undefined,
-      permissions: new Map(),
-      references: new Map(),
-      removedPermissions: new Map(),
-      removedReferences: new Map(),
-    };
+    const snapshot = emptySnapshot();
     for await (const row of rows) {
       if (row.rowKey === FLOW_ROW_KEY) snapshot.flow = toStoredFlow(row);
       else if (row.rowKey?.startsWith(REFERENCE_RANGE.from)) {
@@ -237,6 +231,10 @@ export class FlowStore {
         else if (row.principalId) snapshot.removedPermissions.set(row.principalId, row.etag);
       }
     }
+    // A flow row naming another tenant or flow than its key was asked for: two
+    // ids came to share the key, and nothing in the partition is this flow's.
+    const { flow } = snapshot;
+    if (flow && (flow.tenantId !== tenantId || flow.id !== flowId)) return emptySnapshot();
     return snapshot;
   }
 
@@ -543,6 +541,16 @@ export class FlowStore {
 }
 
 export { ConcurrencyConflict };
+
+function emptySnapshot(): FlowSnapshot {
+  return {
+    flow: undefined,
+    permissions: new Map(),
+    references: new Map(),
+    removedPermissions: new Map(),
+    removedReferences: new Map(),
+  };
+}
 
 function flowRow(flow: Flow): FlowRow {
   return {

@@ -1,16 +1,21 @@
 // Table keys and ETags: how ids become PartitionKeys and RowKeys, and how the
 // service's ETags are shown over HTTP. They live here and nowhere else.
 import { odata } from '@azure/data-tables';
+import { isWellFormed } from '../domain/schemas';
 
 const SAFE_KEY_PART = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Ids that pass the id rule are used as they are; anything else (a tenant or
  * object id from a token, say) is base64url-encoded behind a `~`, which the id
- * rule never allows, so two different values never share a key.
+ * rule never allows, so two different values never share a key. That holds
+ * for well-formed text only (UTF-8 makes every lone surrogate U+FFFD): other
+ * text is refused before it gets here, and is a bug if it does.
  */
 export function encodeKeyPart(value: string): string {
-  return SAFE_KEY_PART.test(value) ? value : `~${Buffer.from(value, 'utf8').toString('base64url')}`;
+  if (SAFE_KEY_PART.test(value)) return value;
+  if (!isWellFormed(value)) throw new Error('a storage key part must be well-formed Unicode');
+  return `~${Buffer.from(value, 'utf8').toString('base64url')}`;
 }
 
 /** Separates key parts; neither an id nor an encoded part contains it. */

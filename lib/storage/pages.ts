@@ -1,5 +1,6 @@
 // One page of a table query, as every list route answers it.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
+import { isWellFormed } from '../domain/schemas';
 
 export interface Page<T> {
   items: T[];
@@ -14,14 +15,16 @@ export interface PageRequest {
 
 /**
  * Whether a token can be one the Tables SDK made (base64 JSON naming the next
- * keys). A forged one is refused before the SDK fails to parse it.
+ * keys, in well-formed text as every key is). A forged one is refused before
+ * the SDK fails to parse it.
  */
 export function isContinuationToken(token: string): boolean {
   try {
     const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as unknown;
     if (typeof decoded !== 'object' || decoded === null) return false;
     const { nextPartitionKey, nextRowKey } = decoded as Record<string, unknown>;
-    return typeof nextPartitionKey === 'string' && (nextRowKey === undefined || typeof nextRowKey === 'string');
+    const wellFormedKey = (key: unknown) => typeof key === 'string' && isWellFormed(key);
+    return wellFormedKey(nextPartitionKey) && (nextRowKey === undefined || wellFormedKey(nextRowKey));
   } catch {
     return false;
   }

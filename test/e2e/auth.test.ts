@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { call, stack, tokenFor, unique } from '../support/stack';
+import { call, expectProblem, stack, tokenFor, unique } from '../support/stack';
 
 async function expectUnauthenticated(token: string | undefined, header?: string) {
   const headers: Record<string, string> = header ? { authorization: header } : {};
@@ -89,5 +89,28 @@ describe('verifying the caller', () => {
     const token = await tokenFor(unique('u'), { audience: 'api://someone-else' });
     const response = await expectUnauthenticated(token);
     expect(response.text).not.toContain(token.split('.')[1]!);
+  });
+
+  it('refuses a caller named by a string that is not well-formed Unicode, which could stand for another', async () => {
+    // UTF-8 turns a lone surrogate into U+FFFD: as storage keys, these two ids would be one.
+    const base = unique('twin');
+    const replaced = await tokenFor(`${base}\uFFFD`);
+    const lone = await tokenFor('ignored', { claims: { oid: `${base}\uD800`, sub: `${base}\uD800` } });
+    const created = await call('POST', '/connections', {
+      token: replaced,
+      body: { connectorId: 'shared_sql', displayName: 'Theirs', apiKey: 'k' },
+    });
+    expect(created.status).toBe(201);
+    const listed = await call('GET', '/connections', { token: lone });
+    expect(listed.text).not.toContain(created.body.id);
+    expectProblem(listed, 401, 'Unauthenticated');
+    await expectUnauthenticated(lone);
+
+    const tenant = unique('tenant');
+    const tenantTwin = await tokenFor(unique('u'), { tenant: `${tenant}\uD800` });
+    expect(
+      (await call('GET', '/flows', { token: await tokenFor(unique('u'), { tenant: `${tenant}\uFFFD` }) })).status,
+    ).toBe(200);
+    await expectUnauthenticated(tenantTwin);
   });
 });

@@ -5,7 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
+import { CHECK_INTERVAL_MS } from '../../lib/domain/connections';
 import { FlowStore } from '../../lib/storage/flows';
+import { principalPartitionKey } from '../../lib/storage/keys';
 import { decodeMessage, encodeMessage } from '../../lib/storage/queues';
 import { signedIn } from '../support/browser';
 import { call, expectProblem, stack, testStorage, unique, type Body } from '../support/stack';
@@ -30,6 +32,17 @@ async function officeConnection(who: Person, providerUser: string): Promise<stri
   const browser = await signedIn(who.id);
   expect((await browser.consent(created.body.consentUrl, providerUser)).status).toBe(200);
   return created.body.id;
+}
+
+/**
+ * How many times the provider user's refresh tokens were redeemed: the local
+ * provider answers every code and refresh-token redemption with one new
+ * refresh token (an opaque id, where its access and id tokens are JWTs).
+ */
+async function redemptions(providerUser: string): Promise<number> {
+  const response = await fetch(`${stack().issuerUrl}/dev/users/${encodeURIComponent(providerUser)}/tokens`);
+  const { tokens } = (await response.json()) as { tokens: string[] };
+  return tokens.filter((t) => !t.includes('.')).length - 1; // the first one came with the consent
 }
 
 /** A flow whose definition uses reference `db`, shared with a co-owner and a user. */
@@ -332,6 +345,35 @@ describe('the cloud-run processor', () => {
     expect(await dispatchesFor(runId)).toHaveLength(1);
   });
 
+  it("redeems the owner's refresh token once for ten simultaneous readiness checks", async () => {
+    const people = await cast();
+    const flowId = await sharedFlow(people, {
+      name: 'Mailer',
+      schemaVersion: 2,
+      definition: { actions: [{ type: 'connector', connectionReference: 'mail', operation: 'SendEmail' }] },
+    });
+    const providerUser = unique('mailbox');
+    const mail = await officeConnection(people.owner, providerUser);
+    await call('PUT', `/flows/${flowId}/connection-references/mail`, {
+      token: people.owner.token,
+      body: { connectorId: 'shared_office365', connectionId: mail },
+    });
+    await call('PATCH', `/flows/${flowId}/connection-references/mail`, {
+      token: people.owner.token,
+      body: { embedded: true },
+    });
+    expect(await redemptions(providerUser)).toBe(0);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call('GET', `/flows/${flowId}/cloud-readiness`, {
+          token: (i % 2 ? people.coOwner : people.owner).token,
+        }),
+      ),
+    );
+    for (const answer of answers) expect(answer.body).toEqual({ ready: true, errors: [] });
+    expect(await redemptions(providerUser)).toBe(1);
+  });
+
   it('rejects a run whose embedded connection can no longer be refreshed, and says so on the connection', async () => {
     const people = await cast();
     const flowId = await sharedFlow(people, {
@@ -353,6 +395,7 @@ describe('the cloud-run processor', () => {
     );
 
     await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/revoke`, { method: 'POST' });
+    await letCheckIntervalPass(people.coOwner, mail);
     const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
     const done = await settle(cloud.headers.get('location')!, people.owner.token);
     expect(done).toMatchObject({
@@ -411,6 +454,22 @@ describe('the cloud-run processor', () => {
     expect(JSON.stringify(messages)).not.toContain(secretKey);
   });
 });
+
+/**
+ * A connection checked within CHECK_INTERVAL_MS answers its recorded status;
+ * the host's clock cannot be moved, so the last check is dated back instead.
+ */
+async function letCheckIntervalPass(owner: Person, connectionId: string): Promise<void> {
+  const checkedAt = new Date(Date.now() - CHECK_INTERVAL_MS - 1_000).toISOString();
+  await storage.connections.updateEntity(
+    {
+      partitionKey: principalPartitionKey(await tenantOf(owner), owner.id),
+      rowKey: `conn|${connectionId}`,
+      checkedAt,
+    },
+    'Merge',
+  );
+}
 
 /** The tenant a person's token names. */
 async function tenantOf(who: Person): Promise<string> {

@@ -192,6 +192,21 @@ describe('the flow partition', () => {
     expect((await store.read('contoso-emea-1-', flow.id, [])).flow).toBeUndefined();
   });
 
+  it('reads nothing of a partition whose flow row names another tenant or flow than was asked for', async () => {
+    for (const change of [{ tenantId: unique('tenant') }, { flowId: unique('flow') }]) {
+      const flow = newFlow();
+      await store.create(flow, '{"actions":[]}');
+      // As two ids sharing one key would leave it: the row under the key is someone else's.
+      await storage.flows.updateEntity(
+        { partitionKey: flowPartitionKey(flow.tenantId, flow.id), rowKey: 'flow', ...change },
+        'Merge',
+      );
+      const snapshot = await store.read(flow.tenantId, flow.id, [flow.ownerId], { allReferences: true });
+      expect(snapshot.flow).toBeUndefined();
+      expect(snapshot.permissions.size).toBe(0);
+    }
+  });
+
   it('purges every row of a deleted flow and names who held a role', async () => {
     const flow = newFlow();
     const created = await store.create(flow, '{"actions":[]}');

@@ -31,6 +31,12 @@ describe('key parts', () => {
     for (const key of encoded) expect(key).toMatch(/^~[A-Za-z0-9_-]+$/);
     expect(new Set(encoded).size).toBe(odd.length);
   });
+
+  it('refuse text that is not well-formed Unicode, which UTF-8 would make another id', () => {
+    expect(encodeKeyPart('x\uFFFD')).toMatch(/^~/);
+    expect(encodeKeyPart('x\u{1F600}')).toMatch(/^~/);
+    for (const lone of ['x\uD800', 'x\uDFFF', '\uDC00\uD800']) expect(() => encodeKeyPart(lone)).toThrow();
+  });
 });
 
 describe('continuation tokens', () => {
@@ -42,6 +48,8 @@ describe('continuation tokens', () => {
       '!!',
       Buffer.from('[]').toString('base64'),
       Buffer.from('{"nextRowKey":"r"}').toString('base64'),
+      Buffer.from('{"nextPartitionKey":"p\\ud800"}').toString('base64'),
+      Buffer.from('{"nextPartitionKey":"p","nextRowKey":"\\udc00r"}').toString('base64'),
     ]) {
       expect(isContinuationToken(bad)).toBe(false);
     }

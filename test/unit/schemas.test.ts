@@ -73,7 +73,9 @@ describe('creating a flow', () => {
     );
   });
 
-  it('rejects names that are blank, too long or hold control characters', () => {
+  it('rejects names that are blank, too long, hold control characters or are not well-formed Unicode', () => {
+    expect(fieldErrors(() => parseWith(createFlowBody, { name: 'a\uD800b' }))[0]?.field).toBe('name');
+    expect(parseWith(createFlowBody, { name: 'a\uFFFD \u{1F600}' })).toEqual({ name: 'a\uFFFD \u{1F600}' });
     expect(fieldErrors(() => parseWith(createFlowBody, { name: '   ' }))[0]?.field).toBe('name');
     expect(fieldErrors(() => parseWith(createFlowBody, { name: 'x'.repeat(201) }))[0]?.field).toBe('name');
     expect(fieldErrors(() => parseWith(createFlowBody, { name: 'a\nb' }))[0]?.field).toBe('name');
