@@ -7,7 +7,7 @@ import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
 import type { ConnectionReference } from './references';
 import type { Role } from './roles';
-import { idSchema } from './schemas';
+import { idMapSchema } from './schemas';
 
 export const RUN_MODES = ['attended', 'cloud'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
@@ -57,9 +57,19 @@ export interface Run {
 export const startRunBody = z.strictObject({
   // Any mode is read, so that a user asking for one they may not use is told so (403), not 400.
   mode: z.string().min(1).max(50).optional(),
-  connections: z.record(idSchema, idSchema).optional(),
+  connections: idMapSchema.optional(),
 });
 export type StartRunBody = z.infer<typeof startRunBody>;
+
+/**
+ * A record keyed by logical names, without a prototype: a name may be any id,
+ * `constructor` and `__proto__` included, and must find only itself.
+ */
+export function byName<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [name, value] of entries) record[name] = value;
+  return record;
+}
 
 export function runId(flowId: string, uuid: string): string {
   return `${flowId}.${uuid}`;
@@ -147,7 +157,8 @@ export interface ResolveRequest {
   role: Role;
   callerId: string;
   mode: string | undefined;
-  requested: Record<string, string>;
+  /** The connection asked for, by logical name. */
+  requested: ReadonlyMap<string, string>;
   prompt: PromptEntry[];
   /** Who owns each candidate connection, by id (own ones and embedded ones). */
   ownerOf: Map<string, string>;
@@ -172,7 +183,7 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     ]);
   }
   const entries = new Map(request.prompt.map((entry) => [entry.logicalName, entry]));
-  const unknown = Object.keys(request.requested).filter((name) => !entries.has(name));
+  const unknown = [...request.requested.keys()].filter((name) => !entries.has(name));
   if (unknown.length > 0) {
     throw validationFailed(
       unknown.map((name) => ({ field: `connections.${name}`, detail: 'is not a connection reference of this flow' })),
@@ -189,11 +200,11 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     });
   }
 
-  const chosen: Record<string, RunConnection> = {};
+  const chosen = new Map<string, RunConnection>();
   const missing: Array<{ logicalName: string; connectorId: string }> = [];
   const refused: string[] = [];
   for (const entry of request.prompt) {
-    const asked = request.requested[entry.logicalName];
+    const asked = request.requested.get(entry.logicalName);
     const id = asked ?? entry.defaultConnectionId;
     const candidate = id === null ? undefined : entry.candidates.find((c) => c.id === id);
     // A connection the caller may not use is answered like one that does not exist.
@@ -201,11 +212,11 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     else if (!candidate || candidate.status !== 'Connected') {
       missing.push({ logicalName: entry.logicalName, connectorId: entry.connectorId });
     } else {
-      chosen[entry.logicalName] = {
+      chosen.set(entry.logicalName, {
         connectionId: candidate.id,
         ownerId: request.ownerOf.get(candidate.id) ?? request.callerId,
         source: candidate.source,
-      };
+      });
     }
   }
   if (refused.length > 0) {
@@ -221,7 +232,7 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
       missing,
     });
   }
-  return chosen;
+  return byName(chosen);
 }
 
 // ---- cloud runs -------------------------------------------------------------
@@ -298,10 +309,10 @@ export interface RunView {
 }
 
 export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
-  const connections = Object.fromEntries(
+  const connections = byName(
     Object.entries(run.connections).map(([name, c]) => {
       const visible = c.ownerId === viewerId || (c.source === 'embedded' && isMaker(viewerRole));
-      return [name, visible ? c.connectionId : null];
+      return [name, visible ? c.connectionId : null] as const;
     }),
   );
   return {

@@ -8,6 +8,7 @@ import type { ConnectionReference } from '../domain/references';
 import { authorize, type Role } from '../domain/roles';
 import {
   buildRunPrompt,
+  byName,
   checkCloudRun,
   definitionReferences,
   isFinal,
@@ -93,7 +94,7 @@ export class RunService {
         role,
         callerId: caller.principalId,
         mode: body.mode,
-        requested: body.connections ?? {},
+        requested: body.connections ?? new Map(),
         prompt,
         ownerOf,
         definitionReferences: definitionReferences(JSON.parse(await this.store.definitionOf(flow))),
@@ -243,7 +244,7 @@ export class RunService {
         await this.finish(run, { status: 'Rejected', errors });
         return 'rejected';
       }
-      const connections = Object.fromEntries(
+      const connections = byName(
         references.map((r) => [
           r.logicalName,
           { connectionId: r.connectionId, ownerId: r.ownerId, source: 'embedded' as const },
@@ -473,6 +474,6 @@ function dispatchOf(run: Run): DispatchMessage {
     flowId: run.flowId,
     mode: run.mode,
     initiatedBy: run.initiatedBy,
-    connections: Object.fromEntries(Object.entries(run.connections).map(([name, c]) => [name, c.connectionId])),
+    connections: byName(Object.entries(run.connections).map(([name, c]) => [name, c.connectionId])),
   };
 }

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { odata, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { AuditEntry, Flow, Permission, SchemaVersion } from '../domain/flows';
 import type { ConnectionReference } from '../domain/references';
-import { parseRunId, type Run } from '../domain/runs';
+import { byName, parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
 import type { Storage } from './clients';
 import { ConcurrencyConflict, rethrowConflict, storageStatusOf, wasRefused, withDeadline } from './errors';
@@ -639,7 +639,7 @@ function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, flowId: s
     mode: row.mode as Run['mode'],
     status: row.status as Run['status'],
     initiatedBy: row.initiatedBy,
-    connections: JSON.parse(unchunked(row, 'connections') ?? '{}') as Run['connections'],
+    connections: byName(Object.entries(JSON.parse(unchunked(row, 'connections') ?? '{}') as Run['connections'])),
     ...(row.errors ? { errors: JSON.parse(unchunked(row, 'errors')!) as Run['errors'] } : {}),
     createdAt: row.createdAt,
     ...(row.completedAt ? { completedAt: row.completedAt } : {}),
