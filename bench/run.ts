@@ -28,7 +28,6 @@ import {
   flowPartitionKey,
   permissionRowKey,
   principalPartitionKey,
-  rangeFilter,
   REFERENCE_RANGE,
   referenceRowKey,
 } from '../lib/storage/keys';
@@ -411,7 +410,7 @@ async function main() {
           await flowQuery('owner', true);
           await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
           await setStatus('Dispatching');
-          await drain(storage.flows.listEntities({ queryOptions: { filter: rangeFilter(pk, REFERENCE_RANGE) } }));
+          await flowQuery('owner', true); // the references and the initiator's permission again
           await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
           await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
           await setStatus('Dispatched');

@@ -17,6 +17,7 @@ export type PublicRunStatus = Exclude<RunStatus, 'Dispatching'>;
 
 export type RunErrorCode =
   | 'FlowNotFound'
+  | 'InitiatorNotAuthorized'
   | 'FlowSchemaNotV2'
   | 'ConnectionReferenceNotEmbedded'
   | 'ConnectionUnavailable'
@@ -110,7 +111,7 @@ export interface ConnectionSummary {
   createdAt: string;
 }
 
-const isMaker = (role: Role) => role === 'owner' || role === 'coOwner';
+const isMaker = (role: Role | undefined) => role === 'owner' || role === 'coOwner';
 
 /**
  * For each reference, what the caller may pick and what is picked for them.
@@ -239,6 +240,8 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
 
 export interface CloudRunFacts {
   flow: { schemaVersion: number } | undefined;
+  /** The role of whoever asked for the run, on the flow now. */
+  initiatorRole: Role | undefined;
   references: ConnectionReference[];
   /** Status of each embedded reference's connection now; undefined when it is gone. */
   embeddedStatus: Map<string, ConnectionStatus | undefined>;
@@ -249,6 +252,13 @@ export interface CloudRunFacts {
 export function checkCloudRun(facts: CloudRunFacts): RunError[] {
   if (!facts.flow) return [{ code: 'FlowNotFound', detail: 'The flow no longer exists.' }];
   const errors: RunError[] = [];
+  // Asking was allowed then; running on the flow's embedded connections must still be.
+  if (!isMaker(facts.initiatorRole)) {
+    errors.push({
+      code: 'InitiatorNotAuthorized',
+      detail: 'Whoever asked for this run is no longer an owner or co-owner of the flow.',
+    });
+  }
   if (facts.flow.schemaVersion !== 2) {
     errors.push({ code: 'FlowSchemaNotV2', detail: 'Cloud runs need schema v2; upgrade the flow first.' });
   }

@@ -209,6 +209,7 @@ describe('references named like what every object has', () => {
 describe('cloud-run checks', () => {
   const facts = (overrides: Partial<Parameters<typeof checkCloudRun>[0]> = {}) => ({
     flow: { schemaVersion: 2 },
+    initiatorRole: 'coOwner' as Role | undefined,
     references: [reference()],
     embeddedStatus: new Map<string, ConnectionStatus | undefined>([['db', 'Connected']]),
     definitionReferences: ['db'],
@@ -219,10 +220,20 @@ describe('cloud-run checks', () => {
     expect(checkCloudRun(facts())).toEqual([]);
   });
 
+  it.each([
+    ['owner', []],
+    ['coOwner', []],
+    ['user', ['InitiatorNotAuthorized']],
+    [undefined, ['InitiatorNotAuthorized']],
+  ] as const)('lets a run asked for by someone now %s run only while they are a maker', (role, codes) => {
+    expect(checkCloudRun(facts({ initiatorRole: role })).map((e) => e.code)).toEqual(codes);
+  });
+
   it('gives every reason at once', () => {
     const errors = checkCloudRun(
       facts({
         flow: { schemaVersion: 1 },
+        initiatorRole: 'user',
         references: [
           reference({ logicalName: 'a', embedded: false }),
           reference({ logicalName: 'b' }),
@@ -233,6 +244,7 @@ describe('cloud-run checks', () => {
       }),
     );
     expect(errors.map((e) => [e.code, e.logicalName])).toEqual([
+      ['InitiatorNotAuthorized', undefined],
       ['FlowSchemaNotV2', undefined],
       ['ConnectionReferenceNotEmbedded', 'a'],
       ['ConnectionUnavailable', 'b'],
