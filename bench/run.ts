@@ -28,6 +28,7 @@ import {
   flowPartitionKey,
   permissionRowKey,
   principalPartitionKey,
+  PENDING_UNEMBED_RANGE,
   REFERENCE_RANGE,
   referenceRowKey,
 } from '../lib/storage/keys';
@@ -278,7 +279,10 @@ async function main() {
     };
     const flowFilter = (principal: string, references: boolean) =>
       `${odata`PartitionKey eq ${pk}`} and (${odata`RowKey eq 'flow'`} or ${odata`RowKey eq ${permissionRowKey(principal)}`}` +
-      (references ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})` : '') +
+      (references
+        ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})` +
+          ` or (${odata`RowKey ge ${PENDING_UNEMBED_RANGE.from} and RowKey lt ${PENDING_UNEMBED_RANGE.to}`})`
+        : '') +
       ')';
     const flowQuery = (principal: string, references: boolean) =>
       drain(storage.flows.listEntities({ queryOptions: { filter: flowFilter(principal, references) } }));

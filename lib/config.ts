@@ -39,6 +39,7 @@ export const DEFAULT_NAMES = {
   definitionsContainer: 'flow-definitions',
   connectionsTable: 'connections',
   oauthStatesTable: 'oauthStates',
+  pendingWorkTable: 'pendingWork',
 } as const;
 
 const settingsSchema = z.object({
@@ -77,6 +78,8 @@ const settingsSchema = z.object({
   CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
   OAUTH_STATES_TABLE: tableName.default(DEFAULT_NAMES.oauthStatesTable),
   PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
+  /** Flows with work left after a change committed, for the sweep (functions/sweep.ts). */
+  PENDING_WORK_TABLE: tableName.default(DEFAULT_NAMES.pendingWorkTable),
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
@@ -113,6 +116,7 @@ export interface Config {
     definitionsContainer: string;
     connectionsTable: string;
     oauthStatesTable: string;
+    pendingWorkTable: string;
   };
   connectors: Connector[];
   sealingKeys: SealingKey[];
@@ -159,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       definitionsContainer: s.DEFINITIONS_CONTAINER,
       connectionsTable: s.CONNECTIONS_TABLE,
       oauthStatesTable: s.OAUTH_STATES_TABLE,
+      pendingWorkTable: s.PENDING_WORK_TABLE,
     },
     connectors,
     sealingKeys,

@@ -6,6 +6,7 @@ import { ConnectionStore } from '../storage/connections';
 import { getStorage, type Storage } from '../storage/clients';
 import { FlowStore } from '../storage/flows';
 import { OAuthStateStore } from '../storage/oauthStates';
+import { PendingWork } from '../storage/pendingWork';
 import { PrincipalIndex } from '../storage/principalIndex';
 import { ConnectionService } from './connections';
 import { FlowService } from './flows';
@@ -13,6 +14,7 @@ import { ChangeLanes } from './lanes';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
 import { RunService } from './runs';
+import { Unembeddings } from './unembeddings';
 
 export interface Services {
   storage: Storage;
@@ -21,6 +23,8 @@ export interface Services {
   references: ReferenceService;
   connections: ConnectionService;
   runs: RunService;
+  /** What role changes left to unembed: finished after them, or by the sweep. */
+  unembeddings: Unembeddings;
 }
 
 export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth'>;
@@ -31,6 +35,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   const connectionStore = new ConnectionStore(storage);
   // One person's changes to one flow, shared by sharing and references.
   const lanes = new ChangeLanes();
+  const unembeddings = new Unembeddings(store, new PendingWork(storage));
   const connections = new ConnectionService(
     connectionStore,
     store,
@@ -43,10 +48,11 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   return {
     storage,
     flows: new FlowService(store, index),
-    permissions: new PermissionService(store, index, undefined, lanes),
+    permissions: new PermissionService(store, index, unembeddings, undefined, lanes),
     references: new ReferenceService(store, connectionStore, undefined, lanes),
     connections,
     runs: new RunService(storage, store, connectionStore, connections),
+    unembeddings,
   };
 }
 

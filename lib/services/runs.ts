@@ -4,7 +4,7 @@
 import type { Caller } from '../domain/caller';
 import type { ConnectionStatus } from '../domain/connections';
 import { notFound } from '../domain/errors';
-import type { ConnectionReference } from '../domain/references';
+import { asLent, type ConnectionReference } from '../domain/references';
 import { authorize, type Role } from '../domain/roles';
 import {
   buildRunPrompt,
@@ -302,11 +302,12 @@ export class RunService {
       allReferences: true,
       summary: true,
     });
-    const etags = new Map([...now.references.values()].map((r) => [r.logicalName, r.etag]));
+    // A reference a role change left to unembed since is no longer lent, though its row is unchanged.
+    const lent = new Map(asLent(now.references.values(), now.pendingUnembeddings).map((r) => [r.logicalName, r]));
     return (
       now.permissions.get(initiator.principalId)?.etag === initiator.etag &&
-      now.references.size === checked.length &&
-      checked.every((r) => etags.get(r.logicalName) === r.etag)
+      lent.size === checked.length &&
+      checked.every((r) => lent.get(r.logicalName)?.etag === r.etag && lent.get(r.logicalName)?.embedded === r.embedded)
     );
   }
 
@@ -348,7 +349,7 @@ export class RunService {
       this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true }),
       this.connectionStore.listAll(caller.tenantId, caller.principalId),
     ]);
-    const references = [...snapshot.references.values()];
+    const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     if (!snapshot.flow) throw notFound('The flow');
     const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
     const lent =
@@ -377,7 +378,7 @@ export class RunService {
    */
   private async cloudRunErrors(
     tenantId: string,
-    snapshot: Pick<FlowSnapshot, 'flow' | 'references' | 'permissions'>,
+    snapshot: Pick<FlowSnapshot, 'flow' | 'references' | 'permissions' | 'pendingUnembeddings'>,
     initiatorId: string,
   ): Promise<{ errors: RunError[]; references: StoredReference[]; initiator: StoredPermission | undefined }> {
     const { flow } = snapshot;
@@ -392,7 +393,7 @@ export class RunService {
       });
       return { errors, references: [], initiator };
     }
-    const references = [...snapshot.references.values()];
+    const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     const definitionJson = await this.store.definitionOf(flow);
     // Each distinct connection is checked once, however many references bind it.
     const checks = new Map<string, Promise<ConnectionStatus | undefined>>();

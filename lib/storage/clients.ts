@@ -17,6 +17,8 @@ export interface Storage {
   readonly principalIndex: TableClient;
   readonly connections: TableClient;
   readonly oauthStates: TableClient;
+  /** Flows with work left after a change committed (lib/storage/pendingWork.ts). */
+  readonly pendingWork: TableClient;
   readonly definitions: ContainerClient;
   /** Cloud-run requests, processed by the queue-triggered function. */
   readonly cloudRunRequests: QueueClient;
@@ -124,6 +126,7 @@ export function createStorage(
   const principalIndex = table(names.principalIndexTable);
   const connections = table(names.connectionsTable);
   const oauthStates = table(names.oauthStatesTable);
+  const pendingWork = table(names.pendingWorkTable);
   const definitions = blobService.getContainerClient(names.definitionsContainer);
   const cloudRunRequests = queueService.getQueueClient(QUEUES.cloudRunRequests);
   const desktopRunDispatch = queueService.getQueueClient(QUEUES.desktopRunDispatch);
@@ -131,7 +134,7 @@ export function createStorage(
   let ready: Promise<void> | undefined;
   const ensureReady = () => {
     ready ??= Promise.all([
-      ...[flows, principalIndex, connections, oauthStates].map((t) => t.createTable()),
+      ...[flows, principalIndex, connections, oauthStates, pendingWork].map((t) => t.createTable()),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => definitions.createIfNotExists({ abortSignal })),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => cloudRunRequests.createIfNotExists({ abortSignal })),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => desktopRunDispatch.createIfNotExists({ abortSignal })),
@@ -150,6 +153,7 @@ export function createStorage(
     principalIndex,
     connections,
     oauthStates,
+    pendingWork,
     definitions,
     cloudRunRequests,
     desktopRunDispatch,

@@ -49,6 +49,7 @@ describe('infra and configuration', () => {
       DEFAULT_NAMES.principalIndexTable,
       DEFAULT_NAMES.connectionsTable,
       DEFAULT_NAMES.oauthStatesTable,
+      DEFAULT_NAMES.pendingWorkTable,
     ]) {
       expect(storage).toContain(`'${table}'`);
     }
