@@ -48,6 +48,7 @@ export class Unembeddings {
     // A conflict (another sweep, an embed, a reference changed) reads the flow again.
     await retryOnConflict(async () => {
       const snapshot = await this.store.read(tenantId, flowId, [], { allReferences: true, summary: true });
+      if (!snapshot.flow) return; // deleted: its purge removes what is left of it
       for (const pending of snapshot.pendingUnembeddings) {
         unembedded += await this.finishOne(tenantId, flowId, pending, snapshot.references);
       }
