@@ -28,7 +28,7 @@ import {
   flowPartitionKey,
   permissionRowKey,
   principalPartitionKey,
-  rangeFilter,
+  PENDING_UNEMBED_RANGE,
   REFERENCE_RANGE,
   referenceRowKey,
 } from '../lib/storage/keys';
@@ -281,7 +281,10 @@ async function main() {
     };
     const flowFilter = (principal: string, references: boolean) =>
       `${odata`PartitionKey eq ${pk}`} and (${odata`RowKey eq 'flow'`} or ${odata`RowKey eq ${permissionRowKey(principal)}`}` +
-      (references ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})` : '') +
+      (references
+        ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})` +
+          ` or (${odata`RowKey ge ${PENDING_UNEMBED_RANGE.from} and RowKey lt ${PENDING_UNEMBED_RANGE.to}`})`
+        : '') +
       ')';
     const flowQuery = (principal: string, references: boolean) =>
       drain(storage.flows.listEntities({ queryOptions: { filter: flowFilter(principal, references) } }));
@@ -413,7 +416,7 @@ async function main() {
           await flowQuery('owner', true);
           await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
           await setStatus('Dispatching');
-          await drain(storage.flows.listEntities({ queryOptions: { filter: rangeFilter(pk, REFERENCE_RANGE) } }));
+          await flowQuery('owner', true); // the references and the initiator's permission again
           await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
           await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
           await setStatus('Dispatched');

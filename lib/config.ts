@@ -46,6 +46,7 @@ export const DEFAULT_NAMES = {
   connectionsTable: 'connections',
   oauthStatesTable: 'oauthStates',
   sessionsTable: 'sessions',
+  pendingWorkTable: 'pendingWork',
 } as const;
 
 const settingsSchema = z.object({
@@ -105,6 +106,8 @@ const settingsSchema = z.object({
   OAUTH_STATES_TABLE: tableName.default(DEFAULT_NAMES.oauthStatesTable),
   SESSIONS_TABLE: tableName.default(DEFAULT_NAMES.sessionsTable),
   PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
+  /** Flows with work left after a change committed, for the sweep (functions/sweep.ts). */
+  PENDING_WORK_TABLE: tableName.default(DEFAULT_NAMES.pendingWorkTable),
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
@@ -142,6 +145,7 @@ export interface Config {
     connectionsTable: string;
     oauthStatesTable: string;
     sessionsTable: string;
+    pendingWorkTable: string;
   };
   signIn: SignInSettings;
   connectors: Connector[];
@@ -196,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       definitionsContainer: s.DEFINITIONS_CONTAINER,
       connectionsTable: s.CONNECTIONS_TABLE,
       oauthStatesTable: s.OAUTH_STATES_TABLE,
+      pendingWorkTable: s.PENDING_WORK_TABLE,
       sessionsTable: s.SESSIONS_TABLE,
     },
     signIn: {

@@ -5,7 +5,7 @@ param location string
 param tags object
 param deploymentContainerName string
 
-var tables = ['flows', 'principalFlows', 'connections', 'oauthStates', 'sessions']
+var tables = ['flows', 'principalFlows', 'connections', 'oauthStates', 'sessions', 'pendingWork']
 var queues = ['cloud-run-requests', 'cloud-run-requests-poison', 'desktop-run-dispatch']
 var containers = [deploymentContainerName, 'flow-definitions']
 

@@ -173,6 +173,57 @@ export function referencesToUnembed<T extends ConnectionReference>(
   return references.filter((r) => r.ownerId === principalId && r.embedded);
 }
 
+/**
+ * References a role change could not unembed in its own transaction (one
+ * holds 100 changes), named in rows written in that same transaction and
+ * unembedded after it by whoever gets there first: the role change itself,
+ * or the sweep (functions/sweep.ts).
+ */
+export interface PendingUnembedding {
+  /** Unique within the flow. */
+  id: string;
+  /** Whose references: the person who is no longer an owner or co-owner. */
+  principalId: string;
+  /** Who changed their role: the actor of the audit entries. */
+  actorId: string;
+  at: string;
+  logicalNames: string[];
+}
+
+/** Whether a pending unembedding names this reference, as its owner's. */
+export function namesReference(pending: PendingUnembedding, reference: ConnectionReference): boolean {
+  return pending.principalId === reference.ownerId && pending.logicalNames.includes(reference.logicalName);
+}
+
+/**
+ * The references as they lend their connections now, which is what every use
+ * of an embedding goes by (the run prompt, attended runs, cloud readiness,
+ * the cloud-run processor, the list of references): one a pending
+ * unembedding names is not embedded, whatever its row still says. Its owner
+ * lost co-ownership when it was named, and sharing the flow with them again
+ * does not lend it again; only embedding it again does (see setEmbedded).
+ */
+export function asLent<T extends ConnectionReference>(
+  references: Iterable<T>,
+  pending: readonly PendingUnembedding[],
+): T[] {
+  const withheld = new Set(pending.flatMap((p) => p.logicalNames.map((name) => JSON.stringify([p.principalId, name]))));
+  return [...references].map((r) =>
+    r.embedded && withheld.has(JSON.stringify([r.ownerId, r.logicalName])) ? { ...r, embedded: false } : r,
+  );
+}
+
+/** What finishing a pending unembedding still has to unembed: what it names, still embedded and its person's. */
+export function stillToUnembed<T extends ConnectionReference>(
+  pending: PendingUnembedding,
+  references: ReadonlyMap<string, T>,
+): T[] {
+  return pending.logicalNames.flatMap((name) => {
+    const reference = references.get(name);
+    return reference?.embedded && namesReference(pending, reference) ? [reference] : [];
+  });
+}
+
 function notReferenceOwner(): DomainError {
   return new DomainError(
     'NotReferenceOwner',

@@ -7,7 +7,7 @@ import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
 import type { ConnectionReference } from './references';
 import type { Role } from './roles';
-import { idSchema } from './schemas';
+import { idMapSchema } from './schemas';
 
 export const RUN_MODES = ['attended', 'cloud'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
@@ -17,6 +17,7 @@ export type PublicRunStatus = Exclude<RunStatus, 'Dispatching'>;
 
 export type RunErrorCode =
   | 'FlowNotFound'
+  | 'InitiatorNotAuthorized'
   | 'FlowSchemaNotV2'
   | 'ConnectionReferenceNotEmbedded'
   | 'ConnectionUnavailable'
@@ -57,9 +58,19 @@ export interface Run {
 export const startRunBody = z.strictObject({
   // Any mode is read, so that a user asking for one they may not use is told so (403), not 400.
   mode: z.string().min(1).max(50).optional(),
-  connections: z.record(idSchema, idSchema).optional(),
+  connections: idMapSchema.optional(),
 });
 export type StartRunBody = z.infer<typeof startRunBody>;
+
+/**
+ * A record keyed by logical names, without a prototype: a name may be any id,
+ * `constructor` and `__proto__` included, and must find only itself.
+ */
+export function byName<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const record = Object.create(null) as Record<string, T>;
+  for (const [name, value] of entries) record[name] = value;
+  return record;
+}
 
 export function runId(flowId: string, uuid: string): string {
   return `${flowId}.${uuid}`;
@@ -100,7 +111,7 @@ export interface ConnectionSummary {
   createdAt: string;
 }
 
-const isMaker = (role: Role) => role === 'owner' || role === 'coOwner';
+const isMaker = (role: Role | undefined) => role === 'owner' || role === 'coOwner';
 
 /**
  * For each reference, what the caller may pick and what is picked for them.
@@ -147,7 +158,8 @@ export interface ResolveRequest {
   role: Role;
   callerId: string;
   mode: string | undefined;
-  requested: Record<string, string>;
+  /** The connection asked for, by logical name. */
+  requested: ReadonlyMap<string, string>;
   prompt: PromptEntry[];
   /** Who owns each candidate connection, by id (own ones and embedded ones). */
   ownerOf: Map<string, string>;
@@ -172,7 +184,7 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     ]);
   }
   const entries = new Map(request.prompt.map((entry) => [entry.logicalName, entry]));
-  const unknown = Object.keys(request.requested).filter((name) => !entries.has(name));
+  const unknown = [...request.requested.keys()].filter((name) => !entries.has(name));
   if (unknown.length > 0) {
     throw validationFailed(
       unknown.map((name) => ({ field: `connections.${name}`, detail: 'is not a connection reference of this flow' })),
@@ -189,11 +201,11 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     });
   }
 
-  const chosen: Record<string, RunConnection> = {};
+  const chosen = new Map<string, RunConnection>();
   const missing: Array<{ logicalName: string; connectorId: string }> = [];
   const refused: string[] = [];
   for (const entry of request.prompt) {
-    const asked = request.requested[entry.logicalName];
+    const asked = request.requested.get(entry.logicalName);
     const id = asked ?? entry.defaultConnectionId;
     const candidate = id === null ? undefined : entry.candidates.find((c) => c.id === id);
     // A connection the caller may not use is answered like one that does not exist.
@@ -201,11 +213,11 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     else if (!candidate || candidate.status !== 'Connected') {
       missing.push({ logicalName: entry.logicalName, connectorId: entry.connectorId });
     } else {
-      chosen[entry.logicalName] = {
+      chosen.set(entry.logicalName, {
         connectionId: candidate.id,
         ownerId: request.ownerOf.get(candidate.id) ?? request.callerId,
         source: candidate.source,
-      };
+      });
     }
   }
   if (refused.length > 0) {
@@ -221,13 +233,15 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
       missing,
     });
   }
-  return chosen;
+  return byName(chosen);
 }
 
 // ---- cloud runs -------------------------------------------------------------
 
 export interface CloudRunFacts {
   flow: { schemaVersion: number } | undefined;
+  /** The role of whoever asked for the run, on the flow now. */
+  initiatorRole: Role | undefined;
   references: ConnectionReference[];
   /** Status of each embedded reference's connection now; undefined when it is gone. */
   embeddedStatus: Map<string, ConnectionStatus | undefined>;
@@ -238,6 +252,13 @@ export interface CloudRunFacts {
 export function checkCloudRun(facts: CloudRunFacts): RunError[] {
   if (!facts.flow) return [{ code: 'FlowNotFound', detail: 'The flow no longer exists.' }];
   const errors: RunError[] = [];
+  // Asking was allowed then; running on the flow's embedded connections must still be.
+  if (!isMaker(facts.initiatorRole)) {
+    errors.push({
+      code: 'InitiatorNotAuthorized',
+      detail: 'Whoever asked for this run is no longer an owner or co-owner of the flow.',
+    });
+  }
   if (facts.flow.schemaVersion !== 2) {
     errors.push({ code: 'FlowSchemaNotV2', detail: 'Cloud runs need schema v2; upgrade the flow first.' });
   }
@@ -298,10 +319,10 @@ export interface RunView {
 }
 
 export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
-  const connections = Object.fromEntries(
+  const connections = byName(
     Object.entries(run.connections).map(([name, c]) => {
       const visible = c.ownerId === viewerId || (c.source === 'embedded' && isMaker(viewerRole));
-      return [name, visible ? c.connectionId : null];
+      return [name, visible ? c.connectionId : null] as const;
     }),
   );
   return {

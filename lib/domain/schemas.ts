@@ -24,6 +24,28 @@ export const idSchema = z
   .string()
   .regex(ID_PATTERN, 'must be 1 to 100 characters of letters, digits, "-", "_" and "."');
 
+/**
+ * An object of ids to ids (a run's connection per logical name), read into a
+ * Map. z.record builds a plain object and drops a `__proto__` key without a
+ * word, and a logical name may be any id, `__proto__` included.
+ */
+export const idMapSchema = z
+  .preprocess(
+    (value, ctx) => {
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return new Map(Object.entries(value));
+      ctx.addIssue({ code: 'invalid_type', expected: 'record', input: value, message: 'must be an object' });
+      return z.NEVER;
+    },
+    z.map(idSchema, idSchema),
+  )
+  // What it takes, for the OpenAPI document: a JSON object, as z.record describes one.
+  .meta(withoutDialect(z.toJSONSchema(z.record(idSchema, idSchema))));
+
+function withoutDialect(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = schema;
+  return rest;
+}
+
 export const displayNameSchema = z
   .string()
   .trim()

@@ -11,6 +11,7 @@ import { devConnectorCatalog, devSignInSettings } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
 import { startIssuer, type RunningIssuer } from './issuer';
 import { QueuePoller, queueSettings, queueTriggersOf } from './queueHost';
+import { TimerRunner, timerTriggersOf } from './timerHost';
 import { applyLocalSettings, readHostJson, readLocalSettings } from './project';
 
 export interface StackOptions {
@@ -131,6 +132,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         const poller = new QueuePoller(trigger, connection, settings, log);
         await poller.start();
         stoppers.push(() => poller.stop());
+      }
+      for (const trigger of timerTriggersOf(loaded.functions)) {
+        const runner = new TimerRunner(trigger, log);
+        runner.start();
+        stoppers.push(() => runner.stop());
       }
     }
 

@@ -6,6 +6,7 @@ import { ConnectionStore } from '../storage/connections';
 import { getStorage, type Storage } from '../storage/clients';
 import { FlowStore } from '../storage/flows';
 import { OAuthStateStore } from '../storage/oauthStates';
+import { PendingWork } from '../storage/pendingWork';
 import { PrincipalIndex } from '../storage/principalIndex';
 import { SessionStore } from '../storage/sessions';
 import { ConnectionService } from './connections';
@@ -16,6 +17,7 @@ import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
 import { RunService } from './runs';
 import { SignInService } from './signIn';
+import { Unembeddings } from './unembeddings';
 
 export interface Services {
   storage: Storage;
@@ -26,6 +28,8 @@ export interface Services {
   consent: ConsentService;
   signIn: SignInService;
   runs: RunService;
+  /** What role changes left to unembed: finished after them, or by the sweep. */
+  unembeddings: Unembeddings;
 }
 
 export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth' | 'signIn'> & {
@@ -38,6 +42,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   const connectionStore = new ConnectionStore(storage);
   // One person's changes to one flow, shared by sharing and references.
   const lanes = new ChangeLanes();
+  const unembeddings = new Unembeddings(store, new PendingWork(storage));
   const sealer = new Sealer(settings.sealingKeys);
   const oauth = new OAuthClient();
   const sessions = new SessionStore(storage);
@@ -58,12 +63,13 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   return {
     storage,
     flows: new FlowService(store, index),
-    permissions: new PermissionService(store, index, undefined, lanes),
+    permissions: new PermissionService(store, index, unembeddings, undefined, lanes),
     references: new ReferenceService(store, connectionStore, undefined, lanes),
     connections,
     consent,
     signIn,
     runs: new RunService(storage, store, connectionStore, connections),
+    unembeddings,
   };
 }
 

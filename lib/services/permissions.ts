@@ -12,19 +12,22 @@ import {
   type FlowChange,
   type FlowStore,
   type StoredPermission,
-  type StoredReference,
 } from '../storage/flows';
+import { namesPerRow } from '../storage/pendingUnembeddings';
 import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { newId } from './ids';
 import { unembedChanges } from './references';
 import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
+import type { Unembeddings } from './unembeddings';
 
 export class PermissionService {
   constructor(
     private readonly store: FlowStore,
     private readonly index: PrincipalIndex,
+    private readonly unembeddings: Unembeddings,
     private readonly now: () => Date = () => new Date(),
     private readonly lanes = new ChangeLanes(),
   ) {}
@@ -60,7 +63,8 @@ export class PermissionService {
     principalId: string,
     role: SharedRole,
   ): Promise<{ permission: Permission; etag: string; created: boolean }> {
-    return retryOnConflict(async () => {
+    let leftUnembedding = false;
+    const shared = await retryOnConflict(async () => {
       const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
       if (!snapshot.flow) throw notFound('The flow');
       const current = snapshot.permissions.get(principalId);
@@ -82,7 +86,7 @@ export class PermissionService {
       const guards =
         decision.kind === 'change' && decision.from === 'coOwner'
           ? await this.referenceGuards(caller, flowId, principalId, role, at)
-          : { inTransaction: [], after: [] };
+          : { inTransaction: [], leftUnembedding: false };
       const [etag] = await this.store.commit(caller.tenantId, flowId, [
         { kind: 'putPermission', permission, over: permissionSlot(snapshot, principalId) },
         {
@@ -98,11 +102,13 @@ export class PermissionService {
         ...callerCheck(caller, principalId, callerPermission),
         ...guards.inTransaction,
       ]);
-      await this.unembedLater(caller, flowId, guards.after, at);
+      leftUnembedding = guards.leftUnembedding;
       // Again after the write: an unshare racing this one may have removed the entry in between.
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
       return { permission: permissionView(permission), etag: toHttpEtag(etag!), created: decision.kind === 'grant' };
     });
+    if (leftUnembedding) await this.finishUnembedding(caller, flowId);
+    return shared;
   }
 
   async unshare(caller: Caller, flowId: string, principalId: string): Promise<void> {
@@ -110,6 +116,7 @@ export class PermissionService {
   }
 
   private async unshareNow(caller: Caller, flowId: string, principalId: string): Promise<void> {
+    let leftUnembedding = false;
     await retryOnConflict(async () => {
       const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
       if (!snapshot.flow) throw notFound('The flow');
@@ -138,8 +145,9 @@ export class PermissionService {
         ...callerCheck(caller, principalId, callerPermission),
         ...guards.inTransaction,
       ]);
-      await this.unembedLater(caller, flowId, guards.after, at);
+      leftUnembedding = guards.leftUnembedding;
     });
+    if (leftUnembedding) await this.finishUnembedding(caller, flowId);
     // After the permission is gone; if this fails the index names a flow the
     // person no longer holds, which lists skip.
     await this.index.remove(caller.tenantId, principalId, flowId).catch(() => undefined);
@@ -154,7 +162,12 @@ export class PermissionService {
    * What the role change of a person who is no longer a co-owner writes about
    * their references, in its own transaction: each embedded one is unembedded,
    * each other one checked (so an embed racing the change makes it retry).
-   * What does not fit in the transaction is unembedded right after it.
+   * What does not fit is named in pending-unembedding rows of the same
+   * transaction, which make those references count as not embedded from the
+   * moment it commits (asLent), and the flow is noted as having pending work
+   * before it commits; they are unembedded right after it, or by the sweep.
+   * (Reading every reference owner's role wherever an embedding is used would
+   * instead cost each run prompt and cloud run another request.)
    */
   private async referenceGuards(
     caller: Caller,
@@ -162,42 +175,47 @@ export class PermissionService {
     principalId: string,
     newRole: Role | undefined,
     at: string,
-  ): Promise<{ inTransaction: FlowChange[]; after: StoredReference[] }> {
+  ): Promise<{ inTransaction: FlowChange[]; leftUnembedding: boolean }> {
     const owned = await this.store.listReferences(caller.tenantId, flowId, principalId);
-    const toUnembed = new Set(referencesToUnembed(owned, principalId, newRole));
+    const toUnembed = referencesToUnembed(owned, principalId, newRole);
     // Room left beside the permission, its audit entry and the caller's check.
-    let room = MAX_CHANGES_PER_COMMIT - 3;
-    const inTransaction: FlowChange[] = [];
-    const after: StoredReference[] = [];
-    for (const reference of [...toUnembed]) {
-      if (room >= 2) {
-        inTransaction.push(...unembedChanges(reference, caller.principalId, 'ownerRemoved', at));
-        room -= 2;
-      } else after.push(reference);
+    const room = MAX_CHANGES_PER_COMMIT - 3;
+    let fit = Math.min(toUnembed.length, Math.floor(room / 2));
+    let rows = namesPerRow(toUnembed.slice(fit).map((r) => r.logicalName));
+    while (fit * 2 + rows.length > room) {
+      fit -= 1;
+      rows = namesPerRow(toUnembed.slice(fit).map((r) => r.logicalName));
     }
+    const inTransaction: FlowChange[] = [
+      ...toUnembed.slice(0, fit).flatMap((r) => unembedChanges(r, caller.principalId, 'ownerRemoved', at)),
+      ...rows.map((logicalNames): FlowChange => ({
+        kind: 'putPendingUnembedding',
+        pending: { id: newId(), principalId, actorId: caller.principalId, at, logicalNames },
+        over: undefined,
+      })),
+    ];
+    const unembedding = new Set(toUnembed);
     for (const reference of owned) {
-      if (!toUnembed.has(reference) && room >= 1) {
+      if (!unembedding.has(reference) && inTransaction.length < room) {
         inTransaction.push({ kind: 'checkReference', current: reference });
-        room -= 1;
       }
     }
-    return { inTransaction, after };
+    if (rows.length > 0) await this.unembeddings.expect(caller.tenantId, flowId);
+    return { inTransaction, leftUnembedding: rows.length > 0 };
   }
 
-  /** Unembeds, one transaction each, what did not fit beside a role change. */
-  private async unembedLater(caller: Caller, flowId: string, references: StoredReference[], at: string): Promise<void> {
-    for (const { logicalName } of references) {
-      await retryOnConflict(async () => {
-        const { references: now } = await this.store.read(caller.tenantId, flowId, [], { references: [logicalName] });
-        const reference = now.get(logicalName);
-        if (reference?.embedded) {
-          await this.store.commit(
-            caller.tenantId,
-            flowId,
-            unembedChanges(reference, caller.principalId, 'ownerRemoved', at),
-          );
-        }
-      });
+  /**
+   * The rest of a role change's unembedding, once it committed. Best effort:
+   * the role change stands, the rest already counts as not embedded, and the
+   * sweep finishes what this does not.
+   */
+  private async finishUnembedding(caller: Caller, flowId: string): Promise<void> {
+    try {
+      await this.unembeddings.finish(caller.tenantId, flowId);
+    } catch (error) {
+      console.warn(
+        `flow ${flowId}: unembedding after a role change failed (${error instanceof Error ? error.name : 'Error'}); the sweep finishes it`,
+      );
     }
   }
 }

@@ -5,8 +5,10 @@ import type { Caller } from '../domain/caller';
 import { notFound } from '../domain/errors';
 import type { AuditEntry } from '../domain/flows';
 import {
+  asLent,
   decideBind,
   decideEmbed,
+  namesReference,
   decideRemoveReference,
   referenceView,
   type ConnectionReference,
@@ -65,7 +67,7 @@ export class ReferenceService {
   async list(caller: Caller, flowId: string): Promise<ReferenceView[]> {
     const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true });
     if (!snapshot.flow) throw notFound('The flow');
-    const references = [...snapshot.references.values()];
+    const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     authorize(snapshot.permissions.get(caller.principalId)?.role, 'readConnectionReferences');
     const bound = await this.boundConnections(caller.tenantId, references);
     return references.map((r) => referenceView(r, caller.principalId, bound.get(boundKey(r))));
@@ -156,7 +158,9 @@ export class ReferenceService {
         references: [logicalName],
       });
       if (!snapshot.flow) throw notFound('The flow');
-      const reference = snapshot.references.get(logicalName);
+      const stored = snapshot.references.get(logicalName);
+      // Decided on whether it is lent now: one a role change left to unembed is not.
+      const [reference] = stored ? asLent([stored], snapshot.pendingUnembeddings) : [];
       // Only the reference owner's own connection can be looked up here.
       const connection =
         reference?.ownerId === caller.principalId
@@ -180,6 +184,13 @@ export class ReferenceService {
           ? [
               { kind: 'putReference', reference: next, over: reference } as const,
               audit('embedded', caller, next, at, undefined),
+              // Embedded again by its owner, a co-owner again: no longer left to unembed.
+              ...snapshot.pendingUnembeddings
+                .filter((pending) => namesReference(pending, reference!))
+                .map(({ etag, ...pending }): FlowChange => {
+                  const logicalNames = pending.logicalNames.filter((name) => name !== logicalName);
+                  return { kind: 'putPendingUnembedding', pending: { ...pending, logicalNames }, over: { etag } };
+                }),
             ]
           : unembedChanges(reference!, caller.principalId, 'byOwner', at)),
         // A co-owner removed or demoted meanwhile cannot lend the flow a connection.

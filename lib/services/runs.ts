@@ -4,10 +4,11 @@
 import type { Caller } from '../domain/caller';
 import type { ConnectionStatus } from '../domain/connections';
 import { notFound } from '../domain/errors';
-import type { ConnectionReference } from '../domain/references';
+import { asLent, type ConnectionReference } from '../domain/references';
 import { authorize, type Role } from '../domain/roles';
 import {
   buildRunPrompt,
+  byName,
   checkCloudRun,
   definitionReferences,
   isFinal,
@@ -25,7 +26,13 @@ import {
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
 import { ConcurrencyConflict } from '../storage/errors';
-import { type FlowSnapshot, type FlowStore, type StoredReference, type StoredRun } from '../storage/flows';
+import {
+  type FlowSnapshot,
+  type FlowStore,
+  type StoredPermission,
+  type StoredReference,
+  type StoredRun,
+} from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { outcomeUnknown } from '../storage/errors';
 import { holdsRun, sendJson } from '../storage/queues';
@@ -93,7 +100,7 @@ export class RunService {
         role,
         callerId: caller.principalId,
         mode: body.mode,
-        requested: body.connections ?? {},
+        requested: body.connections ?? new Map(),
         prompt,
         ownerOf,
         definitionReferences: definitionReferences(JSON.parse(await this.store.definitionOf(flow))),
@@ -120,7 +127,8 @@ export class RunService {
     // A definition replaced while it is read is read again (ConcurrencyConflict).
     const { errors } = await retryOnConflict(async () => {
       const { snapshot } = await this.readAs(caller, flowId, 'checkCloudReadiness', { allReferences: true });
-      return this.cloudRunErrors(caller.tenantId, snapshot);
+      // As if the caller asked for a cloud run now.
+      return this.cloudRunErrors(caller.tenantId, snapshot, caller.principalId);
     });
     return { ready: errors.length === 0, errors };
   }
@@ -233,31 +241,33 @@ export class RunService {
 
     if (run.status === 'Queued') {
       // Read again on a conflict (a definition replaced while it was read).
-      const { errors, references } = await retryOnConflict(async () =>
+      // The initiator's permission comes with the flow, in the same query.
+      const { errors, references, initiator } = await retryOnConflict(async () =>
         this.cloudRunErrors(
           request.tenantId,
-          await this.store.read(request.tenantId, request.flowId, [], { allReferences: true }),
+          await this.store.read(request.tenantId, request.flowId, [run!.initiatedBy], { allReferences: true }),
+          run!.initiatedBy,
         ),
       );
       if (errors.length > 0) {
         await this.finish(run, { status: 'Rejected', errors });
         return 'rejected';
       }
-      const connections = Object.fromEntries(
+      const connections = byName(
         references.map((r) => [
           r.logicalName,
           { connectionId: r.connectionId, ownerId: r.ownerId, source: 'embedded' as const },
         ]),
       );
       // The claim: only one delivery gets from Queued to Dispatching. The
-      // references are then read again: if one changed since it was checked,
-      // the claim is given back and the request decided again later. (A check
-      // inside the claim's transaction would touch the reference rows and make
-      // concurrent runs of one flow collide.)
+      // references and the initiator's permission are then read again: if one
+      // changed since it was checked, the claim is given back and the request
+      // decided again later. (A check inside the claim's transaction would
+      // touch those rows and make concurrent runs of one flow collide.)
       try {
         const claimed: Run = { ...run, status: 'Dispatching', connections, claimedAt: this.now().toISOString() };
         run = await this.write(run, claimed);
-        if (!(await this.referencesUnchanged(request, references))) {
+        if (!(await this.unchangedSinceChecked(request, references, initiator!))) {
           await this.write(run, { ...run, status: 'Queued', connections: {}, claimedAt: undefined });
           throw new ConcurrencyConflict(412);
         }
@@ -283,10 +293,22 @@ export class RunService {
     return 'dispatched';
   }
 
-  private async referencesUnchanged(request: CloudRunRequest, checked: StoredReference[]): Promise<boolean> {
-    const now = await this.store.listReferences(request.tenantId, request.flowId);
-    const etags = new Map(now.map((r) => [r.logicalName, r.etag]));
-    return now.length === checked.length && checked.every((r) => etags.get(r.logicalName) === r.etag);
+  private async unchangedSinceChecked(
+    request: CloudRunRequest,
+    checked: StoredReference[],
+    initiator: StoredPermission,
+  ): Promise<boolean> {
+    const now = await this.store.read(request.tenantId, request.flowId, [initiator.principalId], {
+      allReferences: true,
+      summary: true,
+    });
+    // A reference a role change left to unembed since is no longer lent, though its row is unchanged.
+    const lent = new Map(asLent(now.references.values(), now.pendingUnembeddings).map((r) => [r.logicalName, r]));
+    return (
+      now.permissions.get(initiator.principalId)?.etag === initiator.etag &&
+      lent.size === checked.length &&
+      checked.every((r) => lent.get(r.logicalName)?.etag === r.etag && lent.get(r.logicalName)?.embedded === r.embedded)
+    );
   }
 
   /** A request that kept failing: its run ends Failed (the message goes to the poison queue). */
@@ -327,7 +349,7 @@ export class RunService {
       this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true }),
       this.connectionStore.listAll(caller.tenantId, caller.principalId),
     ]);
-    const references = [...snapshot.references.values()];
+    const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     if (!snapshot.flow) throw notFound('The flow');
     const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
     const lent =
@@ -356,19 +378,22 @@ export class RunService {
    */
   private async cloudRunErrors(
     tenantId: string,
-    snapshot: Pick<FlowSnapshot, 'flow' | 'references'>,
-  ): Promise<{ errors: RunError[]; references: StoredReference[] }> {
+    snapshot: Pick<FlowSnapshot, 'flow' | 'references' | 'permissions' | 'pendingUnembeddings'>,
+    initiatorId: string,
+  ): Promise<{ errors: RunError[]; references: StoredReference[]; initiator: StoredPermission | undefined }> {
     const { flow } = snapshot;
+    const initiator = snapshot.permissions.get(initiatorId);
     if (!flow) {
       const errors = checkCloudRun({
         flow: undefined,
+        initiatorRole: undefined,
         references: [],
         embeddedStatus: new Map(),
         definitionReferences: [],
       });
-      return { errors, references: [] };
+      return { errors, references: [], initiator };
     }
-    const references = [...snapshot.references.values()];
+    const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     const definitionJson = await this.store.definitionOf(flow);
     // Each distinct connection is checked once, however many references bind it.
     const checks = new Map<string, Promise<ConnectionStatus | undefined>>();
@@ -384,11 +409,12 @@ export class RunService {
     );
     const errors = checkCloudRun({
       flow,
+      initiatorRole: initiator?.role,
       references,
       embeddedStatus: new Map(statuses),
       definitionReferences: definitionReferences(JSON.parse(definitionJson)),
     });
-    return { errors, references };
+    return { errors, references, initiator };
   }
 
   /** Writes a new run as Queued with its "run started" audit entry, in one transaction. */
@@ -473,6 +499,6 @@ function dispatchOf(run: Run): DispatchMessage {
     flowId: run.flowId,
     mode: run.mode,
     initiatedBy: run.initiatedBy,
-    connections: Object.fromEntries(Object.entries(run.connections).map(([name, c]) => [name, c.connectionId])),
+    connections: byName(Object.entries(run.connections).map(([name, c]) => [name, c.connectionId])),
   };
 }

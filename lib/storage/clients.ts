@@ -19,6 +19,8 @@ export interface Storage {
   readonly oauthStates: TableClient;
   /** Browser sessions (lib/storage/sessions.ts). */
   readonly sessions: TableClient;
+  /** Flows with work left after a change committed (lib/storage/pendingWork.ts). */
+  readonly pendingWork: TableClient;
   readonly definitions: ContainerClient;
   /** Cloud-run requests, processed by the queue-triggered function. */
   readonly cloudRunRequests: QueueClient;
@@ -127,6 +129,7 @@ export function createStorage(
   const connections = table(names.connectionsTable);
   const oauthStates = table(names.oauthStatesTable);
   const sessions = table(names.sessionsTable);
+  const pendingWork = table(names.pendingWorkTable);
   const definitions = blobService.getContainerClient(names.definitionsContainer);
   const cloudRunRequests = queueService.getQueueClient(QUEUES.cloudRunRequests);
   const desktopRunDispatch = queueService.getQueueClient(QUEUES.desktopRunDispatch);
@@ -134,7 +137,7 @@ export function createStorage(
   let ready: Promise<void> | undefined;
   const ensureReady = () => {
     ready ??= Promise.all([
-      ...[flows, principalIndex, connections, oauthStates, sessions].map((t) => t.createTable()),
+      ...[flows, principalIndex, connections, oauthStates, sessions, pendingWork].map((t) => t.createTable()),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => definitions.createIfNotExists({ abortSignal })),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => cloudRunRequests.createIfNotExists({ abortSignal })),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => desktopRunDispatch.createIfNotExists({ abortSignal })),
@@ -154,6 +157,7 @@ export function createStorage(
     connections,
     oauthStates,
     sessions,
+    pendingWork,
     definitions,
     cloudRunRequests,
     desktopRunDispatch,

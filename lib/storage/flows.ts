@@ -5,9 +5,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { odata, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { AuditEntry, Flow, Permission, SchemaVersion } from '../domain/flows';
-import type { ConnectionReference } from '../domain/references';
-import { parseRunId, type Run } from '../domain/runs';
+import type { ConnectionReference, PendingUnembedding } from '../domain/references';
+import { byName, parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
+import { chunked, unchunked } from './chunks';
 import type { Storage } from './clients';
 import { ConcurrencyConflict, rethrowConflict, storageStatusOf, wasRefused, withDeadline } from './errors';
 import {
@@ -16,6 +17,8 @@ import {
   definitionBlobName,
   FLOW_ROW_KEY,
   flowPartitionKey,
+  PENDING_UNEMBED_RANGE,
+  pendingUnembedRowKey,
   PERMISSION_RANGE,
   permissionRowKey,
   rangeFilter,
@@ -25,6 +28,13 @@ import {
   runRowKey,
 } from './keys';
 import { queryPage, type Page, type PageRequest } from './pages';
+import {
+  PENDING_UNEMBEDDING_COLUMNS,
+  pendingUnembeddingRowOf,
+  toStoredPendingUnembedding,
+  type PendingUnembeddingRow,
+  type StoredPendingUnembedding,
+} from './pendingUnembeddings';
 
 /**
  * A Table string property holds 64 KiB, that is 32 Ki UTF-16 code units;
@@ -117,6 +127,11 @@ export interface FlowSnapshot {
    */
   removedPermissions: Map<string, string>;
   removedReferences: Map<string, string>;
+  /**
+   * Whenever references are read: what role changes left to unembed, which
+   * decides whether a reference is lent now (asLent in lib/domain/references.ts).
+   */
+  pendingUnembeddings: StoredPendingUnembedding[];
 }
 
 /** The row a put replaces: a live one, a tombstone, or none. */
@@ -146,6 +161,7 @@ export type FlowChange =
   | { kind: 'putReference'; reference: ConnectionReference; over: RowVersion }
   | { kind: 'removeReference'; current: StoredReference }
   | { kind: 'checkReference'; current: StoredReference }
+  | { kind: 'putPendingUnembedding'; pending: PendingUnembedding; over: RowVersion }
   | { kind: 'putRun'; run: Run; over: RowVersion }
   | { kind: 'audit'; entry: AuditEntry };
 
@@ -166,27 +182,30 @@ export interface FlowChanges {
 /** The role of a removed permission's tombstone; never a real role. */
 const REMOVED_ROLE = 'removed';
 
-/** Every column of the partition's rows but the inline definition. */
+/** Every column of the partition's rows but the inline definition (once each). */
 const SUMMARY_COLUMNS = [
-  'RowKey',
-  'tenantId',
-  'flowId',
-  'name',
-  'schemaVersion',
-  'ownerId',
-  'createdAt',
-  'modifiedAt',
-  'definitionBlob',
-  'principalId',
-  'role',
-  'grantedBy',
-  'grantedAt',
-  'logicalName',
-  'connectorId',
-  'referenceOwnerId',
-  'connectionId',
-  'embedded',
-  'removed',
+  ...new Set([
+    'RowKey',
+    'tenantId',
+    'flowId',
+    'name',
+    'schemaVersion',
+    'ownerId',
+    'createdAt',
+    'modifiedAt',
+    'definitionBlob',
+    'principalId',
+    'role',
+    'grantedBy',
+    'grantedAt',
+    'logicalName',
+    'connectorId',
+    'referenceOwnerId',
+    'connectionId',
+    'embedded',
+    'removed',
+    ...PENDING_UNEMBEDDING_COLUMNS,
+  ]),
 ];
 
 export class FlowStore {
@@ -194,8 +213,9 @@ export class FlowStore {
 
   /**
    * Reads the flow row, the permission rows of `principalIds` and the
-   * reference rows of `references` (or all of them) in one query. `summary`
-   * leaves an inline definition out, for lists.
+   * reference rows of `references` (or all of them) in one query, with the
+   * pending unembeddings whenever references are read. `summary` leaves an
+   * inline definition out, for lists.
    */
   async read(
     tenantId: string,
@@ -215,14 +235,21 @@ export class FlowStore {
     if (options.allReferences) {
       rowFilters.push(`(${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})`);
     }
+    // Whoever reads a reference learns whether it is still lent, in the same query.
+    if (options.allReferences || (options.references ?? []).length > 0) {
+      const { from, to } = PENDING_UNEMBED_RANGE;
+      rowFilters.push(`(${odata`RowKey ge ${from} and RowKey lt ${to}`})`);
+    }
     const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${rowFilters.join(' or ')})`;
-    const rows = this.storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow>({
+    const rows = this.storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow & PendingUnembeddingRow>({
       queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
     });
     const snapshot = emptySnapshot();
     for await (const row of rows) {
       if (row.rowKey === FLOW_ROW_KEY) snapshot.flow = toStoredFlow(row);
-      else if (row.rowKey?.startsWith(REFERENCE_RANGE.from)) {
+      else if (row.rowKey?.startsWith(PENDING_UNEMBED_RANGE.from)) {
+        snapshot.pendingUnembeddings.push(toStoredPendingUnembedding(row));
+      } else if (row.rowKey?.startsWith(REFERENCE_RANGE.from)) {
         if (row.removed) snapshot.removedReferences.set(row.logicalName, row.etag);
         else snapshot.references.set(row.logicalName, toStoredReference(row));
       } else {
@@ -330,6 +357,12 @@ export class FlowStore {
           );
         case 'checkReference':
           return check(referenceRowKey(change.current.logicalName), change.current.etag);
+        case 'putPendingUnembedding':
+          return put(
+            pendingUnembedRowKey(change.pending.principalId, change.pending.id),
+            pendingUnembeddingRowOf(change.pending),
+            change.over,
+          );
         case 'putRun':
           return put(runRowKey(runUuidOf(change.run)), runRowOf(change.run), change.over);
         case 'audit':
@@ -344,6 +377,16 @@ export class FlowStore {
     }
     // Sub-responses come in request order.
     return changes.map((_, i) => response.subResponses[i]?.etag ?? '');
+  }
+
+  /** Removes a pending unembedding with nothing left to do, if it still has its ETag. */
+  async deletePendingUnembedding(tenantId: string, flowId: string, current: StoredPendingUnembedding): Promise<void> {
+    const rowKey = pendingUnembedRowKey(current.principalId, current.id);
+    try {
+      await this.storage.flows.deleteEntity(flowPartitionKey(tenantId, flowId), rowKey, { etag: current.etag });
+    } catch (error) {
+      if (storageStatusOf(error) !== 404) rethrowConflict(error);
+    }
   }
 
   /**
@@ -549,6 +592,7 @@ function emptySnapshot(): FlowSnapshot {
     references: new Map(),
     removedPermissions: new Map(),
     removedReferences: new Map(),
+    pendingUnembeddings: [],
   };
 }
 
@@ -602,28 +646,6 @@ function runUuidOf(run: Run): string {
   return parseRunId(run.id)!.uuid;
 }
 
-/** Characters per string property: Table storage holds 32 Ki UTF-16 units in one. */
-const PROPERTY_CHARS = 30_000;
-
-/**
- * A long text over several properties (`name`, `name_1`, `name_2`, ...): a
- * run of a flow with hundreds of references names more than one holds.
- */
-function chunked(name: string, text: string): Record<string, string> {
-  const parts: Record<string, string> = {};
-  for (let i = 0, n = 0; i < text.length || n === 0; i += PROPERTY_CHARS, n++) {
-    parts[n === 0 ? name : `${name}_${n}`] = text.slice(i, i + PROPERTY_CHARS);
-  }
-  return parts;
-}
-
-function unchunked(row: Record<string, unknown>, name: string): string | undefined {
-  if (typeof row[name] !== 'string') return undefined;
-  let text = row[name] as string;
-  for (let n = 1; typeof row[`${name}_${n}`] === 'string'; n++) text += row[`${name}_${n}`] as string;
-  return text;
-}
-
 function runRowOf(run: Run): RunRow {
   return {
     runId: run.id,
@@ -647,7 +669,7 @@ function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, flowId: s
     mode: row.mode as Run['mode'],
     status: row.status as Run['status'],
     initiatedBy: row.initiatedBy,
-    connections: JSON.parse(unchunked(row, 'connections') ?? '{}') as Run['connections'],
+    connections: byName(Object.entries(JSON.parse(unchunked(row, 'connections') ?? '{}') as Run['connections'])),
     ...(row.errors ? { errors: JSON.parse(unchunked(row, 'errors')!) as Run['errors'] } : {}),
     createdAt: row.createdAt,
     ...(row.completedAt ? { completedAt: row.completedAt } : {}),

@@ -31,7 +31,7 @@ export function rangeFilter(partitionKey: string, range: { from: string; to: str
   return odata`PartitionKey eq ${partitionKey} and RowKey ge ${range.from} and RowKey lt ${range.to}`;
 }
 
-/** One partition per flow: the flow, its permissions, references and audit. */
+/** One partition per flow: the flow, its permissions, references, runs and audit. */
 export function flowPartitionKey(tenantId: string, flowId: string): string {
   return `${encodeKeyPart(tenantId)}${SEP}${encodeKeyPart(flowId)}`;
 }
@@ -47,6 +47,15 @@ export const REFERENCE_RANGE = rangeOf('ref');
 /** Logical names are ids: they go into the key as they are. */
 export function referenceRowKey(logicalName: string): string {
   return REFERENCE_RANGE.from + encodeKeyPart(logicalName);
+}
+
+/**
+ * What a role change left to unembed (see PendingUnembedding): one row per
+ * role change and batch of names, under the person's key.
+ */
+export const PENDING_UNEMBED_RANGE = rangeOf('unembed');
+export function pendingUnembedRowKey(principalId: string, id: string): string {
+  return `${PENDING_UNEMBED_RANGE.from}${encodeKeyPart(principalId)}${SEP}${encodeKeyPart(id)}`;
 }
 
 export const RUN_RANGE = rangeOf('run');

@@ -476,3 +476,78 @@ async function tenantOf(who: Person): Promise<string> {
   const payload = JSON.parse(Buffer.from(who.token.split('.')[1]!, 'base64url').toString('utf8')) as { tid: string };
   return payload.tid;
 }
+
+describe('references named like object built-ins', () => {
+  // A logical name is any id; these are also names every plain JS object answers to.
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'])(
+    'a reference named %s prompts, runs attended (picked or not) and runs in the cloud',
+    async (name) => {
+      const people = await cast();
+      const flowId = await sharedFlow(people, {
+        name: 'Built-ins',
+        schemaVersion: 2,
+        definition: { actions: [{ type: 'connector', connectionReference: name, operation: 'Q' }] },
+      });
+      const ownerDb = await sqlConnection(people.owner);
+      const bound = await call('PUT', `/flows/${flowId}/connection-references/${name}`, {
+        token: people.owner.token,
+        body: { connectorId: 'shared_sql', connectionId: ownerDb },
+      });
+      expect(bound.status).toBe(201);
+      const embedded = await call('PATCH', `/flows/${flowId}/connection-references/${name}`, {
+        token: people.owner.token,
+        body: { embedded: true },
+      });
+      expect(embedded.status).toBe(200);
+      const coDb = await sqlConnection(people.coOwner);
+      const userDb = await sqlConnection(people.user);
+      const only = (id: string) => ({ [name]: id });
+
+      const coPrompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: people.coOwner.token });
+      expect(coPrompt.status).toBe(200);
+      expect(coPrompt.body.value).toEqual([
+        {
+          logicalName: name,
+          connectorId: 'shared_sql',
+          embedded: true,
+          candidates: [
+            expect.objectContaining({ id: ownerDb, source: 'embedded' }),
+            expect.objectContaining({ id: coDb, source: 'own' }),
+          ],
+          defaultConnectionId: ownerDb,
+        },
+      ]);
+      const userPrompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: people.user.token });
+      expect(userPrompt.body.value).toEqual([
+        expect.objectContaining({ logicalName: name, defaultConnectionId: userDb }),
+      ]);
+
+      // Attended, with the default and with an explicit pick, by a co-owner and by a user.
+      for (const [who, body, expected] of [
+        [people.coOwner, undefined, ownerDb],
+        [people.coOwner, { connections: only(coDb) }, coDb],
+        [people.user, undefined, userDb],
+        [people.user, { connections: only(userDb) }, userDb],
+      ] as const) {
+        const run = await call('POST', `/flows/${flowId}/runs`, { token: who.token, ...(body ? { body } : {}) });
+        expect(run.status, run.text).toBe(201);
+        expect(run.body.status).toBe('Dispatched');
+        expect(run.body.connections).toEqual(only(expected));
+        expect((await call('GET', `/runs/${run.body.id}`, { token: who.token })).body.connections).toEqual(
+          only(expected),
+        );
+        expect((await dispatchesFor(run.body.id)).map((m) => m.connections)).toEqual([only(expected)]);
+      }
+
+      // In the cloud, on the embedded connection.
+      const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.coOwner.token });
+      expect(cloud.status).toBe(202);
+      const done = await settle(cloud.headers.get('location')!, people.owner.token);
+      expect(done).toMatchObject({ status: 'Dispatched' });
+      expect(done.connections).toEqual(only(ownerDb));
+      expect((await dispatchesFor(cloud.body.id)).map((m) => m.connections)).toEqual([only(ownerDb)]);
+      const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
+      expect(history.body.value.map((r: Body) => r.connections)).toContainEqual(only(ownerDb));
+    },
+  );
+});

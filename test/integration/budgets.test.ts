@@ -142,10 +142,11 @@ describe('storage round trips', () => {
     // The run row written by queuedRun counts once in each.
     expect(await cost(process(crowded))).toBe(base);
     expect(await cost(process(large))).toBe(base);
-    // The run row, then: the run, the flow with its references (one query),
-    // each distinct connection (read, not written when nothing changed), the
-    // claim, the references again, a peek at the dispatch queue, the dispatch,
-    // the status.
+    // The run row, then: the run, the flow with its references and the
+    // initiator's permission (one query), each distinct connection (read, not
+    // written when nothing changed), the claim, the references and the
+    // initiator's permission again (one query), a peek at the dispatch queue,
+    // the dispatch, the status.
     expect(base).toBe(9);
   });
 

@@ -12,12 +12,14 @@ import { problemFor } from '../../lib/http/problem';
 import { startAzurite, type RunningAzurite } from '../../lib/local-host/azurite';
 import { createServices, type Services } from '../../lib/services';
 import { PermissionService } from '../../lib/services/permissions';
+import { Unembeddings } from '../../lib/services/unembeddings';
 import { ReferenceService } from '../../lib/services/references';
 import { RunService, type CloudRunRequest } from '../../lib/services/runs';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { StorageTimeout } from '../../lib/storage/errors';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
+import { PendingWork } from '../../lib/storage/pendingWork';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { decodeMessage } from '../../lib/storage/queues';
 import { DEFAULT_NAMES } from '../../lib/config';
@@ -108,7 +110,12 @@ describe('when storage goes away mid-operation', () => {
   it('a share answers 503 and, once storage is back, nobody was shared with', async () => {
     const owner = { tenantId: unique('tenant'), principalId: 'owner' };
     const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
-    const cut = new PermissionService(new CutBeforeCommit(storage), new PrincipalIndex(storage));
+    const cutStore = new CutBeforeCommit(storage);
+    const cut = new PermissionService(
+      cutStore,
+      new PrincipalIndex(storage),
+      new Unembeddings(cutStore, new PendingWork(storage)),
+    );
     const error = await cut.share(owner, flowId, 'bob', 'coOwner').catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     await bringStorageBack();

@@ -6,9 +6,11 @@ import { OAuthClient } from '../../lib/oauth/msal';
 import { ConnectionService } from '../../lib/services/connections';
 import { FlowService } from '../../lib/services/flows';
 import { PermissionService } from '../../lib/services/permissions';
+import { Unembeddings } from '../../lib/services/unembeddings';
 import { ReferenceService } from '../../lib/services/references';
 import { ConnectionStore, type ConnectionChanges, type StoredConnection } from '../../lib/storage/connections';
 import { FlowStore } from '../../lib/storage/flows';
+import { PendingWork } from '../../lib/storage/pendingWork';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { InterruptedStore } from '../support/interrupted';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
@@ -19,7 +21,8 @@ const flowStore = new FlowStore(storage);
 const connectionStore = new ConnectionStore(storage);
 const index = new PrincipalIndex(storage);
 const flows = new FlowService(flowStore, index);
-const permissions = new PermissionService(flowStore, index);
+const unembeddings = new Unembeddings(flowStore, new PendingWork(storage));
+const permissions = new PermissionService(flowStore, index, unembeddings);
 const references = new ReferenceService(flowStore, connectionStore);
 /** Connections over `store`, for stores that interleave a rival change. */
 function connectionServiceOver(store: ConnectionStore): ConnectionService {
@@ -71,6 +74,7 @@ describe('races between roles and references', () => {
     const racing = new PermissionService(
       new InterruptedStore(storage, () => references.setEmbedded(alice, flowId, 'db', true)),
       index,
+      unembeddings,
     );
     await racing.share(owner, flowId, 'alice', 'user');
     const now = await read();
@@ -97,6 +101,7 @@ describe('races between roles and references', () => {
     const racing = new PermissionService(
       new InterruptedStore(storage, () => permissions.unshare(owner, flowId, 'alice')),
       index,
+      unembeddings,
     );
     await expect(racing.share(alice, flowId, 'carol', 'user')).rejects.toMatchObject({ code: 'NotFound' });
     const { permissions: now } = await flowStore.read(alice.tenantId, flowId, ['carol']);

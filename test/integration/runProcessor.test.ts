@@ -47,10 +47,12 @@ function processor(store: FlowStore): RunService {
 async function queuedRun(
   schemaVersion: 1 | 2 = 2,
   definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}',
+  initiatedBy = 'olivia',
 ): Promise<{ request: CloudRunRequest; uuid: string }> {
   await dispatchQueue.createIfNotExists();
   const caller = { tenantId: unique('tenant'), principalId: 'olivia' };
   const flow = (await services.flows.create(caller, { name: 'Nightly', schemaVersion, definitionJson })).value;
+  if (initiatedBy !== 'olivia') await services.permissions.share(caller, flow.id, initiatedBy, 'coOwner');
   const connection = (
     await services.connections.create(caller, { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' }, 'http://x')
   ).value;
@@ -63,7 +65,7 @@ async function queuedRun(
     id: runId(flow.id, uuid),
     mode: 'cloud',
     status: 'Queued',
-    initiatedBy: 'olivia',
+    initiatedBy,
     connections: {},
     createdAt: new Date().toISOString(),
   };
@@ -156,5 +158,27 @@ describe('the cloud-run processor', () => {
     }
     expect(await processor(new ReplacedWhileRead(storage)).processCloudRun(request)).toBe('dispatched');
     expect(replaced).toBe(true);
+  });
+
+  it.each([
+    ['removed from the flow', undefined],
+    ['now only a user', 'user'],
+  ] as const)('rejects a run whose co-owner who asked for it is %s, the flow otherwise ready', async (_why, role) => {
+    const { request, uuid } = await queuedRun(2, undefined, 'carol');
+    const olivia = { tenantId: request.tenantId, principalId: 'olivia' };
+    if (role) await services.permissions.share(olivia, request.flowId, 'carol', role);
+    else await services.permissions.unshare(olivia, request.flowId, 'carol');
+
+    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('rejected');
+    const run = await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid);
+    expect(run).toMatchObject({ status: 'Rejected', connections: {} });
+    expect(run!.errors).toEqual([{ code: 'InitiatorNotAuthorized', detail: expect.stringMatching(/co-owner/) }]);
+    expect(await dispatchesFor(request.runId)).toBe(0);
+  });
+
+  it('dispatches a run a co-owner asked for while they still are one', async () => {
+    const { request, uuid } = await queuedRun(2, undefined, 'carol');
+    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await statusOf(request, uuid)).toBe('Dispatched');
   });
 });

@@ -51,6 +51,7 @@ describe('infra and configuration', () => {
       DEFAULT_NAMES.connectionsTable,
       DEFAULT_NAMES.oauthStatesTable,
       DEFAULT_NAMES.sessionsTable,
+      DEFAULT_NAMES.pendingWorkTable,
     ]) {
       expect(storage).toContain(`'${table}'`);
     }

@@ -3,12 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectionStatus } from '../../lib/domain/connections';
 import { DomainError } from '../../lib/domain/errors';
 import {
+  asLent,
   decideBind,
   decideEmbed,
   decideRemoveReference,
+  namesReference,
   referencesToUnembed,
   referenceView,
+  stillToUnembed,
   type ConnectionReference,
+  type PendingUnembedding,
 } from '../../lib/domain/references';
 import type { Role } from '../../lib/domain/roles';
 
@@ -326,5 +330,47 @@ describe('what each viewer learns of a reference', () => {
   it('reports Error when the bound connection no longer exists', () => {
     expect(referenceView(ref(), 'bob', undefined)).toMatchObject({ status: 'Error' });
     expect(referenceView(ref(), 'bob', undefined)).not.toHaveProperty('connection');
+  });
+});
+
+describe('which references count as embedded', () => {
+  // Bob lost co-ownership; a role change unembedded some of his references and left a and b pending.
+  const pending: PendingUnembedding = { id: 'p1', principalId: 'bob', actorId: 'alice', at, logicalNames: ['a', 'b'] };
+  const refs = [
+    ref({ logicalName: 'a', embedded: true }),
+    ref({ logicalName: 'b', embedded: false }), // its owner unembedded it meanwhile
+    ref({ logicalName: 'c', embedded: true }), // embedded again by Bob, a co-owner again
+    ref({ logicalName: 'd', embedded: true, ownerId: 'carol' }),
+  ];
+
+  it('counts as embedded only what is embedded and not left to unembed', () => {
+    const lent = asLent(refs, [pending]);
+    expect(lent.map((r) => [r.logicalName, r.embedded])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['c', true],
+      ['d', true],
+    ]);
+    expect(asLent(refs, [])).toEqual(refs);
+  });
+
+  it("goes by the person as well as the name: another person's reference of that name is lent", () => {
+    const carols = ref({ logicalName: 'a', embedded: true, ownerId: 'carol' });
+    expect(asLent([carols], [pending])[0]!.embedded).toBe(true);
+    expect(namesReference(pending, carols)).toBe(false);
+    expect(namesReference(pending, refs[0]!)).toBe(true);
+  });
+
+  it('does not depend on the role its owner holds now: a re-share lends nothing again', () => {
+    // The rule takes no role at all; only embedding it again (which drops it from the pending row) lends it.
+    expect(asLent([refs[0]!], [pending])[0]!.embedded).toBe(false);
+  });
+
+  it("leaves to unembed what is named, still embedded and still its person's", () => {
+    const byName = new Map(
+      [...refs, ref({ logicalName: 'e', embedded: true, ownerId: 'carol' })].map((r) => [r.logicalName, r]),
+    );
+    const wider = { ...pending, logicalNames: ['a', 'b', 'e', 'gone'] };
+    expect(stillToUnembed(wider, byName).map((r) => r.logicalName)).toEqual(['a']);
   });
 });

@@ -9,6 +9,7 @@ import type { ConnectionReference } from '../../lib/domain/references';
 import type { Role } from '../../lib/domain/roles';
 import {
   buildRunPrompt,
+  byName,
   checkCloudRun,
   definitionReferences,
   parseRunId,
@@ -102,7 +103,7 @@ describe('resolving a console run', () => {
       role,
       callerId: 'me',
       mode,
-      requested,
+      requested: new Map(Object.entries(requested)),
       prompt: prompt(role, own),
       ownerOf,
       definitionReferences: ['db'],
@@ -156,9 +157,59 @@ describe('resolving a console run', () => {
   });
 });
 
+describe('references named like what every object has', () => {
+  const builtIns = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'];
+
+  it.each(builtIns)('resolve %s by default and as picked, and show it', (name) => {
+    const prompt = (role: Role) =>
+      buildRunPrompt([reference({ logicalName: name })], role, 'me', [conn('mine-1', 'me')], lent);
+    const resolve = (role: Role, requested: Array<[string, string]> = []) =>
+      resolveAttendedRun({
+        role,
+        callerId: 'me',
+        mode: undefined,
+        requested: new Map(requested),
+        prompt: prompt(role),
+        ownerOf: new Map([
+          ['olivia-db', 'olivia'],
+          ['mine-1', 'me'],
+        ]),
+        definitionReferences: [name],
+      });
+    const lentRun = resolve('coOwner');
+    expect(Object.getPrototypeOf(lentRun)).toBe(null);
+    expect(Object.entries(lentRun)).toEqual([
+      [name, { connectionId: 'olivia-db', ownerId: 'olivia', source: 'embedded' }],
+    ]);
+    expect(Object.entries(resolve('coOwner', [[name, 'mine-1']]))).toEqual([
+      [name, { connectionId: 'mine-1', ownerId: 'me', source: 'own' }],
+    ]);
+    expect(Object.entries(resolve('user'))).toEqual([[name, { connectionId: 'mine-1', ownerId: 'me', source: 'own' }]]);
+
+    const run: Run = {
+      tenantId: 't',
+      flowId: 'f',
+      id: 'f.r',
+      mode: 'attended',
+      status: 'Dispatched',
+      initiatedBy: 'me',
+      connections: lentRun,
+      createdAt: at,
+    };
+    expect(JSON.parse(JSON.stringify(runView(run, 'me', 'coOwner').connections))).toEqual({ [name]: 'olivia-db' });
+    expect(Object.entries(runView(run, 'me', 'user').connections)).toEqual([[name, null]]);
+  });
+
+  it('finds nothing a name was not given', () => {
+    const record = byName([['db', 1]]);
+    for (const name of builtIns) expect(record[name]).toBeUndefined();
+  });
+});
+
 describe('cloud-run checks', () => {
   const facts = (overrides: Partial<Parameters<typeof checkCloudRun>[0]> = {}) => ({
     flow: { schemaVersion: 2 },
+    initiatorRole: 'coOwner' as Role | undefined,
     references: [reference()],
     embeddedStatus: new Map<string, ConnectionStatus | undefined>([['db', 'Connected']]),
     definitionReferences: ['db'],
@@ -169,10 +220,20 @@ describe('cloud-run checks', () => {
     expect(checkCloudRun(facts())).toEqual([]);
   });
 
+  it.each([
+    ['owner', []],
+    ['coOwner', []],
+    ['user', ['InitiatorNotAuthorized']],
+    [undefined, ['InitiatorNotAuthorized']],
+  ] as const)('lets a run asked for by someone now %s run only while they are a maker', (role, codes) => {
+    expect(checkCloudRun(facts({ initiatorRole: role })).map((e) => e.code)).toEqual(codes);
+  });
+
   it('gives every reason at once', () => {
     const errors = checkCloudRun(
       facts({
         flow: { schemaVersion: 1 },
+        initiatorRole: 'user',
         references: [
           reference({ logicalName: 'a', embedded: false }),
           reference({ logicalName: 'b' }),
@@ -183,6 +244,7 @@ describe('cloud-run checks', () => {
       }),
     );
     expect(errors.map((e) => [e.code, e.logicalName])).toEqual([
+      ['InitiatorNotAuthorized', undefined],
       ['FlowSchemaNotV2', undefined],
       ['ConnectionReferenceNotEmbedded', 'a'],
       ['ConnectionUnavailable', 'b'],

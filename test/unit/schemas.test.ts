@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError, type FieldError } from '../../lib/domain/errors';
+import { startRunBody } from '../../lib/domain/runs';
 import { createFlowBody, parseId, parseWith, sharePermissionBody, updateFlowBody } from '../../lib/domain/schemas';
 
 function fieldErrors(fn: () => unknown): FieldError[] {
@@ -105,5 +106,29 @@ describe('sharing', () => {
     expect(parseWith(sharePermissionBody, { role: 'user' })).toEqual({ role: 'user' });
     expect(fieldErrors(() => parseWith(sharePermissionBody, { role: 'owner' }))[0]?.field).toBe('role');
     expect(fieldErrors(() => parseWith(sharePermissionBody, {}))[0]?.field).toBe('role');
+  });
+});
+
+describe('starting a run', () => {
+  it('keeps every connection picked, whatever the logical name', () => {
+    // As JSON.parse reads a body: `__proto__` is an own key like any other.
+    const body = JSON.parse('{"connections":{"__proto__":"a","constructor":"b","db":"c"}}') as unknown;
+    const { connections } = parseWith(startRunBody, body);
+    expect([...connections!]).toEqual([
+      ['__proto__', 'a'],
+      ['constructor', 'b'],
+      ['db', 'c'],
+    ]);
+  });
+
+  it('names the field of a bad logical name, a bad connection id, or connections that are no object', () => {
+    expect(
+      fieldErrors(() => parseWith(startRunBody, { connections: { 'a/b': 'x', ok: 'y z' } })).map((e) => e.field),
+    ).toEqual(['connections.a/b', 'connections.ok']);
+    for (const connections of ['db', ['db'], null, 1]) {
+      expect(fieldErrors(() => parseWith(startRunBody, { connections }))).toEqual([
+        { field: 'connections', detail: 'must be an object' },
+      ]);
+    }
   });
 });
