@@ -6,7 +6,8 @@ import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES } from '../domain/limits';
 import { pageQuery, parseId, parseWith } from '../domain/schemas';
 import { isContinuationToken, type PageRequest } from '../storage/pages';
 
-function tooLarge(): DomainError {
+/** The refusal of a body past the limit, by a handler or (locally) by the host before it. */
+export function payloadTooLarge(): DomainError {
   return new DomainError('PayloadTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
 }
 
@@ -16,9 +17,9 @@ export async function readJson(
   options: { optional?: boolean } = {},
 ): Promise<{ value: unknown; text: string }> {
   const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw payloadTooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.length > MAX_BODY_BYTES) throw payloadTooLarge();
   if (bytes.length === 0) {
     if (options.optional) return { value: {}, text: '{}' };
     throw validationFailed([{ field: '(body)', detail: 'a JSON body is required' }]);
