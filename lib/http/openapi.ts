@@ -130,7 +130,7 @@ interface RouteDoc {
   problems: ErrorCode[];
 }
 
-const AUTHED: ErrorCode[] = ['Unauthenticated', 'StorageUnavailable'];
+const AUTHED: ErrorCode[] = ['Unauthenticated', 'IdentityProviderUnavailable', 'StorageUnavailable'];
 const READ: ErrorCode[] = [...AUTHED, 'ValidationFailed', 'NotFound'];
 const WRITE: ErrorCode[] = [...READ, 'Forbidden', 'PayloadTooLarge'];
 const flowId = '{flowId}';
