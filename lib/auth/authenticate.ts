@@ -2,9 +2,11 @@
 // (cached; an unknown key id refetches it, which is how rotation is followed),
 // issuer, audience, expiry and not-before. Entra ID in Azure and the local
 // issuer on a laptop go through this same code; only the settings differ.
+// Keys that cannot be fetched are IdentityProviderUnavailable (503), not 401.
 import { createHash } from 'node:crypto';
 import {
   createRemoteJWKSet,
+  customFetch,
   errors as joseErrors,
   jwksCache,
   jwtVerify,
@@ -18,6 +20,7 @@ import { getStorage } from '../storage/clients';
 import { SessionStore, type Session } from '../storage/sessions';
 import { checkSameOrigin, isSafeMethod, sessionHashOf, type CookieRequest } from './session';
 import { isWellFormed } from '../domain/schemas';
+import { discoverJwksUri, fetchKeySet, providerFault } from './identityProvider';
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
@@ -86,7 +89,7 @@ export class TokenVerifier {
         currentDate: new Date(this.now()),
       }));
     } catch (error) {
-      throw unauthenticated(describeJoseError(error), true);
+      throw providerFault(error) ?? unauthenticated(describeJoseError(error), true);
     }
     this.stats.verified++;
     const caller = Object.freeze(callerOf(payload));
@@ -139,6 +142,7 @@ export class TokenVerifier {
           cooldownDuration: this.keyCache.cooldownMs,
           cacheMaxAge: this.keyCache.maxAgeMs,
           [jwksCache]: this.fetchedKeys,
+          [customFetch]: fetchKeySet,
         }),
       (error: unknown) => {
         this.keySet = undefined;
@@ -149,13 +153,7 @@ export class TokenVerifier {
   }
 
   private async jwksUri(): Promise<string> {
-    if (this.settings.jwksUri) return this.settings.jwksUri;
-    const issuer = this.settings.issuers[0]!.replace(/\/$/, '');
-    const response = await fetch(`${issuer}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new Error(`OpenID configuration of ${issuer} answered ${response.status}`);
-    const { jwks_uri: jwksUri } = (await response.json()) as { jwks_uri?: unknown };
-    if (typeof jwksUri !== 'string') throw new Error(`OpenID configuration of ${issuer} has no jwks_uri`);
-    return jwksUri;
+    return this.settings.jwksUri || discoverJwksUri(this.settings.issuers[0]!);
   }
 }
 
@@ -198,7 +196,6 @@ function describeJoseError(error: unknown): string {
     return 'The token is signed with an algorithm that is not allowed.';
   if (error instanceof joseErrors.JWTInvalid || error instanceof joseErrors.JWSInvalid)
     return 'The token is malformed.';
-  if (error instanceof joseErrors.JWKSTimeout) return 'The signing keys could not be fetched in time.';
   return 'The token could not be verified.';
 }
 

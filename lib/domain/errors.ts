@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   PayloadTooLarge: 413,
   InternalError: 500,
   StorageUnavailable: 503,
+  IdentityProviderUnavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -35,6 +36,7 @@ export const ERROR_TITLES: Record<ErrorCode, string> = {
   PayloadTooLarge: 'The request body is too large',
   InternalError: 'Something went wrong',
   StorageUnavailable: 'Storage is unavailable',
+  IdentityProviderUnavailable: 'The identity provider is unavailable',
 };
 
 /** One invalid field of a request, as listed in a ValidationFailed problem. */

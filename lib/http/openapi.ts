@@ -143,7 +143,7 @@ interface RouteDoc {
   problems: ErrorCode[];
 }
 
-const AUTHED: ErrorCode[] = ['Unauthenticated', 'StorageUnavailable'];
+const AUTHED: ErrorCode[] = ['Unauthenticated', 'IdentityProviderUnavailable', 'StorageUnavailable'];
 /** Changes made with a session cookie must come from flowshare's own pages. */
 const CHANGE: ErrorCode[] = [...AUTHED, 'CrossSiteRequestRefused'];
 const READ: ErrorCode[] = [...AUTHED, 'ValidationFailed', 'NotFound'];

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { authenticatedCaller } from '../auth/authenticate';
+import { IdentityProviderUnavailable } from '../auth/identityProvider';
 import { DomainError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../domain/errors';
 import { isStorageFault, outcomeUnknown } from '../storage/errors';
 
@@ -54,6 +55,16 @@ export function problemFor(error: unknown, context: InvocationContext): HttpResp
     const headers: Record<string, string> =
       error.code === 'Unauthenticated' ? { 'WWW-Authenticate': bearerChallenge(tokenPresent === true) } : {};
     return problem(error.code, error.message, extensions, headers);
+  }
+  if (error instanceof IdentityProviderUnavailable) {
+    // Which URL failed and why is for the log; the caller learns only that it is not their token.
+    context.warn('identity provider unavailable:', error.message);
+    return problem(
+      'IdentityProviderUnavailable',
+      "The identity provider's signing keys cannot be fetched right now, so no token can be checked. Try again.",
+      {},
+      { 'Retry-After': '5' },
+    );
   }
   if (isStorageFault(error)) {
     context.warn('storage unavailable:', describe(error));

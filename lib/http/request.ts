@@ -6,24 +6,49 @@ import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES } from '../domain/limits';
 import { pageQuery, parseId, parseWith } from '../domain/schemas';
 import { isContinuationToken, type PageRequest } from '../storage/pages';
 
-function tooLarge(): DomainError {
+/** The refusal of a body past the limit, by a handler or (locally) by the host before it. */
+export function payloadTooLarge(): DomainError {
   return new DomainError('PayloadTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
 }
 
-/** The body as JSON (and as its text), refused with 413 past the limit and 400 when not JSON. */
+/**
+ * Strictly: Buffer#toString would put U+FFFD for each invalid byte, and a
+ * definition would then be kept other than it was sent. The byte order mark
+ * is kept (ignoreBOM) so that it is refused by name: RFC 8259 forbids it on
+ * the wire, and it was never accepted (JSON.parse refuses it).
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: Buffer): string {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw validationFailed([{ field: '(body)', detail: 'is not valid UTF-8' }], 'The request body is not valid UTF-8.');
+  }
+  if (text.startsWith('\uFEFF')) {
+    throw validationFailed(
+      [{ field: '(body)', detail: 'starts with a byte order mark (U+FEFF), which JSON must not' }],
+      'The request body starts with a byte order mark; send UTF-8 without one.',
+    );
+  }
+  return text;
+}
+
+/** The body as JSON (and as its text), refused with 413 past the limit and 400 when not UTF-8 JSON. */
 export async function readJson(
   request: HttpRequest,
   options: { optional?: boolean } = {},
 ): Promise<{ value: unknown; text: string }> {
   const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw payloadTooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.length > MAX_BODY_BYTES) throw payloadTooLarge();
   if (bytes.length === 0) {
     if (options.optional) return { value: {}, text: '{}' };
     throw validationFailed([{ field: '(body)', detail: 'a JSON body is required' }]);
   }
-  const text = bytes.toString('utf8');
+  const text = decodeUtf8(bytes);
   try {
     return { value: JSON.parse(text) as unknown, text };
   } catch {

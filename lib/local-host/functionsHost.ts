@@ -9,10 +9,20 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpResponseInit } from '@azure/functions';
+import { MAX_BODY_BYTES } from '../domain/limits';
+import { problem } from '../http/problem';
+import { payloadTooLarge } from '../http/request';
 import { installFunctionsCore, type BindingMetadata, type LogLevel, type RegisteredFunction } from './functionsCore';
 
-/** The Functions host's default request body limit (100 MiB). */
-const MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+/**
+ * The host refuses a body past the service's limit before any handler runs,
+ * as the Functions host does in Azure with FUNCTIONS_REQUEST_BODY_SIZE_LIMIT
+ * (infra/app/api.bicep): no route takes more, and reading a larger body
+ * first would let anyone, token or not, make the host hold it.
+ */
+const MAX_REQUEST_BYTES = MAX_BODY_BYTES;
+/** How long the host reads on (discarding) after refusing a body, before it drops the connection. */
+const LINGER_MS = 2_000;
 
 export type HostLog = (level: LogLevel, message: string) => void;
 
@@ -134,13 +144,16 @@ function safeDecode(segment: string): string {
 
 export function createFunctionsServer(options: FunctionsHostOptions): Server {
   const prefix = `/${options.routePrefix.replace(/^\/+|\/+$/g, '')}`;
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res, options, prefix).catch((error: unknown) => {
       options.log('error', `local host failed to answer ${req.method} ${req.url}: ${String(error)}`);
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  };
+  const server = createServer(listener);
+  // `Expect: 100-continue` is answered by `serve`, once it knows it will read the body.
+  server.on('checkContinue', listener);
   // Kestrel's keep-alive (130 s) rather than Node's 5 s, so a client pausing
   // between calls does not write into a connection the host just closed.
   server.keepAliveTimeout = 130_000;
@@ -172,12 +185,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Functio
     return;
   }
 
-  const body = await readBody(req);
-  if (body === 'tooLarge') {
-    res.writeHead(413, { 'Content-Length': '0', Connection: 'close' });
-    res.end();
-    return;
-  }
+  // A declared length past the limit is refused unread; a chunked body is cut
+  // off as soon as it passes it.
+  if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) return refuseTooLarge(req, res, url, options);
+  if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
+  const body = await readBody(req, MAX_REQUEST_BYTES);
+  if (body === 'tooLarge') return refuseTooLarge(req, res, url, options);
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -211,6 +224,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Functio
     return;
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+  await send(res, response);
+  options.log(
+    'debug',
+    `${method} ${url.pathname} -> ${response.status} in ${Date.now() - started} ms (${route.functionName})`,
+  );
+}
+
+async function send(res: ServerResponse, response: HttpResponse) {
   const bytes = Buffer.from(await response.arrayBuffer());
   const outHeaders: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => (outHeaders[name] = value));
@@ -220,21 +241,55 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Functio
   if (bytes.length > 0 || ![204, 304].includes(response.status)) outHeaders['content-length'] = String(bytes.length);
   res.writeHead(response.status, outHeaders);
   res.end(bytes);
+}
+
+/**
+ * 413 with the problem a handler would answer, then the connection ends, so
+ * the client cannot go on sending into it. Not with `Connection: close`: Node
+ * then destroys the socket as soon as the answer is written, and closing with
+ * the client's body still arriving resets the connection, so a client still
+ * writing meets the reset before it reads the 413. Instead the host ends its
+ * side after the answer and discards what still arrives (Node dumps an unread
+ * body, keeping none of it) until the client closes, or for LINGER_MS at most.
+ */
+async function refuseTooLarge(req: IncomingMessage, res: ServerResponse, url: URL, options: FunctionsHostOptions) {
+  const { socket } = req;
+  res.once('finish', () => {
+    socket.end();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once('close', () => clearTimeout(linger));
+  });
+  const refusal = payloadTooLarge();
+  await send(res, new HttpResponse(problem(refusal.code, refusal.message)));
   options.log(
-    'debug',
-    `${method} ${url.pathname} -> ${response.status} in ${Date.now() - started} ms (${route.functionName})`,
+    'information',
+    `${req.method} ${url.pathname} -> 413: the body is larger than ${MAX_REQUEST_BYTES} bytes`,
   );
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | 'tooLarge'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return 'tooLarge';
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The body, or 'tooLarge' as soon as it passes `limit`, keeping nothing past it. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'tooLarge'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = (outcome: () => void) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      outcome();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.pause();
+      settle(() => resolve('tooLarge'));
+    };
+    const onEnd = () => settle(() => resolve(Buffer.concat(chunks)));
+    const onError = (error: Error) => settle(() => reject(error));
+    // The client went away before the body ended: there is no one to answer.
+    const onClose = () => {
+      if (!req.complete) settle(() => reject(new Error('the client closed the connection before its body ended')));
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** A cookie as a Set-Cookie header value (RFC 6265 attributes). */

@@ -1,6 +1,6 @@
 // Flows over HTTP: every route for every role, bad input and the body limit.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, expectProblem, type Body } from '../support/stack';
+import { call, expectProblem, stack, type Body } from '../support/stack';
 import { cast, person, sharedFlow, type Cast, type RoleName } from './people';
 
 const MiB = 1024 * 1024;
@@ -111,6 +111,50 @@ describe('creating a flow', () => {
     const padded = body.replace('"text":""', `"text":"${'x'.repeat(MiB + 1 - Buffer.byteLength(body))}"`);
     expect(Buffer.byteLength(padded)).toBe(MiB + 1);
     expectProblem(await call('POST', '/flows', { token: people.stranger.token, body: padded }), 413, 'PayloadTooLarge');
+  });
+});
+
+describe('a body that is not UTF-8', () => {
+  const before = Buffer.from('{"name":"Bytes","definition":{"actions":[{"type":"note","text":"a');
+  const after = Buffer.from('b"}]}}');
+
+  async function postBytes(token: string, bytes: Buffer) {
+    const response = await fetch(`${stack().apiUrl}/flows`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: new Uint8Array(bytes),
+    });
+    return { status: response.status, headers: response.headers, text: '', body: (await response.json()) as Body };
+  }
+
+  it.each([
+    ['FF C3 (no UTF-8 at all)', [0xff, 0xc3]],
+    ['a sequence cut short (E2 82)', [0xe2, 0x82]],
+    ['an overlong slash (C0 AF)', [0xc0, 0xaf]],
+    ['a lone surrogate (ED A0 80)', [0xed, 0xa0, 0x80]],
+  ])('is refused, not altered: %s', async (_why, invalid) => {
+    const someone = await person('bytes');
+    const response = await postBytes(someone.token, Buffer.concat([before, Buffer.from(invalid), after]));
+    expectProblem(response, 400, 'ValidationFailed');
+    expect(response.body.errors).toEqual([{ field: '(body)', detail: expect.stringContaining('UTF-8') }]);
+    // Nothing was created in its place (a U+FFFD for each bad byte, as before).
+    expect((await call('GET', '/flows', { token: someone.token })).body.value).toEqual([]);
+  });
+
+  it('is refused when it starts with a byte order mark, which JSON on the wire must not carry', async () => {
+    const someone = await person('bom');
+    const response = await postBytes(someone.token, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), before, after]));
+    expectProblem(response, 400, 'ValidationFailed');
+    expect(response.body.errors).toEqual([{ field: '(body)', detail: expect.stringContaining('byte order mark') }]);
+  });
+
+  it('keeps valid multi-byte UTF-8 byte for byte', async () => {
+    const someone = await person('utf8');
+    const text = 'é€😀\u00e9';
+    const response = await postBytes(someone.token, Buffer.concat([before, Buffer.from(text), after]));
+    expect(response.status).toBe(201);
+    const read = await call('GET', `/flows/${response.body.id}`, { token: someone.token });
+    expect(read.text).toContain(`"text":"a${text}b"`);
   });
 });
 

@@ -1,15 +1,19 @@
 // Token verification against an issuer whose signing keys rotate: a JWKS
 // server of its own, whose keys the test swaps.
 import { createServer, type Server } from 'node:http';
+import { InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier, type TokenVerifierOptions } from '../../lib/auth/authenticate';
+import { problemFor } from '../../lib/http/problem';
 
 let server: Server;
 let published: JWK[] = [];
 let fetches = 0;
 let issuer: string;
+/** How the key set endpoint fails, when a test makes it. */
+let failing: undefined | 'status500' | 'notJson' | 'notKeySet' | 'reset';
 
 async function newKey(kid: string) {
   const { privateKey, publicKey } = await generateKeyPair('RS256');
@@ -33,15 +37,24 @@ function sign(key: Awaited<ReturnType<typeof newKey>>, claims: Record<string, un
 }
 
 beforeAll(async () => {
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
     fetches++;
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ keys: published }));
+    if (failing === 'reset') return void req.socket.destroy();
+    if (failing === 'status500') return void res.writeHead(500).end();
+    const body =
+      failing === 'notJson'
+        ? '<html>'
+        : JSON.stringify(failing === 'notKeySet' ? { keys: 'none' } : { keys: published });
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterEach(() => {
+  failing = undefined;
+});
 
 function verifier(keyCache = { maxAgeMs: 10 * 60_000, cooldownMs: 0 }, options: TokenVerifierOptions = {}) {
   return new TokenVerifier(
@@ -160,19 +173,6 @@ describe('verified tokens', () => {
     expect(v.stats).toEqual({ verified: 4, remembered: 1 });
   });
 
-  it('answer 401 when the issuer cannot be reached to find its keys', async () => {
-    const key = await newKey('k-unreachable');
-    // Port 9 (discard): nothing listens there, so OpenID discovery fails.
-    const v = new TokenVerifier({
-      issuers: ['http://127.0.0.1:9'],
-      audiences: ['api://flowshare'],
-      clockToleranceSeconds: 0,
-    });
-    await expect(v.verify(await sign(key, { iss: 'http://127.0.0.1:9' }))).rejects.toMatchObject({
-      code: 'Unauthenticated',
-    });
-  });
-
   it('never remember a refused token', async () => {
     const key = await newKey('k-refused');
     published = [key.jwk];
@@ -181,5 +181,93 @@ describe('verified tokens', () => {
     for (let i = 0; i < 2; i++)
       await expect(v.verify(wrongAudience)).rejects.toMatchObject({ code: 'Unauthenticated' });
     expect(v.stats).toEqual({ verified: 0, remembered: 0 });
+  });
+});
+
+/** What a request with this token would be answered, as problem details. */
+async function answerTo(v: TokenVerifier, token: string): Promise<HttpResponseInit> {
+  try {
+    await v.verify(token);
+    return { status: 200 };
+  } catch (error) {
+    return problemFor(error, new InvocationContext({ logHandler: () => undefined }));
+  }
+}
+
+function expectProviderUnavailable(answer: HttpResponseInit) {
+  expect(answer.status).toBe(503);
+  expect(answer.headers).toMatchObject({ 'Retry-After': expect.stringMatching(/^\d+$/) });
+  expect(answer.headers).not.toHaveProperty('WWW-Authenticate');
+  expect(JSON.parse(String(answer.body))).toMatchObject({ status: 503, code: 'IdentityProviderUnavailable' });
+}
+
+describe('an issuer whose keys cannot be fetched', () => {
+  // The service cannot tell a good token from a bad one without the keys: its fault, not the caller's.
+  it('answers 503 with Retry-After when the issuer cannot be reached to discover its keys', async () => {
+    const key = await newKey('k-unreachable');
+    // Port 9 (discard): nothing listens there, so OpenID discovery fails.
+    const v = new TokenVerifier({
+      issuers: ['http://127.0.0.1:9'],
+      audiences: ['api://flowshare'],
+      clockToleranceSeconds: 0,
+    });
+    expectProviderUnavailable(await answerTo(v, await sign(key, { iss: 'http://127.0.0.1:9' })));
+  });
+
+  it.each(['status500', 'notJson', 'notKeySet', 'reset'] as const)(
+    'answers 503 when the key set endpoint fails (%s) on the first fetch',
+    async (how) => {
+      const key = await newKey(`k-first-${how}`);
+      published = [key.jwk];
+      failing = how;
+      expectProviderUnavailable(await answerTo(verifier(), await sign(key)));
+    },
+  );
+
+  it('answers 503 when keys grown old cannot be fetched again', async () => {
+    const key = await newKey('k-old-keys');
+    published = [key.jwk];
+    const v = verifier({ maxAgeMs: 200, cooldownMs: 0 });
+    await expect(v.verify(await sign(key, { oid: 'first' }))).resolves.toMatchObject({ principalId: 'first' });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    failing = 'status500';
+    expectProviderUnavailable(await answerTo(v, await sign(key, { oid: 'second' })));
+  });
+
+  it('answers 503 when a token names a key not yet fetched and fetching again fails', async () => {
+    const [known, next] = await Promise.all([newKey('k-known'), newKey('k-next')]);
+    published = [known.jwk];
+    const v = verifier({ maxAgeMs: 10 * 60_000, cooldownMs: 0 });
+    await expect(v.verify(await sign(known))).resolves.toMatchObject({ principalId: 'alice' });
+    published = [known.jwk, next.jwk];
+    failing = 'status500';
+    const before = fetches;
+    expectProviderUnavailable(await answerTo(v, await sign(next)));
+    expect(fetches).toBeGreaterThan(before);
+  });
+
+  it('still answers 401 when fetching again succeeds and the key is not there', async () => {
+    const [known, unknown] = await Promise.all([newKey('k-listed'), newKey('k-never-listed')]);
+    published = [known.jwk];
+    const v = verifier({ maxAgeMs: 10 * 60_000, cooldownMs: 0 });
+    await expect(v.verify(await sign(known))).resolves.toMatchObject({ principalId: 'alice' });
+    const before = fetches;
+    const answer = await answerTo(v, await sign(unknown));
+    expect(fetches).toBe(before + 1);
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(String(answer.body))).toMatchObject({
+      code: 'Unauthenticated',
+      detail: 'The token is signed with a key the issuer does not publish.',
+    });
+  });
+
+  it('answers a valid token from the keys it holds while the endpoint is down, and 401 for a bad one', async () => {
+    const key = await newKey('k-held');
+    published = [key.jwk];
+    const v = verifier({ maxAgeMs: 10 * 60_000, cooldownMs: 30_000 });
+    await expect(v.verify(await sign(key, { oid: 'before' }))).resolves.toMatchObject({ principalId: 'before' });
+    failing = 'status500';
+    await expect(v.verify(await sign(key, { oid: 'during' }))).resolves.toMatchObject({ principalId: 'during' });
+    expect((await answerTo(v, await sign(key, { aud: 'api://other' }))).status).toBe(401);
   });
 });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_NAMES, knownSettings, requiredSettings } from '../../lib/config';
+import { MAX_BODY_BYTES } from '../../lib/domain/limits';
 import { QUEUES } from '../../lib/storage/clients';
 
 const infra = (file: string) => readFileSync(join(__dirname, '../../infra', file), 'utf8');
@@ -29,6 +30,7 @@ describe('infra and configuration', () => {
       'AzureWebJobsStorage__credential',
       'APPLICATIONINSIGHTS_CONNECTION_STRING',
       'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+      'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
     ];
     const known = new Set([...knownSettings(), ...hostSettings]);
     for (const name of appSettingNames()) expect(known, `${name} is set by infra but read by nothing`).toContain(name);
@@ -59,6 +61,12 @@ describe('infra and configuration', () => {
       expect(storage).toContain(`'${queue}'`);
     }
     expect(storage).toContain(`'${DEFAULT_NAMES.definitionsContainer}'`);
+  });
+
+  it("has the host refuse a body past the service's limit before reading it", () => {
+    expect(infra('app/api.bicep')).toMatch(
+      new RegExp(`^\\s{8}FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '${MAX_BODY_BYTES}'$`, 'm'),
+    );
   });
 
   it('targets Node 22 on Flex Consumption', () => {
