@@ -40,7 +40,7 @@ export interface Connection {
   modifiedAt: string;
 }
 
-/** A connection as its owner sees it (SPEC "Shapes": connection). Never its secret. */
+/** A connection as its owner sees it (docs/shapes.md, Connection). Never its secret. */
 export interface ConnectionView {
   id: string;
   connectorId: string;

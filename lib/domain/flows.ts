@@ -51,7 +51,7 @@ export interface AuditEntry {
   details?: Record<string, string | number | boolean>;
 }
 
-/** A flow as one caller sees it (SPEC "Shapes": flow). */
+/** A flow as one caller sees it (docs/shapes.md, Flow). */
 export interface FlowView {
   id: string;
   name: string;

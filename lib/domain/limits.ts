@@ -1,4 +1,4 @@
-// Limits promised by SPEC.md ("Limits and catalog").
+// Limits promised by docs/limits.md.
 
 /** A request body may be up to 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -26,7 +26,7 @@ export interface BoundConnection {
   status: ConnectionStatus;
 }
 
-/** A reference as one caller sees it (SPEC "Shapes": connection reference). */
+/** A reference as one caller sees it (docs/shapes.md, Connection reference). */
 export interface ReferenceView {
   logicalName: string;
   connectorId: string;

@@ -1,4 +1,4 @@
-// Who may do what on a flow: SPEC.md's "Who" column as one table, plus the
+// Who may do what on a flow: docs/domain.md, Roles, as one table, plus the
 // rules for sharing and unsharing. Pure: no I/O.
 import { DomainError, notFound } from './errors';
 

@@ -1,4 +1,4 @@
-// Request shapes of SPEC.md, validated with zod. The same schemas will feed the
+// Request shapes of docs/shapes.md, validated with zod. The same schemas feed the
 // OpenAPI document, so they carry the field rules and nothing else.
 import { z } from 'zod';
 import { validationFailed, type FieldError } from './errors';

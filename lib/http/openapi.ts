@@ -133,7 +133,7 @@ interface RouteDoc {
   path: string;
   operationId: string;
   summary: string;
-  /** Who may call it, as SPEC's "Who" column says. */
+  /** Who may call it, as the "who" column of docs/api.md says. */
   who: string;
   anonymous?: boolean;
   body?: z.ZodType;

@@ -1,4 +1,4 @@
-// Success responses of SPEC.md "Shapes": resources with their ETag, lists
+// Success responses of docs/api.md, Conventions: resources with their ETag, lists
 // with a nextLink, 201 on create, 204 on delete.
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';

@@ -33,7 +33,7 @@ export interface ConnectionSettings {
   stateTtlSeconds: number;
 }
 
-/** Where a connection is bound (SPEC: connection usage). */
+/** Where a connection is bound (docs/shapes.md, Connection: usage). */
 export interface ConnectionUsage {
   flowId: string;
   flowName: string;

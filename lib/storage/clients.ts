@@ -33,7 +33,7 @@ export interface Storage {
   ensureReady(): Promise<void>;
 }
 
-/** Queue names of SPEC.md; the queue trigger names the first too (functions/cloudRunProcessor.ts). */
+/** Queue names of docs/domain.md, Runs; the queue trigger names the first too (functions/cloudRunProcessor.ts). */
 export const QUEUES = {
   cloudRunRequests: 'cloud-run-requests',
   desktopRunDispatch: 'desktop-run-dispatch',

@@ -203,7 +203,7 @@ describe('the whole story', () => {
 });
 
 describe('who may do what with runs', () => {
-  it('answers each role as SPEC says', async () => {
+  it('answers each role as docs/api.md says', async () => {
     const { people, flowId } = await flowWithReference(2);
     await embed(people, flowId);
     const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
