@@ -1,9 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, pathId } from '../lib/http/request';
 import { list } from '../lib/http/response';
 import { services } from '../lib/services';
+import { pageQuery } from '../lib/domain/schemas';
+import { httpRoute, READ } from '../lib/http/routes';
 
 /** Who shared, unshared, bound, embedded, unembedded, removed and ran what, when; newest first. */
 export async function listAudit(request: HttpRequest): Promise<HttpResponseInit> {
@@ -11,9 +13,15 @@ export async function listAudit(request: HttpRequest): Promise<HttpResponseInit>
   return list(request, await services().flows.audit(caller, pathId(request, 'flowId'), pageRequest(request)));
 }
 
-app.http('listAudit', {
+httpRoute('listAudit', {
   methods: ['GET'],
   route: 'flows/{flowId}/audit',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listAudit),
+  doc: {
+    summary: 'The audit trail, newest first',
+    who: 'owner, co-owner',
+    query: pageQuery,
+    ok: { status: 200, schema: 'AuditEntry', list: true },
+    problems: [...READ, 'Forbidden'],
+  },
 });

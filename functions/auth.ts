@@ -1,4 +1,5 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { noteCaller, sessionOf } from '../lib/auth/authenticate';
 import {
   checkSameOrigin,
@@ -14,6 +15,7 @@ import { formFields, htmlPage, redirect, withPage } from '../lib/http/page';
 import { withProblemDetails } from '../lib/http/problem';
 import { noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import { httpRoute, AUTHED } from '../lib/http/routes';
 
 /** Sends the browser to the authority's sign-in page; `returnTo` (a path here) is where it comes back to. */
 export async function signIn(request: HttpRequest): Promise<HttpResponseInit> {
@@ -85,30 +87,54 @@ export async function signOut(request: HttpRequest): Promise<HttpResponseInit> {
   return { ...noContent(), cookies };
 }
 
-app.http('signIn', {
+httpRoute('signIn', {
   methods: ['GET'],
   route: 'auth/signin',
-  authLevel: 'anonymous',
   handler: withPage(signIn),
+  doc: {
+    summary: "Sign in in a browser: redirects to the identity provider's page",
+    who: 'anyone',
+    anonymous: true,
+    query: z.object({ returnTo: z.string().optional(), loginHint: z.string().optional() }),
+    ok: { status: 302 },
+    problems: [],
+  },
 });
 
-app.http('signInCallback', {
+httpRoute('signInCallback', {
   methods: ['GET'],
   route: 'auth/callback',
-  authLevel: 'anonymous',
   handler: withPage(signInCallback),
+  doc: {
+    summary: 'Where the identity provider sends you back; starts the session (an HttpOnly cookie)',
+    who: 'the browser that started the sign-in',
+    anonymous: true,
+    query: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
+    ok: { status: 302, html: true },
+    problems: [],
+  },
 });
 
-app.http('currentSession', {
+httpRoute('currentSession', {
   methods: ['GET'],
   route: 'auth/session',
-  authLevel: 'anonymous',
   handler: withProblemDetails(currentSession),
+  doc: {
+    summary: 'Who is signed in in this browser, and the CSRF token its pages send with changes',
+    who: 'a signed-in browser (session cookie)',
+    ok: { status: 200, schema: 'Session' },
+    problems: AUTHED,
+  },
 });
 
-app.http('signOut', {
+httpRoute('signOut', {
   methods: ['POST'],
   route: 'auth/signout',
-  authLevel: 'anonymous',
   handler: withProblemDetails(signOut),
+  doc: {
+    summary: 'Sign out: ends the session on the server and clears its cookie',
+    who: 'a signed-in browser (session cookie, with its CSRF token)',
+    ok: { status: 204 },
+    problems: ['CrossSiteRequestRefused', 'StorageUnavailable'],
+  },
 });

@@ -1,10 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { patchReferenceBody, putReferenceBody } from '../lib/domain/references';
 import { withProblemDetails } from '../lib/http/problem';
 import { parseBody, pathId } from '../lib/http/request';
 import { noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import { httpRoute, READ, WRITE } from '../lib/http/routes';
 
 export async function listConnectionReferences(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
@@ -35,30 +36,52 @@ export async function deleteConnectionReference(request: HttpRequest): Promise<H
   return noContent();
 }
 
-app.http('listConnectionReferences', {
+httpRoute('listConnectionReferences', {
   methods: ['GET'],
   route: 'flows/{flowId}/connection-references',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listConnectionReferences),
+  doc: {
+    summary: "The flow's connection references",
+    who: 'all roles',
+    ok: { status: 200, schema: 'ConnectionReference', list: true },
+    problems: READ,
+  },
 });
 
-app.http('putConnectionReference', {
+httpRoute('putConnectionReference', {
   methods: ['PUT'],
   route: 'flows/{flowId}/connection-references/{logicalName}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(putConnectionReference),
+  doc: {
+    summary: 'Add (201) or rebind a reference to a connection of yours',
+    who: 'owner, co-owner; rebind: reference owner',
+    body: putReferenceBody,
+    ok: { status: 200, schema: 'ConnectionReference', headers: ['ETag'] },
+    problems: [...WRITE, 'NotReferenceOwner', 'ConnectionUnavailable', 'Conflict'],
+  },
 });
 
-app.http('patchConnectionReference', {
+httpRoute('patchConnectionReference', {
   methods: ['PATCH'],
   route: 'flows/{flowId}/connection-references/{logicalName}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(patchConnectionReference),
+  doc: {
+    summary: 'Embed or unembed; embedding needs a Connected connection',
+    who: 'reference owner',
+    body: patchReferenceBody,
+    ok: { status: 200, schema: 'ConnectionReference', headers: ['ETag'] },
+    problems: [...WRITE, 'NotReferenceOwner', 'ConnectionUnavailable', 'Conflict'],
+  },
 });
 
-app.http('deleteConnectionReference', {
+httpRoute('deleteConnectionReference', {
   methods: ['DELETE'],
   route: 'flows/{flowId}/connection-references/{logicalName}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(deleteConnectionReference),
+  doc: {
+    summary: 'Remove a reference',
+    who: 'reference owner; the flow owner once the reference owner lost access',
+    ok: { status: 204 },
+    problems: [...WRITE, 'NotReferenceOwner', 'Conflict'],
+  },
 });

@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate, noteCaller, sessionOf } from '../lib/auth/authenticate';
 import { checkSameOrigin, sessionHashOf } from '../lib/auth/session';
 import { createConnectionBody, deleteConnectionQuery, listConnectionsQuery } from '../lib/domain/connections';
-import { parseWith } from '../lib/domain/schemas';
+import { pageQuery, parseWith } from '../lib/domain/schemas';
 import { formFields, htmlPage, redirect, withPage } from '../lib/http/page';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
@@ -10,6 +11,7 @@ import { created, list, noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
 import type { ConsentPage } from '../lib/services/consent';
 import { SIGN_IN_PATH } from '../lib/services/signIn';
+import { httpRoute, AUTHED, CHANGE, READ } from '../lib/http/routes';
 
 export async function createConnection(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
@@ -172,72 +174,130 @@ export async function oauthCallback(request: HttpRequest): Promise<HttpResponseI
   }
 }
 
-app.http('createConnection', {
+httpRoute('createConnection', {
   methods: ['POST'],
   route: 'connections',
-  authLevel: 'anonymous',
   handler: withProblemDetails(createConnection),
+  doc: {
+    summary: 'Create a connection of your own',
+    who: 'any caller',
+    body: createConnectionBody,
+    ok: { status: 201, schema: 'Connection', headers: ['ETag', 'Location'] },
+    problems: [...CHANGE, 'ValidationFailed', 'PayloadTooLarge'],
+  },
 });
 
-app.http('listConnections', {
+httpRoute('listConnections', {
   methods: ['GET'],
   route: 'connections',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listConnections),
+  doc: {
+    summary: 'Your own connections, oldest first',
+    who: 'any caller',
+    query: listConnectionsQuery.extend(pageQuery.shape),
+    ok: { status: 200, schema: 'Connection', list: true },
+    problems: [...AUTHED, 'ValidationFailed'],
+  },
 });
 
-app.http('oauthCallback', {
+httpRoute('oauthCallback', {
   methods: ['GET'],
   route: 'connections/oauth/callback',
-  authLevel: 'anonymous',
   handler: withPage(oauthCallback),
+  doc: {
+    summary: 'Where the OAuth provider sends you back; answers an HTML page',
+    who: "the connection's owner, in the signed-in browser that started the consent",
+    anonymous: true,
+    query: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
+    ok: { status: 200, html: true },
+    problems: [],
+  },
 });
 
-app.http('consentPage', {
+httpRoute('consentPage', {
   methods: ['GET'],
   route: 'connections/{connectionId}/consent',
-  authLevel: 'anonymous',
   handler: withPage(consentPage),
+  doc: {
+    summary: "A connection's consent page (its consentUrl): sign in, then continue to the provider",
+    who: "the connection's owner, signed in in this browser (others are sent to sign in, or refused)",
+    anonymous: true,
+    query: z.object({ loginHint: z.string().optional() }),
+    ok: { status: 200, html: true },
+    problems: [],
+  },
 });
 
-app.http('startConsent', {
+httpRoute('startConsent', {
   methods: ['POST'],
   route: 'connections/{connectionId}/consent',
-  authLevel: 'anonymous',
   handler: withPage(startConsent),
+  doc: {
+    summary: "The consent page's form: starts the consent at the provider, bound to this browser's session",
+    who: "the connection's owner, signed in, from the consent page (a form with its csrfToken)",
+    anonymous: true,
+    ok: { status: 302 },
+    problems: [],
+  },
 });
 
-app.http('reauthorizeConnection', {
+httpRoute('reauthorizeConnection', {
   methods: ['POST'],
   route: 'connections/{connectionId}/reauthorize',
-  authLevel: 'anonymous',
   handler: withProblemDetails(reauthorizeConnection),
+  doc: {
+    summary: 'Ask for consent again for the same connection; answers its new consentUrl',
+    who: 'its owner',
+    ok: { status: 200, schema: 'Connection', headers: ['ETag'] },
+    problems: [...READ, 'Conflict', 'CrossSiteRequestRefused'],
+  },
 });
 
-app.http('getConnection', {
+httpRoute('getConnection', {
   methods: ['GET'],
   route: 'connections/{connectionId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(getConnection),
+  doc: {
+    summary: 'One of your connections',
+    who: 'its owner',
+    ok: { status: 200, schema: 'Connection', headers: ['ETag'] },
+    problems: READ,
+  },
 });
 
-app.http('deleteConnection', {
+httpRoute('deleteConnection', {
   methods: ['DELETE'],
   route: 'connections/{connectionId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(deleteConnection),
+  doc: {
+    summary: 'Delete a connection; 409 while a flow embeds it unless force=true',
+    who: 'its owner',
+    query: deleteConnectionQuery,
+    ok: { status: 204 },
+    problems: [...READ, 'Conflict', 'CrossSiteRequestRefused'],
+  },
 });
 
-app.http('connectionUsage', {
+httpRoute('connectionUsage', {
   methods: ['GET'],
   route: 'connections/{connectionId}/usage',
-  authLevel: 'anonymous',
   handler: withProblemDetails(connectionUsage),
+  doc: {
+    summary: 'Every flow and reference that binds it',
+    who: 'its owner',
+    ok: { status: 200, schema: 'ConnectionUsage', list: true },
+    problems: READ,
+  },
 });
 
-app.http('refreshConnection', {
+httpRoute('refreshConnection', {
   methods: ['POST'],
   route: 'connections/{connectionId}/refresh',
-  authLevel: 'anonymous',
   handler: withProblemDetails(refreshConnection),
+  doc: {
+    summary: 'Check the credential now',
+    who: 'its owner',
+    ok: { status: 200, schema: 'Connection', headers: ['ETag'] },
+    problems: [...READ, 'Conflict', 'CrossSiteRequestRefused'],
+  },
 });

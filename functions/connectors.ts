@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { withProblemDetails } from '../lib/http/problem';
 import { ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import { httpRoute, AUTHED } from '../lib/http/routes';
 
 /** The connector catalog: what a connection can be made to, and how it signs in. */
 export async function listConnectors(request: HttpRequest): Promise<HttpResponseInit> {
@@ -10,9 +11,14 @@ export async function listConnectors(request: HttpRequest): Promise<HttpResponse
   return ok({ value: services().connections.catalog() });
 }
 
-app.http('listConnectors', {
+httpRoute('listConnectors', {
   methods: ['GET'],
   route: 'connectors',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listConnectors),
+  doc: {
+    summary: 'The connector catalog',
+    who: 'any caller',
+    ok: { status: 200, schema: 'Connector', list: true },
+    problems: AUTHED,
+  },
 });

@@ -1,11 +1,12 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { memberText } from '../lib/domain/rawJson';
-import { createFlowBody, updateFlowBody } from '../lib/domain/schemas';
+import { createFlowBody, pageQuery, updateFlowBody } from '../lib/domain/schemas';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import { httpRoute, AUTHED, CHANGE, READ, WRITE } from '../lib/http/routes';
 
 /** The definition exactly as sent: it is stored and answered byte for byte. */
 function definitionJsonOf(bodyText: string): string | undefined {
@@ -59,44 +60,77 @@ export async function upgradeFlowSchema(request: HttpRequest): Promise<HttpRespo
   return ok(flow.value, { etag: flow.etag });
 }
 
-app.http('createFlow', {
+httpRoute('createFlow', {
   methods: ['POST'],
   route: 'flows',
-  authLevel: 'anonymous',
   handler: withProblemDetails(createFlow),
+  doc: {
+    summary: 'Create a desktop flow; you own it',
+    who: 'any caller',
+    body: createFlowBody,
+    ok: { status: 201, schema: 'Flow', headers: ['ETag', 'Location'] },
+    problems: [...CHANGE, 'ValidationFailed', 'PayloadTooLarge'],
+  },
 });
 
-app.http('listFlows', {
+httpRoute('listFlows', {
   methods: ['GET'],
   route: 'flows',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listFlows),
+  doc: {
+    summary: 'Flows you own or that are shared with you',
+    who: 'any caller',
+    query: pageQuery,
+    ok: { status: 200, schema: 'Flow', list: true },
+    problems: [...AUTHED, 'ValidationFailed'],
+  },
 });
 
-app.http('getFlow', {
+httpRoute('getFlow', {
   methods: ['GET'],
   route: 'flows/{flowId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(getFlow),
+  doc: {
+    summary: 'A flow',
+    who: 'all roles',
+    ok: { status: 200, schema: 'Flow', headers: ['ETag'] },
+    problems: READ,
+  },
 });
 
-app.http('updateFlow', {
+httpRoute('updateFlow', {
   methods: ['PATCH'],
   route: 'flows/{flowId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(updateFlow),
+  doc: {
+    summary: 'Rename it or replace its definition; honours If-Match',
+    who: 'owner, co-owner',
+    body: updateFlowBody,
+    ok: { status: 200, schema: 'Flow', headers: ['ETag'] },
+    problems: [...WRITE, 'PreconditionFailed', 'Conflict'],
+  },
 });
 
-app.http('deleteFlow', {
+httpRoute('deleteFlow', {
   methods: ['DELETE'],
   route: 'flows/{flowId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(deleteFlow),
+  doc: {
+    summary: 'Delete it; honours If-Match',
+    who: 'owner',
+    ok: { status: 204 },
+    problems: [...WRITE, 'PreconditionFailed', 'Conflict'],
+  },
 });
 
-app.http('upgradeFlowSchema', {
+httpRoute('upgradeFlowSchema', {
   methods: ['POST'],
   route: 'flows/{flowId}/upgrade-schema',
-  authLevel: 'anonymous',
   handler: withProblemDetails(upgradeFlowSchema),
+  doc: {
+    summary: 'Schema v1 to v2; idempotent',
+    who: 'owner, co-owner',
+    ok: { status: 200, schema: 'Flow', headers: ['ETag'] },
+    problems: [...WRITE, 'Conflict'],
+  },
 });

@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { problem } from '../lib/http/problem';
 import { ok } from '../lib/http/response';
 import { services } from '../lib/services';
 import { checkStorage } from '../lib/storage/health';
+import { httpRoute } from '../lib/http/routes';
 
 /** 200 when storage answers, 503 otherwise. Anonymous: a probe has no token. */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -19,9 +20,15 @@ export async function health(_request: HttpRequest, context: InvocationContext):
   );
 }
 
-app.http('health', {
+httpRoute('health', {
   methods: ['GET'],
   route: 'health',
-  authLevel: 'anonymous',
   handler: health,
+  doc: {
+    summary: 'Whether storage answers',
+    who: 'anyone',
+    anonymous: true,
+    ok: { status: 200, schema: 'Health' },
+    problems: ['StorageUnavailable'],
+  },
 });

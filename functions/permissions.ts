@@ -1,10 +1,11 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
-import { sharePermissionBody } from '../lib/domain/schemas';
+import { pageQuery, sharePermissionBody } from '../lib/domain/schemas';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { list, noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import { httpRoute, READ, WRITE } from '../lib/http/routes';
 
 export async function listPermissions(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
@@ -27,23 +28,40 @@ export async function removePermission(request: HttpRequest): Promise<HttpRespon
   return noContent();
 }
 
-app.http('listPermissions', {
+httpRoute('listPermissions', {
   methods: ['GET'],
   route: 'flows/{flowId}/permissions',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listPermissions),
+  doc: {
+    summary: 'Who has which role',
+    who: 'all roles',
+    query: pageQuery,
+    ok: { status: 200, schema: 'Permission', list: true },
+    problems: READ,
+  },
 });
 
-app.http('sharePermission', {
+httpRoute('sharePermission', {
   methods: ['PUT'],
   route: 'flows/{flowId}/permissions/{principalId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(sharePermission),
+  doc: {
+    summary: "Share, or change someone's role (201 when new)",
+    who: 'owner, co-owner',
+    body: sharePermissionBody,
+    ok: { status: 200, schema: 'Permission', headers: ['ETag'] },
+    problems: [...WRITE, 'Conflict'],
+  },
 });
 
-app.http('removePermission', {
+httpRoute('removePermission', {
   methods: ['DELETE'],
   route: 'flows/{flowId}/permissions/{principalId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(removePermission),
+  doc: {
+    summary: "Remove someone's role; anyone may remove themselves",
+    who: 'owner, co-owner; anyone for themselves',
+    ok: { status: 204 },
+    problems: [...WRITE, 'Conflict'],
+  },
 });

@@ -1,10 +1,12 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { startRunBody } from '../lib/domain/runs';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId, readJson } from '../lib/http/request';
 import { list, ok } from '../lib/http/response';
 import { services } from '../lib/services';
+import { pageQuery } from '../lib/domain/schemas';
+import { httpRoute, READ, WRITE } from '../lib/http/routes';
 
 /** How soon a client polling a queued run should ask again, in seconds. */
 const RETRY_AFTER_SECONDS = '2';
@@ -57,44 +59,77 @@ export async function listRuns(request: HttpRequest): Promise<HttpResponseInit> 
   return list(request, await services().runs.history(caller, pathId(request, 'flowId'), pageRequest(request)));
 }
 
-app.http('runPrompt', {
+httpRoute('runPrompt', {
   methods: ['GET'],
   route: 'flows/{flowId}/run-prompt',
-  authLevel: 'anonymous',
   handler: withProblemDetails(runPrompt),
+  doc: {
+    summary: 'For each reference: what you may pick, and the default',
+    who: 'all roles',
+    ok: { status: 200, schema: 'RunPromptEntry', list: true },
+    problems: READ,
+  },
 });
 
-app.http('startRun', {
+httpRoute('startRun', {
   methods: ['POST'],
   route: 'flows/{flowId}/runs',
-  authLevel: 'anonymous',
   handler: withProblemDetails(startRun),
+  doc: {
+    summary: 'An attended console run',
+    who: 'all roles',
+    body: startRunBody,
+    ok: { status: 201, schema: 'Run', headers: ['Location'] },
+    problems: [...WRITE, 'RunModeNotAllowed', 'ConnectionRequired', 'Conflict'],
+  },
 });
 
-app.http('listRuns', {
+httpRoute('listRuns', {
   methods: ['GET'],
   route: 'flows/{flowId}/runs',
-  authLevel: 'anonymous',
   handler: withProblemDetails(listRuns),
+  doc: {
+    summary: 'Run history, newest first',
+    who: 'owner, co-owner',
+    query: pageQuery,
+    ok: { status: 200, schema: 'Run', list: true },
+    problems: [...READ, 'Forbidden'],
+  },
 });
 
-app.http('cloudReadiness', {
+httpRoute('cloudReadiness', {
   methods: ['GET'],
   route: 'flows/{flowId}/cloud-readiness',
-  authLevel: 'anonymous',
   handler: withProblemDetails(cloudReadiness),
+  doc: {
+    summary: "The cloud-run processor's checks, run now",
+    who: 'owner, co-owner',
+    ok: { status: 200, schema: 'CloudReadiness' },
+    problems: [...READ, 'Forbidden'],
+  },
 });
 
-app.http('requestCloudRun', {
+httpRoute('requestCloudRun', {
   methods: ['POST'],
   route: 'flows/{flowId}/cloud-runs',
-  authLevel: 'anonymous',
   handler: withProblemDetails(requestCloudRun),
+  doc: {
+    summary: 'Queue a cloud run: 202, Location and Retry-After',
+    who: 'owner, co-owner',
+    ok: { status: 202, schema: 'Run', headers: ['Location', 'Retry-After'] },
+    problems: [...WRITE, 'Conflict'],
+  },
 });
 
-app.http('getRun', {
+httpRoute('getRun', {
   methods: ['GET'],
   route: 'runs/{runId}',
-  authLevel: 'anonymous',
   handler: withProblemDetails(getRun),
+  doc: {
+    summary: '202 with Retry-After while queued, 200 once final',
+    who: 'those who may read its flow',
+    ok: { status: 200, schema: 'Run' },
+    alsoOk: { status: 202, description: 'Still queued', schema: 'Run', headers: ['Retry-After'] },
+    problems: READ,
+  },
 });

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RegisteredFunction } from '../../lib/local-host/functionsCore';
 import { httpRoutesOf, matchRoute } from '../../lib/local-host/functionsHost';
@@ -35,5 +37,15 @@ describe('the local host routes as the Functions host does', () => {
   it('tells a method no function takes from a path no route has', () => {
     expect(matchRoute(routes, 'DELETE', '/connections/c1')).toBe('methodNotAllowed');
     expect(matchRoute(routes, 'GET', '/nowhere')).toBeUndefined();
+  });
+});
+
+describe('HTTP functions', () => {
+  it('are all registered with their documentation (httpRoute), never with a bare app.http', () => {
+    const dir = join(__dirname, '../../functions');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      expect(text, `${file} registers an HTTP function without its documentation`).not.toMatch(/\bapp\.http\(/);
+    }
   });
 });

@@ -1,0 +1,121 @@
+// The JSON shapes responses carry, in zod, for the OpenAPI document only:
+// requests are validated by the schemas beside their routes.
+import { z } from 'zod';
+import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
+import { AUTH_TYPES } from '../domain/connectors';
+import { ERROR_STATUS, type ErrorCode } from '../domain/errors';
+import { AUDIT_ACTIONS } from '../domain/flows';
+import { ROLES } from '../domain/roles';
+import { RUN_MODES } from '../domain/runs';
+import { idSchema } from '../domain/schemas';
+
+const timestamp = z.string().describe('ISO 8601 time');
+const role = z.enum(ROLES);
+const connectionStatus = z.enum(CONNECTION_STATUSES);
+
+export const schemas = {
+  Flow: z.object({
+    id: idSchema,
+    name: z.string(),
+    schemaVersion: z.union([z.literal(1), z.literal(2)]),
+    ownerId: z.string(),
+    role: role.describe("the caller's role"),
+    definition: z.looseObject({ actions: z.array(z.looseObject({ type: z.string() })) }).optional(),
+    createdAt: timestamp,
+    modifiedAt: timestamp,
+  }),
+  Permission: z.object({ principalId: z.string(), role, grantedBy: z.string(), grantedAt: timestamp }),
+  Connector: z.object({
+    id: idSchema,
+    displayName: z.string(),
+    authType: z.enum(AUTH_TYPES),
+    scopes: z.array(z.string()).optional(),
+  }),
+  Connection: z.object({
+    id: idSchema,
+    connectorId: idSchema,
+    displayName: z.string(),
+    status: connectionStatus,
+    statusReason: z.enum(Object.keys(STATUS_REASONS) as [string, ...string[]]).optional(),
+    account: z.string().optional().describe('the provider account that consented ("connected as ...")'),
+    createdAt: timestamp,
+    consentUrl: z
+      .url()
+      .optional()
+      .describe(
+        'when created or reauthorized, for oauth2 connectors: the flowshare page where the owner, signed in, gives consent',
+      ),
+  }),
+  Session: z.object({
+    tenantId: z.string(),
+    principalId: z.string(),
+    name: z.string(),
+    expiresAt: timestamp,
+    csrfToken: z.string().describe('send it as X-CSRF-Token with every change made with the session cookie'),
+  }),
+  ConnectionUsage: z.object({ flowId: idSchema, flowName: z.string(), logicalName: idSchema, embedded: z.boolean() }),
+  ConnectionReference: z.object({
+    logicalName: idSchema,
+    connectorId: idSchema,
+    ownerId: z.string(),
+    embedded: z.boolean(),
+    status: connectionStatus,
+    connection: z.object({ id: idSchema, displayName: z.string() }).optional().describe('only for the reference owner'),
+  }),
+  RunPromptEntry: z.object({
+    logicalName: idSchema,
+    connectorId: idSchema,
+    embedded: z.boolean(),
+    candidates: z.array(
+      z.object({
+        id: idSchema,
+        displayName: z.string(),
+        status: connectionStatus,
+        source: z.enum(['embedded', 'own']),
+      }),
+    ),
+    defaultConnectionId: idSchema.nullable(),
+  }),
+  RunError: z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() }),
+  Run: z.object({
+    id: z.string(),
+    flowId: idSchema,
+    mode: z.enum(RUN_MODES),
+    status: z.enum(['Queued', 'Dispatched', 'Rejected', 'Failed']),
+    initiatedBy: z.string(),
+    connections: z.record(idSchema, idSchema.nullable()),
+    errors: z.array(z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() })).optional(),
+    createdAt: timestamp,
+    completedAt: timestamp.optional(),
+  }),
+  CloudReadiness: z.object({
+    ready: z.boolean(),
+    errors: z.array(z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() })),
+  }),
+  AuditEntry: z.object({
+    id: z.string(),
+    action: z.enum(AUDIT_ACTIONS),
+    actorId: z.string(),
+    at: timestamp,
+    subjectId: z.string().optional(),
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  }),
+  Health: z.object({ status: z.literal('healthy'), checks: z.record(z.string(), z.string()) }),
+  Problem: z.looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+    errors: z
+      .array(z.object({ field: z.string(), detail: z.string() }))
+      .optional()
+      .describe('ValidationFailed: each invalid field'),
+    missing: z
+      .array(z.object({ logicalName: idSchema, connectorId: idSchema }))
+      .optional()
+      .describe('ConnectionRequired'),
+  }),
+} as const;
+
+export type SchemaName = keyof typeof schemas;
