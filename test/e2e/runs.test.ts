@@ -1,7 +1,8 @@
 // Runs over HTTP and through the real queues: the prompt, console runs, cloud
 // readiness, cloud runs processed by the queue-triggered function on the local
-// host, duplicate delivery, a crash between dispatch and record, the poison
-// queue, and an embedded connection whose refresh fails.
+// host (each reason to reject one, alone), duplicate delivery, a crash between
+// dispatch and record, the poison queue, and an embedded connection whose
+// refresh fails.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
@@ -91,8 +92,9 @@ async function dispatchesFor(runId: string): Promise<Body[]> {
       visibilityTimeout: 60,
     });
     if (receivedMessageItems.length === 0) break;
+    // All kept before any await, so that a concurrent caller never misses one this call holds.
+    dispatched.push(...receivedMessageItems.map((item) => decodeMessage(item.messageText)));
     for (const item of receivedMessageItems) {
-      dispatched.push(decodeMessage(item.messageText));
       await storage.desktopRunDispatch.deleteMessage(item.messageId, item.popReceipt);
     }
   }
@@ -476,3 +478,79 @@ async function tenantOf(who: Person): Promise<string> {
   const payload = JSON.parse(Buffer.from(who.token.split('.')[1]!, 'base64url').toString('utf8')) as { tid: string };
   return payload.tid;
 }
+
+describe('the cloud-run processor, one reason at a time', () => {
+  // A flow a cloud run can run: schema v2, its one reference `db` embedded and
+  // bound to the owner's Connected connection, its definition naming only `db`.
+  // Each case takes exactly one of these away, so the processor (not only
+  // readiness, which shares its rules) must reject the run for that reason alone.
+  interface Flaw {
+    schemaVersion: 1 | 2;
+    definitionNames: string[];
+    embedded: boolean;
+    connectionGone: boolean;
+  }
+  const ready: Flaw = { schemaVersion: 2, definitionNames: ['db'], embedded: true, connectionGone: false };
+
+  async function cloudRunOf(flaw: Flaw) {
+    const people = await cast();
+    const flowId = await sharedFlow(people, {
+      name: 'Nightly',
+      schemaVersion: flaw.schemaVersion,
+      definition: {
+        actions: flaw.definitionNames.map((name) => ({ type: 'connector', connectionReference: name, operation: 'Q' })),
+      },
+    });
+    const db = await sqlConnection(people.owner);
+    const bound = await call('PUT', `/flows/${flowId}/connection-references/db`, {
+      token: people.owner.token,
+      body: { connectorId: 'shared_sql', connectionId: db },
+    });
+    expect(bound.status).toBe(201);
+    if (flaw.embedded) await embed(people, flowId);
+    if (flaw.connectionGone) {
+      // Gone behind the service's back: deleting it through the API would unembed it first.
+      await storage.connections.deleteEntity(
+        principalPartitionKey(await tenantOf(people.owner), people.owner.id),
+        `conn|${db}`,
+      );
+    }
+    const readiness = await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.owner.token });
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    expect(cloud.status).toBe(202);
+    const run = await settle(cloud.headers.get('location')!, people.owner.token);
+    return { readiness: readiness.body, run, dispatches: await dispatchesFor(cloud.body.id) };
+  }
+
+  it.concurrent.for([
+    ['dispatches a flow that is ready', ready, []],
+    ['rejects a flow whose only flaw is schema v1', { ...ready, schemaVersion: 1 }, [{ code: 'FlowSchemaNotV2' }]],
+    [
+      'rejects a flow whose only flaw is a definition naming a reference that does not exist',
+      { ...ready, definitionNames: ['db', 'ghost'] },
+      [{ code: 'ConnectionReferenceMissing', logicalName: 'ghost' }],
+    ],
+    [
+      'rejects a flow whose only flaw is a reference not embedded',
+      { ...ready, embedded: false },
+      [{ code: 'ConnectionReferenceNotEmbedded', logicalName: 'db' }],
+    ],
+    [
+      'rejects a flow whose only flaw is an embedded connection that is gone',
+      { ...ready, connectionGone: true },
+      [{ code: 'ConnectionUnavailable', logicalName: 'db' }],
+    ],
+  ] as [string, Flaw, Body[]][])('%s', async ([, flaw, reasons], { expect }) => {
+    const { readiness, run, dispatches } = await cloudRunOf(flaw);
+    const errors = reasons.map((reason) => ({ ...reason, detail: expect.any(String) }));
+    expect(readiness).toEqual({ ready: reasons.length === 0, errors });
+    if (reasons.length === 0) {
+      expect(run).toMatchObject({ status: 'Dispatched', connections: { db: expect.any(String) } });
+      expect(dispatches).toHaveLength(1);
+    } else {
+      expect(run.status).toBe('Rejected');
+      expect(run.errors).toEqual(errors);
+      expect(dispatches).toEqual([]);
+    }
+  });
+});
