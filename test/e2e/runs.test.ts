@@ -554,3 +554,33 @@ describe('the cloud-run processor, one reason at a time', () => {
     }
   });
 });
+
+describe('the run prompt', () => {
+  it("offers a person's compatible connections oldest first, and runs on the oldest by default", async () => {
+    const { people, flowId } = await flowWithReference(2);
+    // The reference is not embedded: makers and users alike are offered their own connections.
+    for (const who of [people.user, people.coOwner]) {
+      // Named against creation order, so that sorting by name would show.
+      const oldest = await sqlConnection(who, 'Zeta DB');
+      const newest = await sqlConnection(who, 'Alpha DB');
+      const prompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: who.token });
+      expect(prompt.status).toBe(200);
+      expect(prompt.body.value).toEqual([
+        {
+          logicalName: 'db',
+          connectorId: 'shared_sql',
+          embedded: false,
+          candidates: [
+            { id: oldest, displayName: 'Zeta DB', status: 'Connected', source: 'own' },
+            { id: newest, displayName: 'Alpha DB', status: 'Connected', source: 'own' },
+          ],
+          defaultConnectionId: oldest,
+        },
+      ]);
+      const run = await call('POST', `/flows/${flowId}/runs`, { token: who.token });
+      expect(run.status).toBe(201);
+      expect(run.body).toMatchObject({ status: 'Dispatched', connections: { db: oldest } });
+      expect(await dispatchesFor(run.body.id)).toEqual([expect.objectContaining({ connections: { db: oldest } })]);
+    }
+  });
+});
