@@ -83,6 +83,20 @@ async function settle(location: string, token: string): Promise<Body> {
   throw new Error(`run ${location} did not settle`);
 }
 
+/**
+ * Waits until every request on cloud-run-requests has been taken and
+ * deleted: its approximate count includes the messages being processed and
+ * those waiting to be retried, so at 0 every delivery has finished.
+ */
+async function requestsDrained(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { approximateMessagesCount } = await storage.cloudRunRequests.getProperties();
+    if (approximateMessagesCount === 0) return;
+    await sleep(100);
+  }
+  throw new Error('cloud-run-requests did not drain within 20 s');
+}
+
 /** Every dispatch message for these runs, taken off the queue. */
 const dispatched: Body[] = [];
 async function dispatchesFor(runId: string): Promise<Body[]> {
@@ -297,7 +311,7 @@ describe('the cloud-run processor', () => {
     await storage.cloudRunRequests.sendMessage(encodeMessage(request));
     await storage.cloudRunRequests.sendMessage(encodeMessage(request));
     expect((await settle(`/runs/${cloud.body.id}`, people.owner.token)).status).toBe('Dispatched');
-    await sleep(3_000); // the late deliveries come and go
+    await requestsDrained(); // the late deliveries come and go
     expect(await dispatchesFor(cloud.body.id)).toHaveLength(1);
     const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
     expect(history.body.value).toHaveLength(1);
