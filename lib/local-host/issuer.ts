@@ -94,10 +94,12 @@ export interface RunningIssuer {
  * code (PKCE checked at the token endpoint). On top of oauth2-mock-server it
  * keeps track of which user each grant belongs to, so that, as a real
  * provider does, it refuses refresh tokens it never issued or that were
- * revoked. Two development endpoints stand in for a provider's own pages:
+ * revoked. Development endpoints stand in for a provider's own pages:
  *   POST /dev/users/{user}/revoke   the user revokes every grant they gave
  *   GET  /dev/users/{user}/tokens   every token issued to them, so tests can
  *                                   prove none of them ever leaves flowshare
+ *   GET  /dev/tokens                every token issued to anyone (the test
+ *                                   suite's secret scan)
  */
 export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
   const key = await loadOrCreateSigningKey(options.keyFile);
@@ -224,6 +226,11 @@ class ProviderGrants {
 
   /** Serves the development endpoints; false for every other request. */
   handleDevRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    if (/^\/dev\/tokens(?:\?.*)?$/.test(req.url ?? '')) {
+      if (req.method !== 'GET') res.writeHead(405).end();
+      else json(res, { tokens: [...this.issued.values()].flat() });
+      return true;
+    }
     const match = /^\/dev\/users\/([^/?]+)\/(revoke|tokens)(?:\?.*)?$/.exec(req.url ?? '');
     if (!match) return false;
     const user = decodeURIComponent(match[1]!);
@@ -231,14 +238,16 @@ class ProviderGrants {
       this.revoked.add(user);
       res.writeHead(204).end();
     } else if (match[2] === 'tokens' && req.method === 'GET') {
-      res
-        .writeHead(200, { 'Content-Type': 'application/json' })
-        .end(JSON.stringify({ tokens: this.issued.get(user) ?? [] }));
+      json(res, { tokens: this.issued.get(user) ?? [] });
     } else {
       res.writeHead(405).end();
     }
     return true;
   }
+}
+
+function json(res: ServerResponse, value: unknown): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
 }
 
 interface TokenBody {

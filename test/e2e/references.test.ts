@@ -265,6 +265,15 @@ describe('removing a reference', () => {
     expect(
       (await call('DELETE', `/flows/${flowId}/connection-references/db`, { token: people.owner.token })).status,
     ).toBe(204);
+    expect(await references()).toEqual({});
+    expectProblem(await embed(people.owner, 'db'), 404, 'NotFound');
+    expect((await audit())[0]).toMatchObject({
+      action: 'referenceRemoved',
+      actorId: people.owner.id,
+      subjectId: 'db',
+      at: expect.any(String),
+      details: { connectorId: 'shared_sql', referenceOwnerId: people.coOwner.id },
+    });
   });
 
   it('refuses a caller without a token', async () => {

@@ -1,7 +1,8 @@
 // Runs over HTTP and through the real queues: the prompt, console runs, cloud
 // readiness, cloud runs processed by the queue-triggered function on the local
-// host, duplicate delivery, a crash between dispatch and record, the poison
-// queue, and an embedded connection whose refresh fails.
+// host (each reason to reject one, alone), duplicate delivery, a crash between
+// dispatch and record, the poison queue, and an embedded connection whose
+// refresh fails.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +83,20 @@ async function settle(location: string, token: string): Promise<Body> {
   throw new Error(`run ${location} did not settle`);
 }
 
+/**
+ * Waits until every request on cloud-run-requests has been taken and
+ * deleted: its approximate count includes the messages being processed and
+ * those waiting to be retried, so at 0 every delivery has finished.
+ */
+async function requestsDrained(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { approximateMessagesCount } = await storage.cloudRunRequests.getProperties();
+    if (approximateMessagesCount === 0) return;
+    await sleep(100);
+  }
+  throw new Error('cloud-run-requests did not drain within 20 s');
+}
+
 /** Every dispatch message for these runs, taken off the queue. */
 const dispatched: Body[] = [];
 async function dispatchesFor(runId: string): Promise<Body[]> {
@@ -91,8 +106,9 @@ async function dispatchesFor(runId: string): Promise<Body[]> {
       visibilityTimeout: 60,
     });
     if (receivedMessageItems.length === 0) break;
+    // All kept before any await, so that a concurrent caller never misses one this call holds.
+    dispatched.push(...receivedMessageItems.map((item) => decodeMessage(item.messageText)));
     for (const item of receivedMessageItems) {
-      dispatched.push(decodeMessage(item.messageText));
       await storage.desktopRunDispatch.deleteMessage(item.messageId, item.popReceipt);
     }
   }
@@ -295,7 +311,7 @@ describe('the cloud-run processor', () => {
     await storage.cloudRunRequests.sendMessage(encodeMessage(request));
     await storage.cloudRunRequests.sendMessage(encodeMessage(request));
     expect((await settle(`/runs/${cloud.body.id}`, people.owner.token)).status).toBe('Dispatched');
-    await sleep(3_000); // the late deliveries come and go
+    await requestsDrained(); // the late deliveries come and go
     expect(await dispatchesFor(cloud.body.id)).toHaveLength(1);
     const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
     expect(history.body.value).toHaveLength(1);
@@ -550,4 +566,110 @@ describe('references named like object built-ins', () => {
       expect(history.body.value.map((r: Body) => r.connections)).toContainEqual(only(ownerDb));
     },
   );
+});
+
+describe('the cloud-run processor, one reason at a time', () => {
+  // A flow a cloud run can run: schema v2, its one reference `db` embedded and
+  // bound to the owner's Connected connection, its definition naming only `db`.
+  // Each case takes exactly one of these away, so the processor (not only
+  // readiness, which shares its rules) must reject the run for that reason alone.
+  interface Flaw {
+    schemaVersion: 1 | 2;
+    definitionNames: string[];
+    embedded: boolean;
+    connectionGone: boolean;
+  }
+  const ready: Flaw = { schemaVersion: 2, definitionNames: ['db'], embedded: true, connectionGone: false };
+
+  async function cloudRunOf(flaw: Flaw) {
+    const people = await cast();
+    const flowId = await sharedFlow(people, {
+      name: 'Nightly',
+      schemaVersion: flaw.schemaVersion,
+      definition: {
+        actions: flaw.definitionNames.map((name) => ({ type: 'connector', connectionReference: name, operation: 'Q' })),
+      },
+    });
+    const db = await sqlConnection(people.owner);
+    const bound = await call('PUT', `/flows/${flowId}/connection-references/db`, {
+      token: people.owner.token,
+      body: { connectorId: 'shared_sql', connectionId: db },
+    });
+    expect(bound.status).toBe(201);
+    if (flaw.embedded) await embed(people, flowId);
+    if (flaw.connectionGone) {
+      // Gone behind the service's back: deleting it through the API would unembed it first.
+      await storage.connections.deleteEntity(
+        principalPartitionKey(await tenantOf(people.owner), people.owner.id),
+        `conn|${db}`,
+      );
+    }
+    const readiness = await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.owner.token });
+    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    expect(cloud.status).toBe(202);
+    const run = await settle(cloud.headers.get('location')!, people.owner.token);
+    return { readiness: readiness.body, run, dispatches: await dispatchesFor(cloud.body.id) };
+  }
+
+  it.concurrent.for([
+    ['dispatches a flow that is ready', ready, []],
+    ['rejects a flow whose only flaw is schema v1', { ...ready, schemaVersion: 1 }, [{ code: 'FlowSchemaNotV2' }]],
+    [
+      'rejects a flow whose only flaw is a definition naming a reference that does not exist',
+      { ...ready, definitionNames: ['db', 'ghost'] },
+      [{ code: 'ConnectionReferenceMissing', logicalName: 'ghost' }],
+    ],
+    [
+      'rejects a flow whose only flaw is a reference not embedded',
+      { ...ready, embedded: false },
+      [{ code: 'ConnectionReferenceNotEmbedded', logicalName: 'db' }],
+    ],
+    [
+      'rejects a flow whose only flaw is an embedded connection that is gone',
+      { ...ready, connectionGone: true },
+      [{ code: 'ConnectionUnavailable', logicalName: 'db' }],
+    ],
+  ] as [string, Flaw, Body[]][])('%s', async ([, flaw, reasons], { expect }) => {
+    const { readiness, run, dispatches } = await cloudRunOf(flaw);
+    const errors = reasons.map((reason) => ({ ...reason, detail: expect.any(String) }));
+    expect(readiness).toEqual({ ready: reasons.length === 0, errors });
+    if (reasons.length === 0) {
+      expect(run).toMatchObject({ status: 'Dispatched', connections: { db: expect.any(String) } });
+      expect(dispatches).toHaveLength(1);
+    } else {
+      expect(run.status).toBe('Rejected');
+      expect(run.errors).toEqual(errors);
+      expect(dispatches).toEqual([]);
+    }
+  });
+});
+
+describe('the run prompt', () => {
+  it("offers a person's compatible connections oldest first, and runs on the oldest by default", async () => {
+    const { people, flowId } = await flowWithReference(2);
+    // The reference is not embedded: makers and users alike are offered their own connections.
+    for (const who of [people.user, people.coOwner]) {
+      // Named against creation order, so that sorting by name would show.
+      const oldest = await sqlConnection(who, 'Zeta DB');
+      const newest = await sqlConnection(who, 'Alpha DB');
+      const prompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: who.token });
+      expect(prompt.status).toBe(200);
+      expect(prompt.body.value).toEqual([
+        {
+          logicalName: 'db',
+          connectorId: 'shared_sql',
+          embedded: false,
+          candidates: [
+            { id: oldest, displayName: 'Zeta DB', status: 'Connected', source: 'own' },
+            { id: newest, displayName: 'Alpha DB', status: 'Connected', source: 'own' },
+          ],
+          defaultConnectionId: oldest,
+        },
+      ]);
+      const run = await call('POST', `/flows/${flowId}/runs`, { token: who.token });
+      expect(run.status).toBe(201);
+      expect(run.body).toMatchObject({ status: 'Dispatched', connections: { db: oldest } });
+      expect(await dispatchesFor(run.body.id)).toEqual([expect.objectContaining({ connections: { db: oldest } })]);
+    }
+  });
 });

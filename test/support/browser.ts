@@ -2,9 +2,11 @@
 // client that keeps cookies (by host, as browsers do: not by port), follows
 // redirects itself, submits the forms of the pages it gets, and sends the
 // Origin and Fetch metadata a browser would. Every response it receives is
-// kept, so tests can prove no token ever reached it.
+// kept, so tests can prove no token ever reached it, and recorded for the
+// suite-wide secret scan (test/support/secrets.ts).
 import { expect } from 'vitest';
-import { stack } from './stack';
+import { recordReceived, recordSecretsIn } from './secrets';
+import { stack, testName } from './stack';
 
 export interface Page {
   status: number;
@@ -54,7 +56,7 @@ export class Browser {
     const response = await fetch(url, { method, headers, body, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) this.store(target.hostname, line);
     const text = await response.text();
-    this.received.push(JSON.stringify([...response.headers]), text);
+    this.keep(`${method} ${url}`, response, text);
     return { status: response.status, url, headers: response.headers, text };
   }
 
@@ -127,6 +129,7 @@ export class Browser {
     if (jar && jar.size > 0) all.cookie = [...jar].map(([name, c]) => `${name}=${c.value}`).join('; ');
     all['sec-fetch-site'] ??= 'same-origin';
     if (method !== 'GET') all.origin ??= origin;
+    recordSecretsIn(body);
     const response = await fetch(url, {
       method,
       headers: all,
@@ -135,13 +138,18 @@ export class Browser {
     });
     for (const line of response.headers.getSetCookie()) this.store(target.hostname, line);
     const text = await response.text();
-    this.received.push(JSON.stringify([...response.headers]), text);
+    this.keep(`${method} ${url}`, response, text);
     return { status: response.status, url, headers: response.headers, text };
   }
 
   /** Whether a cookie of that name is held for the host, and whether page script could read it. */
   cookie(host: string, name: string): StoredCookie | undefined {
     return this.cookies.get(host)?.get(name);
+  }
+
+  private keep(request: string, response: Response, text: string): void {
+    this.received.push(JSON.stringify([...response.headers]), text);
+    recordReceived(`${testName()}: ${request} ${response.status} (browser)`, response.headers, text);
   }
 
   private store(host: string, line: string): void {

@@ -1,16 +1,19 @@
 // Starts the local stack once for every integration and end-to-end test: the
 // compiled functions on the plain-Node host, a real in-memory Azurite and the
 // local OpenID issuer, all on free ports, in a child process as `npm start`
-// runs them. Its output goes to test/.logs/ so tests can search it.
+// runs them. Its output goes to test/.logs/ so tests can search it. When the
+// run ends, every response, log line and console line is searched for every
+// secret (test/support/secrets.ts); a hit fails the run.
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startStackProcess, type StackProcess } from '../../lib/local-host/stackProcess';
+import { clearRecords, LOG_DIR, scanForSecrets } from './secrets';
 
 const root = resolve(__dirname, '../..');
-export const LOG_DIR = join(root, 'test', '.logs');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // The host serves dist/, so the tests always run against freshly built code.
@@ -18,9 +21,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cwd: root,
     stdio: 'inherit',
   });
-  mkdirSync(LOG_DIR, { recursive: true });
+  clearRecords();
   const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-test-'));
-  const log = createWriteStream(join(LOG_DIR, 'stack.log'));
+  const logFile = join(LOG_DIR, 'stack.log');
+  const log = createWriteStream(logFile);
   let stack: StackProcess;
   try {
     stack = await startStackProcess({ root, stateDir, log });
@@ -30,10 +34,38 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const { apiUrl } = stack.info;
   if (!apiUrl) throw new Error('the local stack started without its functions');
-  project.provide('stack', { ...stack.info, apiUrl, stateDir, logFile: join(LOG_DIR, 'stack.log') });
+  project.provide('stack', { ...stack.info, apiUrl, stateDir, logFile });
   return async () => {
-    await stack.stop();
-    log.end();
-    rmSync(stateDir, { recursive: true, force: true });
+    try {
+      // Asked before the issuer stops with the stack.
+      const issued = await issuedTokens(stack.info.issuerUrl).catch((error: unknown) => {
+        const stopped = readFileSync(logFile, 'utf8').includes('stopping the local stack');
+        return new Error(
+          `The issuer could not be asked for the tokens it issued${stopped ? ' (the stack had been stopped from outside)' : ''}, so they were not searched for: ${String(error)}`,
+        );
+      });
+      await stack.stop();
+      log.end();
+      await finished(log);
+      rmSync(stateDir, { recursive: true, force: true });
+      const scan = scanForSecrets(issued instanceof Error ? [] : issued);
+      if (scan.hits.length > 0) {
+        const more = scan.hits.length > 20 ? [`and ${scan.hits.length - 20} more`] : [];
+        throw new Error(`A secret leaked:\n  ${[...scan.hits.slice(0, 20), ...more].join('\n  ')}`);
+      }
+      if (issued instanceof Error) throw issued;
+      console.log(`Secret scan: ${scan.secrets} secrets, none in ${scan.texts} responses and logs.`);
+    } catch (error) {
+      // vitest prints a teardown's error but exits 0 for it: this makes the run fail.
+      process.exitCode = 1;
+      throw error;
+    }
   };
+}
+
+async function issuedTokens(issuerUrl: string): Promise<{ what: string; value: string }[]> {
+  const response = await fetch(`${issuerUrl}/dev/tokens`);
+  if (!response.ok) throw new Error(`the issuer's /dev/tokens answered ${response.status}`);
+  const { tokens } = (await response.json()) as { tokens: string[] };
+  return tokens.map((value) => ({ what: 'a token the issuer issued', value }));
 }

@@ -11,6 +11,7 @@ import type { ServiceSettings } from '../../lib/services';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { DEV_TENANT_ID, mintToken, type SigningKey, type TokenRequest } from '../../lib/local-host/issuer';
 import type { StackInfo } from '../../lib/local-host/stack';
+import { recordReceived, recordSecret, recordSecretsIn } from './secrets';
 
 export interface TestStack extends StackInfo {
   apiUrl: string;
@@ -60,7 +61,11 @@ export interface CallOptions {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Body = any;
 
-/** Calls the local host; `path` is below /api (`/flows`) or a full URL. */
+/**
+ * Calls the local host; `path` is below /api (`/flows`) or a full URL. The
+ * token and API key it sends, and the response, are recorded for the
+ * suite-wide secret scan (test/support/secrets.ts).
+ */
 export async function call<T = Body>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -76,8 +81,11 @@ export async function call<T = Body>(method: string, path: string, options: Call
     : path.startsWith(`${api.pathname}/`)
       ? `${api.origin}${path}`
       : `${stack().apiUrl}${path}`;
+  recordSecret('a caller token', options.token);
+  recordSecretsIn(options.body);
   const response = await fetch(url, { method, headers, body });
   const text = await response.text();
+  recordReceived(`${testName()}: ${method} ${url} ${response.status}`, response.headers, text);
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -85,6 +93,12 @@ export async function call<T = Body>(method: string, path: string, options: Call
     parsed = undefined;
   }
   return { status: response.status, headers: response.headers, text, body: parsed as T };
+}
+
+/** The test running now, to say where a response was received. */
+export function testName(): string {
+  const { testPath, currentTestName } = expect.getState();
+  return `${testPath?.split('/test/').pop() ?? '?'} > ${currentTestName ?? '(outside a test)'}`;
 }
 
 /** Storage clients on the stack's Azurite, with the tables the functions use. */
