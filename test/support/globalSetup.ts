@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startStackProcess, type StackProcess } from '../../lib/local-host/stackProcess';
+import { startStackProcess, type StackProcess } from '../../dev/stackProcess';
 
 const root = resolve(__dirname, '../..');
 export const LOG_DIR = join(root, 'test', '.logs');
