@@ -13,8 +13,9 @@ const root = resolve(__dirname, '../..');
 export const LOG_DIR = join(root, 'test', '.logs');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // The host serves dist/, so the tests always run against freshly built code.
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+  // The host serves dist/, so the tests always run against freshly built code:
+  // the production build and, on top of it, the local host in dist/dev/.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.dev.json', '--force'], {
     cwd: root,
     stdio: 'inherit',
   });
