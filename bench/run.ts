@@ -19,9 +19,9 @@ import { join, resolve } from 'node:path';
 import { odata } from '@azure/data-tables';
 import { DEFAULT_NAMES } from '../lib/config';
 import { parseCatalog } from '../lib/domain/connectors';
-import { devConnectorCatalog, devSignInApp } from '../lib/local-host/devConnectors';
-import { mintToken, type SigningKey } from '../lib/local-host/issuer';
-import { startStackProcess } from '../lib/local-host/stackProcess';
+import { devConnectorCatalog, devSignInApp } from '../dev/devConnectors';
+import { mintToken, type SigningKey } from '../dev/issuer';
+import { startStackProcess } from '../dev/stackProcess';
 import { createServices } from '../lib/services';
 import { createStorage } from '../lib/storage/clients';
 import {

@@ -4,9 +4,9 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintToken, type SigningKey } from '../../lib/local-host/issuer';
+import { mintToken, type SigningKey } from '../../dev/issuer';
 import { call, stack, tokenFor, unique } from '../support/stack';
-import { startStackProcess, type StackProcess } from '../../lib/local-host/stackProcess';
+import { startStackProcess, type StackProcess } from '../../dev/stackProcess';
 
 describe('the health probe', () => {
   it('answers 200 without a token while storage answers', async () => {

@@ -9,7 +9,7 @@ import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../lib/domain/caller';
 import { problemFor } from '../../lib/http/problem';
-import { startAzurite, type RunningAzurite } from '../../lib/local-host/azurite';
+import { startAzurite, type RunningAzurite } from '../../dev/azurite';
 import { createServices, type Services } from '../../lib/services';
 import { PermissionService } from '../../lib/services/permissions';
 import { Unembeddings } from '../../lib/services/unembeddings';

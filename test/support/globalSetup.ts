@@ -10,14 +10,15 @@ import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startStackProcess, type StackProcess } from '../../lib/local-host/stackProcess';
+import { startStackProcess, type StackProcess } from '../../dev/stackProcess';
 import { clearRecords, LOG_DIR, scanForSecrets } from './secrets';
 
 const root = resolve(__dirname, '../..');
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // The host serves dist/, so the tests always run against freshly built code.
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+  // The host serves dist/, so the tests always run against freshly built code:
+  // the production build and, on top of it, the local host in dist/dev/.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.dev.json', '--force'], {
     cwd: root,
     stdio: 'inherit',
   });

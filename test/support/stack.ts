@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { expect, inject } from 'vitest';
 import { DEFAULT_NAMES } from '../../lib/config';
 import { parseCatalog } from '../../lib/domain/connectors';
-import { devConnectorCatalog, devSignInApp } from '../../lib/local-host/devConnectors';
+import { devConnectorCatalog, devSignInApp } from '../../dev/devConnectors';
 import type { ServiceSettings } from '../../lib/services';
 import { createStorage, type Storage } from '../../lib/storage/clients';
-import { DEV_TENANT_ID, mintToken, type SigningKey, type TokenRequest } from '../../lib/local-host/issuer';
-import type { StackInfo } from '../../lib/local-host/stack';
+import { DEV_TENANT_ID, mintToken, type SigningKey, type TokenRequest } from '../../dev/issuer';
+import type { StackInfo } from '../../dev/stack';
 import { recordReceived, recordSecret, recordSecretsIn } from './secrets';
 
 export interface TestStack extends StackInfo {

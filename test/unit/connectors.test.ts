@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkNewConnection } from '../../lib/domain/connections';
 import { CatalogError, parseCatalog } from '../../lib/domain/connectors';
 import { DomainError } from '../../lib/domain/errors';
-import { devConnectorCatalog } from '../../lib/local-host/devConnectors';
+import { devConnectorCatalog } from '../../dev/devConnectors';
 
 const env = { DEV_OAUTH_CLIENT_SECRET: 'shh' };
 

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RegisteredFunction } from '../../lib/local-host/functionsCore';
-import { httpRoutesOf, matchRoute } from '../../lib/local-host/functionsHost';
+import type { RegisteredFunction } from '../../dev/functionsCore';
+import { httpRoutesOf, matchRoute } from '../../dev/functionsHost';
 
 function fn(name: string, route: string, methods: string[]): RegisteredFunction {
   return { metadata: { name, bindings: { req: { type: 'httpTrigger', route, methods } } }, handler: () => undefined };

@@ -2,8 +2,8 @@
 // registered with app.timer(...) fired on its schedule and on startup.
 import type * as functions from '@azure/functions';
 import { describe, expect, it } from 'vitest';
-import { installFunctionsCore } from '../../lib/local-host/functionsCore';
-import { nextOccurrence, parseSchedule, TimerRunner, timerTriggersOf } from '../../lib/local-host/timerHost';
+import { installFunctionsCore } from '../../dev/functionsCore';
+import { nextOccurrence, parseSchedule, TimerRunner, timerTriggersOf } from '../../dev/timerHost';
 
 const next = (schedule: string, after: string) =>
   nextOccurrence(parseSchedule(schedule), new Date(after)).toISOString();

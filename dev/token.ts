@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ID_PATTERN } from '../domain/limits';
+import { ID_PATTERN } from '../lib/domain/limits';
 import { loadOrCreateSigningKey, mintToken } from './issuer';
 import { localStateDir, projectRoot, readLocalSettings } from './project';
 import { ISSUER_KEY_FILE, STACK_INFO_FILE, type StackInfo } from './stack';

@@ -2,7 +2,7 @@
 // issuer as their provider, described to MSAL the way any non-Entra provider
 // is: an https authority name that is never contacted, known to MSAL, with
 // metadata that points at the issuer's endpoints.
-import type { ConnectorDefinition, OAuthApp } from '../domain/connectors';
+import type { ConnectorDefinition, OAuthApp } from '../lib/domain/connectors';
 
 export const DEV_AUTHORITY_HOST = 'flowshare-dev-provider.localhost';
 /** The app setting holding the development clients' secret (the issuer does not check it). */

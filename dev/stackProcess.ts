@@ -1,4 +1,4 @@
-// Runs `node dist/lib/local-host/start.js` on free ports as a child process (for
+// Runs `node dist/dev/start.js` on free ports as a child process (for
 // tests and benchmarks)
 // and waits until it has written its stack.json.
 import { spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ export async function startStackProcess(options: {
   logLevel?: string;
 }): Promise<StackProcess> {
   const args = [
-    join(options.root, 'dist/lib/local-host/start.js'),
+    join(options.root, 'dist/dev/start.js'),
     '--in-memory',
     '--state-dir',
     options.stateDir,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
-import { loadConfig } from '../config';
+import { loadConfig } from '../lib/config';
 import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite';
 import { devConnectorCatalog, devSignInSettings } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';

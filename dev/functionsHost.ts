@@ -9,9 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpResponseInit } from '@azure/functions';
-import { MAX_BODY_BYTES } from '../domain/limits';
-import { problem } from '../http/problem';
-import { payloadTooLarge } from '../http/request';
+import { MAX_BODY_BYTES } from '../lib/domain/limits';
+import { problem } from '../lib/http/problem';
+import { payloadTooLarge } from '../lib/http/request';
 import { installFunctionsCore, type BindingMetadata, type LogLevel, type RegisteredFunction } from './functionsCore';
 
 /**
