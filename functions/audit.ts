@@ -1,11 +1,17 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+
 import { authenticate } from '../lib/auth/authenticate';
+
 import { withProblemDetails } from '../lib/http/problem';
+
 import { pageRequest, pathId } from '../lib/http/request';
+
 import { list } from '../lib/http/response';
+
 import { services } from '../lib/services';
-import { pageQuery } from '../lib/domain/schemas';
+
 import { httpRoute, READ } from '../lib/http/routes';
+import { pageQuery } from '../lib/http/bodies';
 
 /** Who shared, unshared, bound, embedded, unembedded, removed and ran what, when; newest first. */
 export async function listAudit(request: HttpRequest): Promise<HttpResponseInit> {

@@ -1,11 +1,17 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+
 import { authenticate } from '../lib/auth/authenticate';
-import { patchReferenceBody, putReferenceBody } from '../lib/domain/references';
+
 import { withProblemDetails } from '../lib/http/problem';
+
 import { parseBody, pathId } from '../lib/http/request';
+
 import { noContent, ok } from '../lib/http/response';
+
 import { services } from '../lib/services';
+
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
+import { patchReferenceBody, putReferenceBody } from '../lib/http/bodies';
 
 export async function listConnectionReferences(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);

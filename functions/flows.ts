@@ -1,12 +1,19 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+
 import { authenticate } from '../lib/auth/authenticate';
+
 import { memberText } from '../lib/domain/rawJson';
-import { createFlowBody, pageQuery, updateFlowBody } from '../lib/domain/schemas';
+
 import { withProblemDetails } from '../lib/http/problem';
+
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
+
 import { created, list, noContent, ok } from '../lib/http/response';
+
 import { services } from '../lib/services';
+
 import { httpRoute, AUTHED, CHANGE, READ, WRITE } from '../lib/http/routes';
+import { createFlowBody, pageQuery, updateFlowBody } from '../lib/http/bodies';
 
 /** The definition exactly as sent: it is stored and answered byte for byte. */
 function definitionJsonOf(bodyText: string): string | undefined {

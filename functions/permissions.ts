@@ -1,11 +1,17 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+
 import { authenticate } from '../lib/auth/authenticate';
-import { pageQuery, sharePermissionBody } from '../lib/domain/schemas';
+
 import { withProblemDetails } from '../lib/http/problem';
+
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
+
 import { list, noContent, ok } from '../lib/http/response';
+
 import { services } from '../lib/services';
+
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
+import { pageQuery, sharePermissionBody } from '../lib/http/bodies';
 
 export async function listPermissions(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);

@@ -1,12 +1,17 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+
 import { authenticate } from '../lib/auth/authenticate';
-import { startRunBody } from '../lib/domain/runs';
+
 import { withProblemDetails } from '../lib/http/problem';
+
 import { pageRequest, parseBody, pathId, readJson } from '../lib/http/request';
+
 import { list, ok } from '../lib/http/response';
+
 import { services } from '../lib/services';
-import { pageQuery } from '../lib/domain/schemas';
+
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
+import { pageQuery, startRunBody } from '../lib/http/bodies';
 
 /** How soon a client polling a queued run should ask again, in seconds. */
 const RETRY_AFTER_SECONDS = '2';

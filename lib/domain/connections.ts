@@ -1,9 +1,7 @@
 // Connections as the domain sees them: one person's link to an external
 // system, its status, and the rules for creating one. Pure: no I/O.
-import { z } from 'zod';
 import type { Connector } from './connectors';
 import { DomainError, validationFailed } from './errors';
-import { displayNameSchema, idSchema } from './schemas';
 
 export const CONNECTION_STATUSES = ['PendingConsent', 'Connected', 'Error'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -69,22 +67,15 @@ export function connectionView(connection: Connection, consentUrl?: string): Con
 
 export const MAX_API_KEY_LENGTH = 4096;
 
-export const createConnectionBody = z.strictObject({
-  connectorId: idSchema,
-  displayName: displayNameSchema,
-  apiKey: z
-    .string()
-    .min(1, 'must not be empty')
-    .max(MAX_API_KEY_LENGTH, `must be at most ${MAX_API_KEY_LENGTH} characters`)
-    .optional(),
-});
-export type CreateConnectionBody = z.infer<typeof createConnectionBody>;
-
-export const listConnectionsQuery = z.object({ connectorId: idSchema.optional() });
-export const deleteConnectionQuery = z.object({ force: z.enum(['true', 'false']).optional() });
+/** What a person asks for when they create a connection (lib/http/bodies.ts validates it). */
+export interface NewConnection {
+  connectorId: string;
+  displayName: string;
+  apiKey?: string;
+}
 
 /** The connector a new connection is for, checked against what the body brings. */
-export function checkNewConnection(connector: Connector | undefined, body: CreateConnectionBody): Connector {
+export function checkNewConnection(connector: Connector | undefined, body: NewConnection): Connector {
   if (!connector) {
     throw validationFailed([
       { field: 'connectorId', detail: 'is not a connector of the catalog (GET /api/connectors)' },

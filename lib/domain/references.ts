@@ -2,11 +2,9 @@
 // their reference owner to a connection of theirs, and embedded (lent to the
 // flow's other co-owners) only by that owner. Every rule about references is
 // here. Pure: no I/O.
-import { z } from 'zod';
 import type { ConnectionStatus } from './connections';
 import { DomainError, notFound, validationFailed } from './errors';
 import { authorize, type Role } from './roles';
-import { idSchema } from './schemas';
 
 export interface ConnectionReference {
   logicalName: string;
@@ -54,9 +52,6 @@ export function referenceView(
       : {}),
   };
 }
-
-export const putReferenceBody = z.strictObject({ connectorId: idSchema, connectionId: idSchema });
-export const patchReferenceBody = z.strictObject({ embedded: z.boolean() });
 
 /** Why a reference stopped being embedded; kept in the audit trail. */
 export type UnembedReason = 'byOwner' | 'ownerRemoved' | 'connectionDeleted';

@@ -2,12 +2,10 @@
 // resolution of a console run, and the checks a cloud run must pass. The cloud
 // readiness route and the queue processor call the same `checkCloudRun`.
 // Pure: no I/O.
-import { z } from 'zod';
 import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
 import type { ConnectionReference } from './references';
 import type { Role } from './roles';
-import { idMapSchema } from './schemas';
 
 export const RUN_MODES = ['attended', 'cloud'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
@@ -55,12 +53,13 @@ export interface Run {
   requestedAgainAt?: string;
 }
 
-export const startRunBody = z.strictObject({
-  // Any mode is read, so that a user asking for one they may not use is told so (403), not 400.
-  mode: z.string().min(1).max(50).optional(),
-  connections: idMapSchema.optional(),
-});
-export type StartRunBody = z.infer<typeof startRunBody>;
+/** What a person asks of an attended run (lib/http/bodies.ts validates it). */
+export interface RunRequest {
+  /** Any mode is taken, so that a user asking for one they may not use is told so (403), not 400. */
+  mode?: string;
+  /** The connection picked for each reference, by logical name. */
+  connections?: Map<string, string>;
+}
 
 /**
  * A record keyed by logical names, without a prototype: a name may be any id,

@@ -1,9 +1,9 @@
-// Request shapes of docs/shapes.md, validated with zod. The same schemas feed the
-// OpenAPI document, so they carry the field rules and nothing else.
+// The field rules of docs/shapes.md (ids, names, definitions), in zod: request
+// bodies (lib/http/bodies.ts) are built from them, and the same schemas feed the
+// OpenAPI document, so they carry the rules and nothing else.
 import { z } from 'zod';
 import { validationFailed, type FieldError } from './errors';
-import { ID_PATTERN, MAX_NAME_LENGTH, MAX_PAGE_SIZE } from './limits';
-import { SHARED_ROLES } from './roles';
+import { ID_PATTERN, MAX_NAME_LENGTH } from './limits';
 
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
@@ -81,28 +81,6 @@ export const definitionSchema = z.looseObject({
 });
 
 export type FlowDefinition = z.infer<typeof definitionSchema>;
-
-export const createFlowBody = z.strictObject({
-  name: displayNameSchema,
-  schemaVersion: schemaVersionSchema.optional(),
-  definition: definitionSchema.optional(),
-});
-
-export const updateFlowBody = z
-  .strictObject({
-    name: displayNameSchema.optional(),
-    definition: definitionSchema.optional(),
-  })
-  .refine((body) => body.name !== undefined || body.definition !== undefined, 'must change name or definition');
-
-export const sharePermissionBody = z.strictObject({
-  role: z.enum(SHARED_ROLES),
-});
-
-export const pageQuery = z.object({
-  top: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
-  continuationToken: z.string().min(1).max(4096).optional(),
-});
 
 /**
  * Validates `value` against `schema`; on failure throws ValidationFailed

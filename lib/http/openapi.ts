@@ -2,10 +2,13 @@
 // each route is registered with (lib/http/routes.ts) and the same zod schemas
 // that validate requests (z.toJSONSchema).
 import { z } from 'zod';
-import { ERROR_STATUS, ERROR_TITLES } from '../domain/errors';
+
 import { idSchema } from '../domain/schemas';
+
 import { documentedRoutes } from './routes';
+
 import { schemas, type SchemaName } from './shapes';
+import { PROBLEM_STATUS, PROBLEM_TITLES } from './problemTypes';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
@@ -78,9 +81,9 @@ function build(): Record<string, unknown> {
       };
     }
     for (const code of doc.problems) {
-      const status = String(ERROR_STATUS[code]);
+      const status = String(PROBLEM_STATUS[code]);
       const existing = responses[status] as { description: string } | undefined;
-      const description = existing ? `${existing.description}; ${code}` : `${ERROR_TITLES[code]}: ${code}`;
+      const description = existing ? `${existing.description}; ${code}` : `${PROBLEM_TITLES[code]}: ${code}`;
       responses[status] = { description, content: { 'application/problem+json': { schema: ref('Problem') } } };
     }
     paths[path] ??= {};

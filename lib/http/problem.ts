@@ -1,10 +1,14 @@
 // RFC 9457 problem details: the one place where errors become responses.
 import { randomUUID } from 'node:crypto';
+
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { authenticatedCaller } from '../auth/authenticate';
+
 import { IdentityProviderUnavailable } from '../auth/identityProvider';
-import { DomainError, ERROR_STATUS, ERROR_TITLES, type ErrorCode } from '../domain/errors';
+
+import { DomainError, type ErrorCode } from '../domain/errors';
 import { isStorageFault, outcomeUnknown } from '../storage/errors';
+import { PROBLEM_STATUS, PROBLEM_TITLES } from './problemTypes';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -28,10 +32,10 @@ export function problem(
   extensions: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): HttpResponseInit {
-  const status = ERROR_STATUS[code];
+  const status = PROBLEM_STATUS[code];
   const body: ProblemDocument = {
     type: problemTypeOf(code),
-    title: ERROR_TITLES[code],
+    title: PROBLEM_TITLES[code],
     status,
     detail,
     code,

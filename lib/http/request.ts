@@ -2,9 +2,12 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import { DomainError, validationFailed } from '../domain/errors';
+
 import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES } from '../domain/limits';
-import { pageQuery, parseId, parseWith } from '../domain/schemas';
+
+import { parseId, parseWith } from '../domain/schemas';
 import { isContinuationToken, type PageRequest } from '../storage/pages';
+import { pageQuery } from './bodies';
 
 /** The refusal of a body past the limit, by a handler or (locally) by the host before it. */
 export function payloadTooLarge(): DomainError {

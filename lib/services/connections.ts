@@ -11,7 +11,7 @@ import {
   type Connection,
   type ConnectionStatus,
   type ConnectionView,
-  type CreateConnectionBody,
+  type NewConnection,
 } from '../domain/connections';
 import { connectorView, type Connector, type ConnectorView } from '../domain/connectors';
 import { DomainError, notFound } from '../domain/errors';
@@ -69,7 +69,7 @@ export class ConnectionService {
   }
 
   /** `serviceUrl` is the URL the request came in on, for the default redirect URI. */
-  async create(caller: Caller, body: CreateConnectionBody, serviceUrl: string): Promise<Tagged<ConnectionView>> {
+  async create(caller: Caller, body: NewConnection, serviceUrl: string): Promise<Tagged<ConnectionView>> {
     const connector = checkNewConnection(this.connectors.get(body.connectorId), body);
     const at = this.now().toISOString();
     const connection: Connection = {

@@ -21,7 +21,7 @@ import {
   type Run,
   type RunError,
   type RunView,
-  type StartRunBody,
+  type RunRequest,
 } from '../domain/runs';
 import type { Storage } from '../storage/clients';
 import type { ConnectionStore } from '../storage/connections';
@@ -93,7 +93,7 @@ export class RunService {
   }
 
   /** An attended console run: every reference gets a connection, then the run is dispatched. */
-  async startAttended(caller: Caller, flowId: string, body: StartRunBody): Promise<RunView> {
+  async startAttended(caller: Caller, flowId: string, body: RunRequest): Promise<RunView> {
     const { connections, role } = await retryOnConflict(async () => {
       const { prompt, role, ownerOf, flow } = await this.promptFor(caller, flowId, 'runAttended');
       const resolved = resolveAttendedRun({

@@ -1,10 +1,13 @@
 // The contract in docs/ against the code: every route and every error code is
 // written down, and no link leads out of the repository or to nothing.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
 import { dirname, join, relative } from 'node:path';
+
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_STATUS } from '../../lib/domain/errors';
+
 import { documentedRoutes } from '../../lib/http/routes';
+import { PROBLEM_STATUS } from '../../lib/http/problemTypes';
 
 const root = join(__dirname, '../..');
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
@@ -45,7 +48,7 @@ describe('the contract in docs/', () => {
 
   it('lists every error code with its status', () => {
     const errors = read('docs/errors.md');
-    for (const [code, status] of Object.entries(ERROR_STATUS)) {
+    for (const [code, status] of Object.entries(PROBLEM_STATUS)) {
       expect(errors, `docs/errors.md does not list ${code}`).toMatch(new RegExp(`\\| ${status} +\\| \`${code}\` `));
     }
   });

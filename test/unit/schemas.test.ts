@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+
 import { DomainError, type FieldError } from '../../lib/domain/errors';
-import { startRunBody } from '../../lib/domain/runs';
-import { createFlowBody, parseId, parseWith, sharePermissionBody, updateFlowBody } from '../../lib/domain/schemas';
+
+import { parseId, parseWith } from '../../lib/domain/schemas';
+import { createFlowBody, sharePermissionBody, startRunBody, updateFlowBody } from '../../lib/http/bodies';
 
 function fieldErrors(fn: () => unknown): FieldError[] {
   try {
