@@ -1,12 +1,15 @@
 // Property-based checks of validators, key encoding and exact JSON: any input
 // is either refused as invalid or kept exactly.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../lib/domain/errors';
 import { memberText, RawJson } from '../../lib/domain/rawJson';
 import { parseId } from '../../lib/domain/schemas';
 import { stringify } from '../../lib/http/response';
 import { encodeKeyPart, flowPartitionKey, fromHttpEtag, toHttpEtag } from '../../lib/storage/keys';
+
+// Thousands of runs each: slow on a machine busy with other work, not wrong.
+vi.setConfig({ testTimeout: 60_000 });
 
 // Characters Table Storage keys forbid.
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
