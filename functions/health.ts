@@ -2,12 +2,11 @@ import { type HttpRequest, type HttpResponseInit, type InvocationContext } from 
 import { problem } from '../lib/http/problem';
 import { ok } from '../lib/http/response';
 import { services } from '../lib/services';
-import { checkStorage } from '../lib/storage/health';
 import { httpRoute } from '../lib/http/routes';
 
 /** 200 when storage answers, 503 otherwise. Anonymous: a probe has no token. */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const result = await checkStorage(services().storage);
+  const result = await services().health.check();
   if (result.healthy) return ok({ status: 'healthy', checks: result.checks });
   context.warn('health check failed:', JSON.stringify(result.checks));
   return problem(

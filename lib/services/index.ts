@@ -12,6 +12,7 @@ import { SessionStore } from '../storage/sessions';
 import { ConnectionService } from './connections';
 import { ConsentService } from './consent';
 import { FlowService } from './flows';
+import { HealthService } from './health';
 import { ChangeLanes } from './lanes';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
@@ -20,7 +21,7 @@ import { SignInService } from './signIn';
 import { Unembeddings } from './unembeddings';
 
 export interface Services {
-  storage: Storage;
+  health: HealthService;
   flows: FlowService;
   permissions: PermissionService;
   references: ReferenceService;
@@ -61,7 +62,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     issuers: settings.auth.issuers,
   });
   return {
-    storage,
+    health: new HealthService(storage),
     flows: new FlowService(store, index),
     permissions: new PermissionService(store, index, unembeddings, undefined, lanes),
     references: new ReferenceService(store, connectionStore, undefined, lanes),
