@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { azuriteConnectionString, DEFAULT_NAMES } from '../../lib/config';
 import type { AuditEntry, Flow, Permission } from '../../lib/domain/flows';
 import { problemFor } from '../../lib/http/problem';
-import { countRequests } from '../../lib/storage/requestCounter';
+import { countRequests } from '../support/requestCounter';
 import { createServices } from '../../lib/services';
 import { createStorage } from '../../lib/storage/clients';
 import { ConcurrencyConflict, isStorageFault, StorageTimeout } from '../../lib/storage/errors';
