@@ -14,7 +14,6 @@ import {
   type StoredPermission,
 } from '../storage/flows';
 import { namesPerRow } from '../storage/pendingUnembeddings';
-import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
 import { newId } from './ids';
@@ -77,7 +76,7 @@ export class PermissionService {
         requestedRole: role,
       });
       if (decision.kind === 'unchanged' && current) {
-        return { permission: permissionView(current), etag: toHttpEtag(current.etag), created: false };
+        return { permission: permissionView(current), etag: current.etag, created: false };
       }
 
       const at = this.now().toISOString();
@@ -105,7 +104,7 @@ export class PermissionService {
       leftUnembedding = guards.leftUnembedding;
       // Again after the write: an unshare racing this one may have removed the entry in between.
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
-      return { permission: permissionView(permission), etag: toHttpEtag(etag!), created: decision.kind === 'grant' };
+      return { permission: permissionView(permission), etag: etag!, created: decision.kind === 'grant' };
     });
     if (leftUnembedding) await this.finishUnembedding(caller, flowId);
     return shared;

@@ -18,7 +18,6 @@ import {
 import { authorize } from '../domain/roles';
 import type { ConnectionStore, ConnectionUse, StoredConnection } from '../storage/connections';
 import { referenceSlot, type FlowChange, type FlowStore, type StoredReference } from '../storage/flows';
-import { toHttpEtag } from '../storage/keys';
 import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
@@ -110,7 +109,7 @@ export class ReferenceService {
       if (decision.kind === 'unchanged') {
         return {
           value: referenceView(current!, caller.principalId, connection),
-          etag: toHttpEtag(current!.etag),
+          etag: current!.etag,
           created: false,
         };
       }
@@ -132,7 +131,7 @@ export class ReferenceService {
       }
       return {
         value: referenceView(decision.reference, caller.principalId, connection),
-        etag: toHttpEtag(etag!),
+        etag: etag!,
         created: decision.kind === 'add',
       };
     });
@@ -175,7 +174,7 @@ export class ReferenceService {
         connectionStatus: connection?.status,
       });
       if (decision === 'unchanged') {
-        return { value: referenceView(reference!, caller.principalId, connection), etag: toHttpEtag(reference!.etag) };
+        return { value: referenceView(reference!, caller.principalId, connection), etag: reference!.etag };
       }
       const at = this.now().toISOString();
       const next = { ...plainReference(reference!), embedded, modifiedAt: at };
@@ -197,7 +196,7 @@ export class ReferenceService {
         { kind: 'checkPermission', current: callerPermission! },
       ];
       const [etag] = await this.store.commit(caller.tenantId, flowId, changes);
-      return { value: referenceView(next, caller.principalId, connection), etag: toHttpEtag(etag!) };
+      return { value: referenceView(next, caller.principalId, connection), etag: etag! };
     });
   }
 

@@ -6,7 +6,8 @@ import { DomainError } from '../../lib/domain/errors';
 import { memberText, RawJson } from '../../lib/domain/rawJson';
 import { parseId } from '../../lib/domain/schemas';
 import { stringify } from '../../lib/http/response';
-import { encodeKeyPart, flowPartitionKey, fromHttpEtag, toHttpEtag } from '../../lib/storage/keys';
+import { fromHttpEtag, toHttpEtag } from '../../lib/http/etags';
+import { encodeKeyPart, flowPartitionKey } from '../../lib/storage/keys';
 
 // Characters Table Storage keys forbid.
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
