@@ -23,7 +23,7 @@ import { ConnectionChecks } from './connectionChecks';
 import { consentPageUrl } from './consent';
 import { connectionAad, type Credential } from './credentials';
 import { newId } from './ids';
-import { unembedChanges } from './references';
+import { unembed } from './references';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
@@ -152,12 +152,9 @@ export class ConnectionService {
         ) {
           return;
         }
-        const at = this.now().toISOString();
-        await this.flows.commit(
-          caller.tenantId,
-          flowId,
-          unembedChanges(reference, caller.principalId, 'connectionDeleted', at),
-        );
+        const change = this.flows.change(caller.tenantId, flowId);
+        unembed(change, reference, caller.principalId, 'connectionDeleted', this.now().toISOString());
+        await change.commit();
       });
     }
   }

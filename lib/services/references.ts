@@ -17,42 +17,32 @@ import {
 } from '../domain/references';
 import { authorize } from '../domain/roles';
 import type { ConnectionStore, ConnectionUse, StoredConnection } from '../storage/connections';
-import { referenceSlot, type FlowChange, type FlowStore, type StoredReference } from '../storage/flows';
+import { referenceSlot, type FlowStore, type StoredReference, type UnitOfWork, type Written } from '../storage/flows';
 import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
-/** The changes that unembed a reference, with their audit entry. */
-export function unembedChanges(
+/** Unembeds a reference as read, with its audit entry, in `change`. */
+export function unembed(
+  change: UnitOfWork,
   reference: StoredReference,
   actorId: string,
   reason: UnembedReason,
   at: string,
-): FlowChange[] {
-  return [
-    {
-      kind: 'putReference',
-      reference: { ...plainReference(reference), embedded: false, modifiedAt: at },
-      over: reference,
-    },
-    {
-      kind: 'audit',
-      entry: { action: 'unembedded', actorId, at, subjectId: reference.logicalName, details: { reason } },
-    },
-  ];
+): Written {
+  const written = change.bind({ ...plainReference(reference), embedded: false, modifiedAt: at }, reference);
+  change.audit({ action: 'unembedded', actorId, at, subjectId: reference.logicalName, details: { reason } });
+  return written;
 }
 
-function audit(
+function audited(
   action: AuditEntry['action'],
   caller: Caller,
   reference: ConnectionReference,
   at: string,
   details: AuditEntry['details'],
-): FlowChange {
-  return {
-    kind: 'audit',
-    entry: { action, actorId: caller.principalId, at, subjectId: reference.logicalName, details },
-  };
+): AuditEntry {
+  return { action, actorId: caller.principalId, at, subjectId: reference.logicalName, details };
 }
 
 export class ReferenceService {
@@ -116,14 +106,16 @@ export class ReferenceService {
       const use = { flowId, logicalName };
       // The use is noted before the binding, so a connection's uses never miss one.
       await this.connections.addUse(caller.tenantId, caller.principalId, connection!.id, use, at);
-      const [etag] = await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'putReference', reference: decision.reference, over: referenceSlot(snapshot, logicalName) },
-        // The caller is still a maker of the flow when this lands.
-        { kind: 'checkPermission', current: callerPermission! },
-        decision.kind === 'add'
-          ? audit('referenceAdded', caller, decision.reference, at, { connectorId: body.connectorId })
-          : audit('referenceRebound', caller, decision.reference, at, { connectorId: body.connectorId }),
-      ]);
+      const change = this.store.change(caller.tenantId, flowId);
+      const bound = change.bind(decision.reference, referenceSlot(snapshot, logicalName));
+      // The caller is still a maker of the flow when this lands.
+      change.stillHolds(callerPermission!);
+      change.audit(
+        audited(decision.kind === 'add' ? 'referenceAdded' : 'referenceRebound', caller, decision.reference, at, {
+          connectorId: body.connectorId,
+        }),
+      );
+      await change.commit();
       if (decision.kind === 'rebind') {
         await this.connections
           .removeUse(caller.tenantId, caller.principalId, decision.from, use)
@@ -131,7 +123,7 @@ export class ReferenceService {
       }
       return {
         value: referenceView(decision.reference, caller.principalId, connection),
-        etag: etag!,
+        etag: bound.version,
         created: decision.kind === 'add',
       };
     });
@@ -178,25 +170,24 @@ export class ReferenceService {
       }
       const at = this.now().toISOString();
       const next = { ...plainReference(reference!), embedded, modifiedAt: at };
-      const changes: FlowChange[] = [
-        ...(embedded
-          ? [
-              { kind: 'putReference', reference: next, over: reference } as const,
-              audit('embedded', caller, next, at, undefined),
-              // Embedded again by its owner, a co-owner again: no longer left to unembed.
-              ...snapshot.pendingUnembeddings
-                .filter((pending) => namesReference(pending, reference!))
-                .map(({ etag, ...pending }): FlowChange => {
-                  const logicalNames = pending.logicalNames.filter((name) => name !== logicalName);
-                  return { kind: 'putPendingUnembedding', pending: { ...pending, logicalNames }, over: { etag } };
-                }),
-            ]
-          : unembedChanges(reference!, caller.principalId, 'byOwner', at)),
-        // A co-owner removed or demoted meanwhile cannot lend the flow a connection.
-        { kind: 'checkPermission', current: callerPermission! },
-      ];
-      const [etag] = await this.store.commit(caller.tenantId, flowId, changes);
-      return { value: referenceView(next, caller.principalId, connection), etag: etag! };
+      const change = this.store.change(caller.tenantId, flowId);
+      let written: Written;
+      if (embedded) {
+        written = change.bind(next, reference);
+        change.audit(audited('embedded', caller, next, at, undefined));
+        // Embedded again by its owner, a co-owner again: no longer left to unembed.
+        for (const { etag, ...pending } of snapshot.pendingUnembeddings) {
+          if (!namesReference(pending, reference!)) continue;
+          const logicalNames = pending.logicalNames.filter((name) => name !== logicalName);
+          change.leaveToUnembed({ ...pending, logicalNames }, { etag });
+        }
+      } else {
+        written = unembed(change, reference!, caller.principalId, 'byOwner', at);
+      }
+      // A co-owner removed or demoted meanwhile cannot lend the flow a connection.
+      change.stillHolds(callerPermission!);
+      await change.commit();
+      return { value: referenceView(next, caller.principalId, connection), etag: written.version };
     });
   }
 
@@ -220,14 +211,16 @@ export class ReferenceService {
       }
       decideRemoveReference({ callerId: caller.principalId, callerRole, reference, referenceOwnerRole });
       const at = this.now().toISOString();
-      await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'removeReference', current: reference! },
-        { kind: 'checkPermission', current: snapshot.permissions.get(caller.principalId)! },
-        audit('referenceRemoved', caller, reference!, at, {
+      const change = this.store.change(caller.tenantId, flowId);
+      change.unbind(reference!);
+      change.stillHolds(snapshot.permissions.get(caller.principalId)!);
+      change.audit(
+        audited('referenceRemoved', caller, reference!, at, {
           connectorId: reference!.connectorId,
           ...(reference!.ownerId === caller.principalId ? {} : { referenceOwnerId: reference!.ownerId }),
         }),
-      ]);
+      );
+      await change.commit();
       return reference!;
     });
   }

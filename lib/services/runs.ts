@@ -435,25 +435,24 @@ export class RunService {
       connections,
       createdAt: at.toISOString(),
     };
-    const [etag] = await this.store.commit(caller.tenantId, flowId, [
-      { kind: 'putRun', run, over: undefined },
-      {
-        kind: 'audit',
-        entry: {
-          action: 'runStarted',
-          actorId: caller.principalId,
-          at: run.createdAt,
-          subjectId: run.id,
-          details: { mode },
-        },
-      },
-    ]);
-    return { ...run, etag: etag! };
+    const change = this.store.change(caller.tenantId, flowId);
+    const recorded = change.recordRun(run, undefined);
+    change.audit({
+      action: 'runStarted',
+      actorId: caller.principalId,
+      at: run.createdAt,
+      subjectId: run.id,
+      details: { mode },
+    });
+    await change.commit();
+    return { ...run, etag: recorded.version };
   }
 
   private async write(current: StoredRun, next: Run): Promise<StoredRun> {
-    const [etag] = await this.store.commit(next.tenantId, next.flowId, [{ kind: 'putRun', run: next, over: current }]);
-    return { ...next, etag: etag! };
+    const change = this.store.change(next.tenantId, next.flowId);
+    const recorded = change.recordRun(next, current);
+    await change.commit();
+    return { ...next, etag: recorded.version };
   }
 
   /** Moves a run to a final status; a concurrent change is read again (the later writer agrees). */

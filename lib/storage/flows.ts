@@ -25,12 +25,14 @@ import { MAX_CHANGES_PER_COMMIT, transactionOf, type FlowChange } from './flowTr
 import { FLOW_ROW_KEY, flowPartitionKey, pendingUnembedRowKey, permissionRowKey } from './keys';
 import type { Page, PageRequest } from './pages';
 import type { StoredPendingUnembedding } from './pendingUnembeddings';
+import { UnitOfWork } from './unitOfWork';
 
 export { INLINE_DEFINITION_LIMIT } from './definitions';
 export type { StoredFlow, StoredPermission, StoredReference, StoredRun } from './flowRows';
 export { permissionSlot, referenceSlot, type FlowSnapshot, type RowVersion } from './flowSnapshot';
 export { MAX_CHANGES_PER_COMMIT, type FlowChange } from './flowTransaction';
 export { ConcurrencyConflict };
+export type { UnitOfWork, Written } from './unitOfWork';
 
 export interface FlowChanges {
   name?: string;
@@ -85,6 +87,11 @@ export class FlowStore {
 
   listPermissions(tenantId: string, flowId: string, request: PageRequest): Promise<Page<Permission>> {
     return this.lists.permissions(tenantId, flowId, request);
+  }
+
+  /** A change to the flow, committed as one transaction (see UnitOfWork). */
+  change(tenantId: string, flowId: string): UnitOfWork {
+    return new UnitOfWork((changes) => this.commit(tenantId, flowId, changes));
   }
 
   /**

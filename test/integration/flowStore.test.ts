@@ -120,6 +120,33 @@ describe('the flow partition', () => {
     expect((await auditRows(flow)).map((row) => row.action).sort()).toEqual(['roleChanged', 'shared']);
   });
 
+  it('commits a change as one transaction that a guard on a row changed since it was read fails whole', async () => {
+    const flow = newFlow();
+    await store.create(flow, '{"actions":[]}');
+    const read = async () => store.read(flow.tenantId, flow.id, ['alice', 'bob']);
+    const alice = (await read()).permissions.get('alice')!;
+    const grant = { principalId: 'bob', role: 'user' as const, grantedBy: 'alice', grantedAt: flow.createdAt };
+
+    const change = store.change(flow.tenantId, flow.id);
+    expect(change.room).toBe(100);
+    const granted = change.grant(grant, undefined);
+    change.audit(audit('shared', 'bob'));
+    change.stillHolds(alice);
+    expect(change.room).toBe(97);
+    expect(() => granted.version).toThrow();
+    await change.commit();
+    expect(granted.version).toBe((await read()).permissions.get('bob')?.etag);
+
+    // Alice's row changed since (the guard gave it a new ETag): the next change that guards it as read fails whole.
+    const stale = store.change(flow.tenantId, flow.id);
+    stale.grant({ ...grant, role: 'coOwner' }, (await read()).permissions.get('bob'));
+    stale.audit(audit('roleChanged', 'bob'));
+    stale.stillHolds(alice);
+    await expect(stale.commit()).rejects.toBeInstanceOf(ConcurrencyConflict);
+    expect((await read()).permissions.get('bob')?.role).toBe('user');
+    expect((await auditRows(flow)).map((row) => row.action)).toEqual(['shared']);
+  });
+
   it('keeps a large definition in a blob written before the row, and drops the old blob when it shrinks', async () => {
     const flow = newFlow();
     const large = JSON.stringify({ actions: [{ type: 'note', text: 'ü'.repeat(INLINE_DEFINITION_LIMIT) }] });
