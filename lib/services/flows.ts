@@ -1,7 +1,7 @@
 // Flow use cases: read the flow partition, let the domain decide, write back
 // with the ETag that was read.
 import type { Caller } from '../domain/caller';
-import { DomainError, notFound } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import {
   DEFAULT_SCHEMA_VERSION,
   EMPTY_DEFINITION_JSON,
@@ -12,11 +12,12 @@ import {
   type FlowView,
   type SchemaVersion,
 } from '../domain/flows';
-import { authorize, type FlowAction, type Role } from '../domain/roles';
+import { type FlowAction, type Role } from '../domain/roles';
 import { ConcurrencyConflict } from '../storage/errors';
 import { type FlowStore, type StoredFlow } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { readFlowAs } from './access';
 import { newId } from './ids';
 import { retryOnConflict } from './retry';
 
@@ -73,7 +74,7 @@ export class FlowService {
   async get(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
     // A definition blob can be replaced between reading the row and the blob; read both again.
     return retryOnConflict(async () => {
-      const { flow, role } = await this.readAs(caller, flowId, 'readFlow');
+      const { flow, role } = await readFlowAs(this.store, caller, flowId, 'readFlow');
       const definitionJson = await this.store.definitionOf(flow);
       return { value: flowView(flow, role, definitionJson), etag: flow.etag };
     });
@@ -120,19 +121,17 @@ export class FlowService {
 
   /** The flow's audit trail, newest first, for those who may change the flow. */
   async audit(caller: Caller, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
-    const [snapshot, page] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true }),
+    const [, page] = await Promise.all([
+      readFlowAs(this.store, caller, flowId, 'readAudit', { summary: true }),
       this.store.listAudit(caller.tenantId, flowId, request),
     ]);
-    if (!snapshot.flow) throw notFound('The flow');
-    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readAudit');
     return page;
   }
 
   /** Moves a v1 flow to v2; a v2 flow is answered as it is. */
   async upgradeSchema(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
     return retryOnConflict(async () => {
-      const { flow, role } = await this.readAs(caller, flowId, 'upgradeSchema');
+      const { flow, role } = await readFlowAs(this.store, caller, flowId, 'upgradeSchema');
       let result = flow;
       if (needsSchemaUpgrade(flow)) {
         const at = this.now().toISOString();
@@ -148,14 +147,6 @@ export class FlowService {
     });
   }
 
-  /** Reads the flow and the caller's role; throws unless the role allows `action`. */
-  async readAs(caller: Caller, flowId: string, action: FlowAction): Promise<{ flow: StoredFlow; role: Role }> {
-    const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId]);
-    if (!flow) throw notFound('The flow');
-    const role = authorize(permissions.get(caller.principalId)?.role, action);
-    return { flow, role };
-  }
-
   /**
    * A write that honours If-Match: with one, a changed flow answers 412; without
    * one (or with `*`: any version will do), a lost race is decided again on fresh state.
@@ -168,7 +159,7 @@ export class FlowService {
     write: (flow: StoredFlow, role: Role) => Promise<T>,
   ): Promise<T> {
     const attempt = async () => {
-      const { flow, role } = await this.readAs(caller, flowId, action);
+      const { flow, role } = await readFlowAs(this.store, caller, flowId, action);
       if (ifMatch && !ifMatch.allows(flow.etag)) throw preconditionFailed();
       try {
         return await write(flow, role);

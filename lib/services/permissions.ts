@@ -2,14 +2,14 @@
 // transaction; the per-principal index is written before a grant and cleaned
 // after a removal, so it never misses a flow someone holds.
 import type { Caller } from '../domain/caller';
-import { notFound } from '../domain/errors';
 import { permissionView, type Permission } from '../domain/flows';
 import { referencesToUnembed } from '../domain/references';
-import { authorize, decideShare, decideUnshare, type Role, type SharedRole } from '../domain/roles';
+import { decideShare, decideUnshare, type Role, type SharedRole } from '../domain/roles';
 import { permissionSlot, type FlowStore, type StoredPermission, type UnitOfWork } from '../storage/flows';
 import { namesPerRow } from '../storage/pendingUnembeddings';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { readFlowAs } from './access';
 import { newId } from './ids';
 import { unembed } from './references';
 import { ChangeLanes } from './lanes';
@@ -27,12 +27,10 @@ export class PermissionService {
 
   async list(caller: Caller, flowId: string, request: PageRequest): Promise<Page<Permission>> {
     // Both reads at once; the page is only answered if the caller may see it.
-    const [snapshot, page] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId]),
+    const [, page] = await Promise.all([
+      readFlowAs(this.store, caller, flowId, 'readPermissions'),
       this.store.listPermissions(caller.tenantId, flowId, request),
     ]);
-    if (!snapshot.flow) throw notFound('The flow');
-    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readPermissions');
     return { items: page.items.map(permissionView), continuationToken: page.continuationToken };
   }
 
@@ -58,13 +56,12 @@ export class PermissionService {
   ): Promise<{ permission: Permission; etag: string; created: boolean }> {
     let leftUnembedding = false;
     const shared = await retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
-      if (!snapshot.flow) throw notFound('The flow');
+      const access = await readFlowAs(this.store, caller, flowId, 'share', { alsoPermissionsOf: [principalId] });
+      const { snapshot, permission: callerPermission } = access;
       const current = snapshot.permissions.get(principalId);
-      const callerPermission = snapshot.permissions.get(caller.principalId);
       const decision = decideShare({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: access.role,
         targetId: principalId,
         targetRole: current?.role,
         requestedRole: role,
@@ -109,13 +106,13 @@ export class PermissionService {
   private async unshareNow(caller: Caller, flowId: string, principalId: string): Promise<void> {
     let leftUnembedding = false;
     await retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
-      if (!snapshot.flow) throw notFound('The flow');
-      const callerPermission = snapshot.permissions.get(caller.principalId);
+      // Anyone on the flow may remove themselves; decideUnshare says whom else.
+      const access = await readFlowAs(this.store, caller, flowId, 'readFlow', { alsoPermissionsOf: [principalId] });
+      const { snapshot, permission: callerPermission } = access;
       const target = snapshot.permissions.get(principalId);
       const decision = decideUnshare({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: access.role,
         targetId: principalId,
         targetRole: target?.role,
       });
@@ -214,7 +211,7 @@ function callerStillHolds(
   change: UnitOfWork,
   caller: Caller,
   targetId: string,
-  callerPermission: StoredPermission | undefined,
+  callerPermission: StoredPermission,
 ): void {
-  if (callerPermission && caller.principalId !== targetId) change.stillHolds(callerPermission);
+  if (caller.principalId !== targetId) change.stillHolds(callerPermission);
 }

@@ -2,7 +2,6 @@
 // embed or unembed it, remove it. Each change and its audit entry are one
 // transaction on the flow's partition, written with the ETag that was read.
 import type { Caller } from '../domain/caller';
-import { notFound } from '../domain/errors';
 import type { AuditEntry } from '../domain/flows';
 import {
   asLent,
@@ -15,9 +14,10 @@ import {
   type ReferenceView,
   type UnembedReason,
 } from '../domain/references';
-import { authorize } from '../domain/roles';
+import type { Role } from '../domain/roles';
 import type { ConnectionStore, ConnectionUse, StoredConnection } from '../storage/connections';
 import { referenceSlot, type FlowStore, type StoredReference, type UnitOfWork, type Written } from '../storage/flows';
+import { readFlowAs } from './access';
 import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
@@ -54,10 +54,10 @@ export class ReferenceService {
   ) {}
 
   async list(caller: Caller, flowId: string): Promise<ReferenceView[]> {
-    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true });
-    if (!snapshot.flow) throw notFound('The flow');
+    const { snapshot } = await readFlowAs(this.store, caller, flowId, 'readConnectionReferences', {
+      allReferences: true,
+    });
     const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
-    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readConnectionReferences');
     const bound = await this.boundConnections(caller.tenantId, references);
     return references.map((r) => referenceView(r, caller.principalId, bound.get(boundKey(r))));
   }
@@ -79,17 +79,15 @@ export class ReferenceService {
     body: { connectorId: string; connectionId: string },
   ): Promise<Tagged<ReferenceView> & { created: boolean }> {
     return retryOnConflict(async () => {
-      const [snapshot, connection] = await Promise.all([
-        this.store.read(caller.tenantId, flowId, [caller.principalId], { references: [logicalName] }),
+      const [{ snapshot, role, permission: callerPermission }, connection] = await Promise.all([
+        readFlowAs(this.store, caller, flowId, 'writeConnectionReferences', { references: [logicalName] }),
         this.connections.get(caller.tenantId, caller.principalId, body.connectionId),
       ]);
-      if (!snapshot.flow) throw notFound('The flow');
       const current = snapshot.references.get(logicalName);
-      const callerPermission = snapshot.permissions.get(caller.principalId);
       const at = this.now().toISOString();
       const decision = decideBind({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: role,
         logicalName,
         current,
         connectorId: body.connectorId,
@@ -109,7 +107,7 @@ export class ReferenceService {
       const change = this.store.change(caller.tenantId, flowId);
       const bound = change.bind(decision.reference, referenceSlot(snapshot, logicalName));
       // The caller is still a maker of the flow when this lands.
-      change.stillHolds(callerPermission!);
+      change.stillHolds(callerPermission);
       change.audit(
         audited(decision.kind === 'add' ? 'referenceAdded' : 'referenceRebound', caller, decision.reference, at, {
           connectorId: body.connectorId,
@@ -145,10 +143,11 @@ export class ReferenceService {
     embedded: boolean,
   ): Promise<Tagged<ReferenceView>> {
     return retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
-        references: [logicalName],
-      });
-      if (!snapshot.flow) throw notFound('The flow');
+      const {
+        snapshot,
+        role,
+        permission: callerPermission,
+      } = await readFlowAs(this.store, caller, flowId, 'writeConnectionReferences', { references: [logicalName] });
       const stored = snapshot.references.get(logicalName);
       // Decided on whether it is lent now: one a role change left to unembed is not.
       const [reference] = stored ? asLent([stored], snapshot.pendingUnembeddings) : [];
@@ -157,10 +156,9 @@ export class ReferenceService {
         reference?.ownerId === caller.principalId
           ? await this.connections.get(caller.tenantId, caller.principalId, reference.connectionId)
           : undefined;
-      const callerPermission = snapshot.permissions.get(caller.principalId);
       const decision = decideEmbed({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: role,
         reference,
         embedded,
         connectionStatus: connection?.status,
@@ -185,7 +183,7 @@ export class ReferenceService {
         written = unembed(change, reference!, caller.principalId, 'byOwner', at);
       }
       // A co-owner removed or demoted meanwhile cannot lend the flow a connection.
-      change.stillHolds(callerPermission!);
+      change.stillHolds(callerPermission);
       await change.commit();
       return { value: referenceView(next, caller.principalId, connection), etag: written.version };
     });
@@ -198,13 +196,13 @@ export class ReferenceService {
 
   private async removeNow(caller: Caller, flowId: string, logicalName: string): Promise<StoredReference> {
     return retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
-        references: [logicalName],
-      });
-      if (!snapshot.flow) throw notFound('The flow');
+      const {
+        snapshot,
+        role: callerRole,
+        permission: callerPermission,
+      } = await readFlowAs(this.store, caller, flowId, 'writeConnectionReferences', { references: [logicalName] });
       const reference = snapshot.references.get(logicalName);
-      const callerRole = snapshot.permissions.get(caller.principalId)?.role;
-      let referenceOwnerRole = callerRole;
+      let referenceOwnerRole: Role | undefined = callerRole;
       if (reference && reference.ownerId !== caller.principalId) {
         const owner = await this.store.read(caller.tenantId, flowId, [reference.ownerId]);
         referenceOwnerRole = owner.permissions.get(reference.ownerId)?.role;
@@ -213,7 +211,7 @@ export class ReferenceService {
       const at = this.now().toISOString();
       const change = this.store.change(caller.tenantId, flowId);
       change.unbind(reference!);
-      change.stillHolds(snapshot.permissions.get(caller.principalId)!);
+      change.stillHolds(callerPermission);
       change.audit(
         audited('referenceRemoved', caller, reference!, at, {
           connectorId: reference!.connectorId,

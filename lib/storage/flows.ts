@@ -29,7 +29,13 @@ import { UnitOfWork } from './unitOfWork';
 
 export { INLINE_DEFINITION_LIMIT } from './definitions';
 export type { StoredFlow, StoredPermission, StoredReference, StoredRun } from './flowRows';
-export { permissionSlot, referenceSlot, type FlowSnapshot, type RowVersion } from './flowSnapshot';
+export {
+  permissionSlot,
+  referenceSlot,
+  type FlowSnapshot,
+  type RowVersion,
+  type SnapshotOptions,
+} from './flowSnapshot';
 export { MAX_CHANGES_PER_COMMIT, type FlowChange } from './flowTransaction';
 export { ConcurrencyConflict };
 export type { UnitOfWork, Written } from './unitOfWork';
