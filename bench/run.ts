@@ -33,7 +33,7 @@ import {
   referenceRowKey,
 } from '../lib/storage/keys';
 import { encodeMessage } from '../lib/storage/queues';
-import { countRequests } from '../lib/storage/requestCounter';
+import { countRequests } from '../test/support/requestCounter';
 import { FlowStore, type FlowChange } from '../lib/storage/flows';
 import { newId } from '../lib/services/ids';
 import { runId, type Run } from '../lib/domain/runs';

@@ -1,15 +1,9 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
-
 import { authenticate } from '../lib/auth/authenticate';
-
 import { withProblemDetails } from '../lib/http/problem';
-
 import { pageRequest, pathId } from '../lib/http/request';
-
 import { list } from '../lib/http/response';
-
 import { services } from '../lib/services';
-
 import { httpRoute, READ } from '../lib/http/routes';
 import { pageQuery } from '../lib/http/bodies';
 

@@ -1,15 +1,9 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
-
 import { authenticate } from '../lib/auth/authenticate';
-
 import { withProblemDetails } from '../lib/http/problem';
-
 import { parseBody, pathId } from '../lib/http/request';
-
 import { noContent, ok } from '../lib/http/response';
-
 import { services } from '../lib/services';
-
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
 import { patchReferenceBody, putReferenceBody } from '../lib/http/bodies';
 

@@ -1,25 +1,15 @@
 import { z } from 'zod';
-
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
-
 import { authenticate, noteCaller, sessionOf } from '../lib/auth/authenticate';
-
 import { checkSameOrigin, sessionHashOf } from '../lib/auth/session';
-
 import { parseWith } from '../lib/domain/schemas';
 import { formFields, htmlPage, redirect, withPage } from '../lib/http/page';
-
 import { withProblemDetails } from '../lib/http/problem';
-
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
-
 import { created, list, noContent, ok } from '../lib/http/response';
-
 import { services } from '../lib/services';
-
 import type { ConsentPage } from '../lib/services/consent';
 import { SIGN_IN_PATH } from '../lib/services/signIn';
-
 import { httpRoute, AUTHED, CHANGE, READ } from '../lib/http/routes';
 import { createConnectionBody, deleteConnectionQuery, listConnectionsQuery, pageQuery } from '../lib/http/bodies';
 

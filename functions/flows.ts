@@ -1,17 +1,11 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
-
 import { authenticate } from '../lib/auth/authenticate';
-
 import { memberText } from '../lib/domain/rawJson';
-
+import { ifMatch } from '../lib/http/etags';
 import { withProblemDetails } from '../lib/http/problem';
-
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
-
 import { created, list, noContent, ok } from '../lib/http/response';
-
 import { services } from '../lib/services';
-
 import { httpRoute, AUTHED, CHANGE, READ, WRITE } from '../lib/http/routes';
 import { createFlowBody, pageQuery, updateFlowBody } from '../lib/http/bodies';
 
@@ -50,14 +44,14 @@ export async function updateFlow(request: HttpRequest): Promise<HttpResponseInit
     caller,
     flowId,
     { name: body.name, definitionJson: definitionJsonOf(text) },
-    request.headers.get('if-match') ?? undefined,
+    ifMatch(request),
   );
   return ok(flow.value, { etag: flow.etag });
 }
 
 export async function deleteFlow(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  await services().flows.delete(caller, pathId(request, 'flowId'), request.headers.get('if-match') ?? undefined);
+  await services().flows.delete(caller, pathId(request, 'flowId'), ifMatch(request));
   return noContent();
 }
 

@@ -1,15 +1,9 @@
 import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
-
 import { authenticate } from '../lib/auth/authenticate';
-
 import { withProblemDetails } from '../lib/http/problem';
-
 import { pageRequest, parseBody, pathId, readJson } from '../lib/http/request';
-
 import { list, ok } from '../lib/http/response';
-
 import { services } from '../lib/services';
-
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
 import { pageQuery, startRunBody } from '../lib/http/bodies';
 

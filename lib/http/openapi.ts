@@ -2,11 +2,8 @@
 // each route is registered with (lib/http/routes.ts) and the same zod schemas
 // that validate requests (z.toJSONSchema).
 import { z } from 'zod';
-
 import { idSchema } from '../domain/schemas';
-
 import { documentedRoutes } from './routes';
-
 import { schemas, type SchemaName } from './shapes';
 import { PROBLEM_STATUS, PROBLEM_TITLES } from './problemTypes';
 

@@ -1,11 +1,8 @@
 // RFC 9457 problem details: the one place where errors become responses.
 import { randomUUID } from 'node:crypto';
-
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { authenticatedCaller } from '../auth/authenticate';
-
 import { IdentityProviderUnavailable } from '../auth/identityProvider';
-
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { isStorageFault, outcomeUnknown } from '../storage/errors';
 import { PROBLEM_STATUS, PROBLEM_TITLES } from './problemTypes';

@@ -2,9 +2,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type { z } from 'zod';
 import { DomainError, validationFailed } from '../domain/errors';
-
 import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES } from '../domain/limits';
-
 import { parseId, parseWith } from '../domain/schemas';
 import { isContinuationToken, type PageRequest } from '../storage/pages';
 import { pageQuery } from './bodies';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { RawJson } from '../domain/rawJson';
 import type { Page } from '../storage/pages';
+import { toHttpEtag } from './etags';
 
 /** Where stringify left a RawJson value: `"<nonce>:<index>"`. */
 const PLACEHOLDER = /"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d+)"/g;
@@ -22,6 +23,7 @@ export function stringify(value: unknown): string {
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
+/** `etag` is the resource's storage version; it is answered as its HTTP ETag. */
 export function ok(
   body: unknown,
   options: { etag?: string; status?: number; location?: string } = {},
@@ -31,7 +33,7 @@ export function ok(
     body: stringify(body),
     headers: {
       ...JSON_HEADERS,
-      ...(options.etag ? { ETag: options.etag } : {}),
+      ...(options.etag !== undefined ? { ETag: toHttpEtag(options.etag) } : {}),
       ...(options.location ? { Location: options.location } : {}),
     },
   };

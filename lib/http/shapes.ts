@@ -1,18 +1,12 @@
 // The JSON shapes responses carry, in zod, for the OpenAPI document only:
 // requests are validated by the schemas beside their routes.
 import { z } from 'zod';
-
 import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
-
 import { AUTH_TYPES } from '../domain/connectors';
-
 import { ERROR_CODES } from '../domain/errors';
 import { AUDIT_ACTIONS } from '../domain/flows';
-
 import { ROLES } from '../domain/roles';
-
 import { RUN_MODES } from '../domain/runs';
-
 import { idSchema } from '../domain/schemas';
 
 const timestamp = z.string().describe('ISO 8601 time');

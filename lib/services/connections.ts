@@ -18,13 +18,12 @@ import { DomainError, notFound } from '../domain/errors';
 import type { OAuthClient } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
 import type { FlowStore } from '../storage/flows';
-import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { ConnectionChecks } from './connectionChecks';
 import { consentPageUrl } from './consent';
 import { connectionAad, type Credential } from './credentials';
 import { newId } from './ids';
-import { unembedChanges } from './references';
+import { unembed } from './references';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
@@ -85,7 +84,7 @@ export class ConnectionService {
     if (connector.authType === 'apiKey') {
       const sealed = this.sealCredential(connection, { kind: 'apiKey', apiKey: body.apiKey! });
       const stored = await this.store.create(connection, sealed);
-      return { value: connectionView(stored), etag: toHttpEtag(stored.etag) };
+      return { value: connectionView(stored), etag: stored.etag };
     }
 
     // Consent is given on the connection's own page, by its owner signed in
@@ -95,7 +94,7 @@ export class ConnectionService {
       consentRequestedUntil: new Date(this.now().getTime() + this.settings.stateTtlSeconds * 1000).toISOString(),
     };
     const stored = await this.store.create(pending);
-    return { value: connectionView(stored, consentPageUrl(serviceUrl, stored.id)), etag: toHttpEtag(stored.etag) };
+    return { value: connectionView(stored, consentPageUrl(serviceUrl, stored.id)), etag: stored.etag };
   }
 
   async list(caller: Caller, request: PageRequest, connectorId?: string): Promise<Page<ConnectionView>> {
@@ -105,7 +104,7 @@ export class ConnectionService {
 
   async get(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
     const connection = await this.own(caller, connectionId);
-    return { value: connectionView(connection), etag: toHttpEtag(connection.etag) };
+    return { value: connectionView(connection), etag: connection.etag };
   }
 
   /**
@@ -153,12 +152,9 @@ export class ConnectionService {
         ) {
           return;
         }
-        const at = this.now().toISOString();
-        await this.flows.commit(
-          caller.tenantId,
-          flowId,
-          unembedChanges(reference, caller.principalId, 'connectionDeleted', at),
-        );
+        const change = this.flows.change(caller.tenantId, flowId);
+        unembed(change, reference, caller.principalId, 'connectionDeleted', this.now().toISOString());
+        await change.commit();
       });
     }
   }
@@ -209,7 +205,7 @@ export class ConnectionService {
     const { connection } = joined.connection && !joined.checkedNow ? await check() : joined;
     if (!connection) throw notFound('The connection');
     checkRefreshable(connection);
-    return { value: connectionView(connection), etag: toHttpEtag(connection.etag) };
+    return { value: connectionView(connection), etag: connection.etag };
   }
 
   /**

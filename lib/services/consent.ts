@@ -20,7 +20,6 @@ import type { Connector } from '../domain/connectors';
 import { notFound } from '../domain/errors';
 import type { OAuthClient, OAuthConnector } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
-import { toHttpEtag } from '../storage/keys';
 import type { OAuthStateStore } from '../storage/oauthStates';
 import type { Session, SessionStore } from '../storage/sessions';
 import { connectionAad, type Credential } from './credentials';
@@ -208,7 +207,7 @@ export class ConsentService {
     });
     return {
       value: connectionView(updated, consentPageUrl(serviceUrl, updated.id)),
-      etag: toHttpEtag(updated.etag),
+      etag: updated.etag,
     };
   }
 }

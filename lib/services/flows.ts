@@ -1,7 +1,7 @@
 // Flow use cases: read the flow partition, let the domain decide, write back
 // with the ETag that was read.
 import type { Caller } from '../domain/caller';
-import { DomainError, notFound } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import {
   DEFAULT_SCHEMA_VERSION,
   EMPTY_DEFINITION_JSON,
@@ -12,19 +12,24 @@ import {
   type FlowView,
   type SchemaVersion,
 } from '../domain/flows';
-import { authorize, type FlowAction, type Role } from '../domain/roles';
+import { type FlowAction, type Role } from '../domain/roles';
 import { ConcurrencyConflict } from '../storage/errors';
 import { type FlowStore, type StoredFlow } from '../storage/flows';
-import { ifMatchAllows, toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { readFlowAs } from './access';
 import { newId } from './ids';
 import { retryOnConflict } from './retry';
 
-/** A single resource with the ETag to answer it with. */
+/** A single resource with its version: the storage ETag of its row (lib/http shows it over HTTP). */
 export interface Tagged<T> {
   value: T;
   etag: string;
+}
+
+/** What an If-Match header asks of a write: whether it accepts a version (a storage ETag). */
+export interface IfMatch {
+  allows(version: string): boolean;
 }
 
 export interface NewFlow {
@@ -63,15 +68,15 @@ export class FlowService {
     // never a flow its owner cannot find.
     await this.index.add(caller.tenantId, caller.principalId, flow.id, at);
     const stored = await this.store.create(flow, definitionJson);
-    return { value: flowView(stored, 'owner', definitionJson), etag: toHttpEtag(stored.etag) };
+    return { value: flowView(stored, 'owner', definitionJson), etag: stored.etag };
   }
 
   async get(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
     // A definition blob can be replaced between reading the row and the blob; read both again.
     return retryOnConflict(async () => {
-      const { flow, role } = await this.readAs(caller, flowId, 'readFlow');
+      const { flow, role } = await readFlowAs(this.store, caller, flowId, 'readFlow');
       const definitionJson = await this.store.definitionOf(flow);
-      return { value: flowView(flow, role, definitionJson), etag: toHttpEtag(flow.etag) };
+      return { value: flowView(flow, role, definitionJson), etag: flow.etag };
     });
   }
 
@@ -89,17 +94,17 @@ export class FlowService {
     return { items, continuationToken: page.continuationToken };
   }
 
-  async update(caller: Caller, flowId: string, edit: FlowEdit, ifMatch?: string): Promise<Tagged<FlowView>> {
+  async update(caller: Caller, flowId: string, edit: FlowEdit, ifMatch?: IfMatch): Promise<Tagged<FlowView>> {
     return this.writeWithEtag(caller, flowId, 'modifyFlow', ifMatch, async (flow, role) => {
       // Read before the write: the write's ETag check proves it is still the current one.
       const definitionJson = edit.definitionJson ?? (await this.store.definitionOf(flow));
       const changes = { ...edit, modifiedAt: this.now().toISOString() };
       const updated = await this.store.update(flow, changes, flow.etag);
-      return { value: flowView(updated, role, definitionJson), etag: toHttpEtag(updated.etag) };
+      return { value: flowView(updated, role, definitionJson), etag: updated.etag };
     });
   }
 
-  async delete(caller: Caller, flowId: string, ifMatch?: string): Promise<void> {
+  async delete(caller: Caller, flowId: string, ifMatch?: IfMatch): Promise<void> {
     const deleted = await this.writeWithEtag(caller, flowId, 'deleteFlow', ifMatch, async (flow) => {
       await this.store.delete(flow, flow.etag);
       return flow;
@@ -116,19 +121,17 @@ export class FlowService {
 
   /** The flow's audit trail, newest first, for those who may change the flow. */
   async audit(caller: Caller, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
-    const [snapshot, page] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true }),
+    const [, page] = await Promise.all([
+      readFlowAs(this.store, caller, flowId, 'readAudit', { summary: true }),
       this.store.listAudit(caller.tenantId, flowId, request),
     ]);
-    if (!snapshot.flow) throw notFound('The flow');
-    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readAudit');
     return page;
   }
 
   /** Moves a v1 flow to v2; a v2 flow is answered as it is. */
   async upgradeSchema(caller: Caller, flowId: string): Promise<Tagged<FlowView>> {
     return retryOnConflict(async () => {
-      const { flow, role } = await this.readAs(caller, flowId, 'upgradeSchema');
+      const { flow, role } = await readFlowAs(this.store, caller, flowId, 'upgradeSchema');
       let result = flow;
       if (needsSchemaUpgrade(flow)) {
         const at = this.now().toISOString();
@@ -140,38 +143,28 @@ export class FlowService {
         });
       }
       const definitionJson = await this.store.definitionOf(result);
-      return { value: flowView(result, role, definitionJson), etag: toHttpEtag(result.etag) };
+      return { value: flowView(result, role, definitionJson), etag: result.etag };
     });
-  }
-
-  /** Reads the flow and the caller's role; throws unless the role allows `action`. */
-  async readAs(caller: Caller, flowId: string, action: FlowAction): Promise<{ flow: StoredFlow; role: Role }> {
-    const { flow, permissions } = await this.store.read(caller.tenantId, flowId, [caller.principalId]);
-    if (!flow) throw notFound('The flow');
-    const role = authorize(permissions.get(caller.principalId)?.role, action);
-    return { flow, role };
   }
 
   /**
    * A write that honours If-Match: with one, a changed flow answers 412; without
-   * one, a lost race is decided again on fresh state.
+   * one (or with `*`: any version will do), a lost race is decided again on fresh state.
    */
   private async writeWithEtag<T>(
     caller: Caller,
     flowId: string,
     action: FlowAction,
-    ifMatch: string | undefined,
+    ifMatch: IfMatch | undefined,
     write: (flow: StoredFlow, role: Role) => Promise<T>,
   ): Promise<T> {
-    // Without If-Match, or with `*`, any version will do: a lost race is decided again.
-    const pinned = ifMatch !== undefined && ifMatch.trim() !== '*';
     const attempt = async () => {
-      const { flow, role } = await this.readAs(caller, flowId, action);
-      if (pinned && !ifMatchAllows(ifMatch, flow.etag)) throw preconditionFailed();
+      const { flow, role } = await readFlowAs(this.store, caller, flowId, action);
+      if (ifMatch && !ifMatch.allows(flow.etag)) throw preconditionFailed();
       try {
         return await write(flow, role);
       } catch (error) {
-        if (error instanceof ConcurrencyConflict && pinned) throw preconditionFailed();
+        if (error instanceof ConcurrencyConflict && ifMatch) throw preconditionFailed();
         throw error;
       }
     };

@@ -2,23 +2,16 @@
 // transaction; the per-principal index is written before a grant and cleaned
 // after a removal, so it never misses a flow someone holds.
 import type { Caller } from '../domain/caller';
-import { notFound } from '../domain/errors';
 import { permissionView, type Permission } from '../domain/flows';
 import { referencesToUnembed } from '../domain/references';
-import { authorize, decideShare, decideUnshare, type Role, type SharedRole } from '../domain/roles';
-import {
-  MAX_CHANGES_PER_COMMIT,
-  permissionSlot,
-  type FlowChange,
-  type FlowStore,
-  type StoredPermission,
-} from '../storage/flows';
+import { decideShare, decideUnshare, type Role, type SharedRole } from '../domain/roles';
+import { permissionSlot, type FlowStore, type StoredPermission, type UnitOfWork } from '../storage/flows';
 import { namesPerRow } from '../storage/pendingUnembeddings';
-import { toHttpEtag } from '../storage/keys';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { readFlowAs } from './access';
 import { newId } from './ids';
-import { unembedChanges } from './references';
+import { unembed } from './references';
 import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 import type { Unembeddings } from './unembeddings';
@@ -34,12 +27,10 @@ export class PermissionService {
 
   async list(caller: Caller, flowId: string, request: PageRequest): Promise<Page<Permission>> {
     // Both reads at once; the page is only answered if the caller may see it.
-    const [snapshot, page] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId]),
+    const [, page] = await Promise.all([
+      readFlowAs(this.store, caller, flowId, 'readPermissions'),
       this.store.listPermissions(caller.tenantId, flowId, request),
     ]);
-    if (!snapshot.flow) throw notFound('The flow');
-    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readPermissions');
     return { items: page.items.map(permissionView), continuationToken: page.continuationToken };
   }
 
@@ -65,47 +56,44 @@ export class PermissionService {
   ): Promise<{ permission: Permission; etag: string; created: boolean }> {
     let leftUnembedding = false;
     const shared = await retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
-      if (!snapshot.flow) throw notFound('The flow');
+      const access = await readFlowAs(this.store, caller, flowId, 'share', { alsoPermissionsOf: [principalId] });
+      const { snapshot, permission: callerPermission } = access;
       const current = snapshot.permissions.get(principalId);
-      const callerPermission = snapshot.permissions.get(caller.principalId);
       const decision = decideShare({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: access.role,
         targetId: principalId,
         targetRole: current?.role,
         requestedRole: role,
       });
       if (decision.kind === 'unchanged' && current) {
-        return { permission: permissionView(current), etag: toHttpEtag(current.etag), created: false };
+        return { permission: permissionView(current), etag: current.etag, created: false };
       }
 
       const at = this.now().toISOString();
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
       const permission: Permission = { principalId, role, grantedBy: caller.principalId, grantedAt: at };
-      const guards =
+      const change = this.store.change(caller.tenantId, flowId);
+      const granted = change.grant(permission, permissionSlot(snapshot, principalId));
+      change.audit({
+        action: decision.kind === 'grant' ? 'shared' : 'roleChanged',
+        actorId: caller.principalId,
+        at,
+        subjectId: principalId,
+        details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
+      });
+      // Room for a former co-owner's references, beside the caller's own check.
+      const room = change.room - 1;
+      callerStillHolds(change, caller, principalId, callerPermission);
+      const left =
         decision.kind === 'change' && decision.from === 'coOwner'
-          ? await this.referenceGuards(caller, flowId, principalId, role, at)
-          : { inTransaction: [], leftUnembedding: false };
-      const [etag] = await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'putPermission', permission, over: permissionSlot(snapshot, principalId) },
-        {
-          kind: 'audit',
-          entry: {
-            action: decision.kind === 'grant' ? 'shared' : 'roleChanged',
-            actorId: caller.principalId,
-            at,
-            subjectId: principalId,
-            details: decision.kind === 'change' ? { from: decision.from, to: role } : { role },
-          },
-        },
-        ...callerCheck(caller, principalId, callerPermission),
-        ...guards.inTransaction,
-      ]);
-      leftUnembedding = guards.leftUnembedding;
+          ? await this.unembedTheirReferences(change, room, caller, flowId, principalId, role, at)
+          : false;
+      await change.commit();
+      leftUnembedding = left;
       // Again after the write: an unshare racing this one may have removed the entry in between.
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
-      return { permission: permissionView(permission), etag: toHttpEtag(etag!), created: decision.kind === 'grant' };
+      return { permission: permissionView(permission), etag: granted.version, created: decision.kind === 'grant' };
     });
     if (leftUnembedding) await this.finishUnembedding(caller, flowId);
     return shared;
@@ -118,34 +106,32 @@ export class PermissionService {
   private async unshareNow(caller: Caller, flowId: string, principalId: string): Promise<void> {
     let leftUnembedding = false;
     await retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId, principalId]);
-      if (!snapshot.flow) throw notFound('The flow');
-      const callerPermission = snapshot.permissions.get(caller.principalId);
+      // Anyone on the flow may remove themselves; decideUnshare says whom else.
+      const access = await readFlowAs(this.store, caller, flowId, 'readFlow', { alsoPermissionsOf: [principalId] });
+      const { snapshot, permission: callerPermission } = access;
       const target = snapshot.permissions.get(principalId);
       const decision = decideUnshare({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: access.role,
         targetId: principalId,
         targetRole: target?.role,
       });
       const at = this.now().toISOString();
-      const guards = await this.referenceGuards(caller, flowId, principalId, undefined, at);
-      await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'removePermission', current: target! },
-        {
-          kind: 'audit',
-          entry: {
-            action: 'unshared',
-            actorId: caller.principalId,
-            at,
-            subjectId: principalId,
-            details: { role: decision.removedRole, self: decision.self },
-          },
-        },
-        ...callerCheck(caller, principalId, callerPermission),
-        ...guards.inTransaction,
-      ]);
-      leftUnembedding = guards.leftUnembedding;
+      const change = this.store.change(caller.tenantId, flowId);
+      change.revoke(target!);
+      change.audit({
+        action: 'unshared',
+        actorId: caller.principalId,
+        at,
+        subjectId: principalId,
+        details: { role: decision.removedRole, self: decision.self },
+      });
+      // Room for the person's references, beside the caller's own check.
+      const room = change.room - 1;
+      callerStillHolds(change, caller, principalId, callerPermission);
+      const left = await this.unembedTheirReferences(change, room, caller, flowId, principalId, undefined, at);
+      await change.commit();
+      leftUnembedding = left;
     });
     if (leftUnembedding) await this.finishUnembedding(caller, flowId);
     // After the permission is gone; if this fails the index names a flow the
@@ -160,48 +146,48 @@ export class PermissionService {
 
   /**
    * What the role change of a person who is no longer a co-owner writes about
-   * their references, in its own transaction: each embedded one is unembedded,
-   * each other one checked (so an embed racing the change makes it retry).
-   * What does not fit is named in pending-unembedding rows of the same
-   * transaction, which make those references count as not embedded from the
-   * moment it commits (asLent), and the flow is noted as having pending work
-   * before it commits; they are unembedded right after it, or by the sweep.
+   * their references, in its own transaction (`change`, within `room` more
+   * changes): each embedded one is unembedded, each other one checked (so an
+   * embed racing the change makes it retry). What does not fit is named in
+   * pending-unembedding rows of the same transaction, which make those
+   * references count as not embedded from the moment it commits (asLent), and
+   * the flow is noted as having pending work before it commits; they are
+   * unembedded right after it, or by the sweep. Answers whether any were left.
    * (Reading every reference owner's role wherever an embedding is used would
    * instead cost each run prompt and cloud run another request.)
    */
-  private async referenceGuards(
+  private async unembedTheirReferences(
+    change: UnitOfWork,
+    room: number,
     caller: Caller,
     flowId: string,
     principalId: string,
     newRole: Role | undefined,
     at: string,
-  ): Promise<{ inTransaction: FlowChange[]; leftUnembedding: boolean }> {
+  ): Promise<boolean> {
     const owned = await this.store.listReferences(caller.tenantId, flowId, principalId);
     const toUnembed = referencesToUnembed(owned, principalId, newRole);
-    // Room left beside the permission, its audit entry and the caller's check.
-    const room = MAX_CHANGES_PER_COMMIT - 3;
+    // Each unembedding is two changes (the reference and its audit entry), each pending row one.
     let fit = Math.min(toUnembed.length, Math.floor(room / 2));
     let rows = namesPerRow(toUnembed.slice(fit).map((r) => r.logicalName));
     while (fit * 2 + rows.length > room) {
       fit -= 1;
       rows = namesPerRow(toUnembed.slice(fit).map((r) => r.logicalName));
     }
-    const inTransaction: FlowChange[] = [
-      ...toUnembed.slice(0, fit).flatMap((r) => unembedChanges(r, caller.principalId, 'ownerRemoved', at)),
-      ...rows.map((logicalNames): FlowChange => ({
-        kind: 'putPendingUnembedding',
-        pending: { id: newId(), principalId, actorId: caller.principalId, at, logicalNames },
-        over: undefined,
-      })),
-    ];
+    for (const reference of toUnembed.slice(0, fit)) unembed(change, reference, caller.principalId, 'ownerRemoved', at);
+    for (const logicalNames of rows) {
+      change.leaveToUnembed({ id: newId(), principalId, actorId: caller.principalId, at, logicalNames });
+    }
+    let used = fit * 2 + rows.length;
     const unembedding = new Set(toUnembed);
     for (const reference of owned) {
-      if (!unembedding.has(reference) && inTransaction.length < room) {
-        inTransaction.push({ kind: 'checkReference', current: reference });
+      if (!unembedding.has(reference) && used < room) {
+        change.stillBound(reference);
+        used += 1;
       }
     }
     if (rows.length > 0) await this.unembeddings.expect(caller.tenantId, flowId);
-    return { inTransaction, leftUnembedding: rows.length > 0 };
+    return rows.length > 0;
   }
 
   /**
@@ -220,9 +206,12 @@ export class PermissionService {
   }
 }
 
-/** The caller's own permission, unchanged since read: a check unless it is the row being written. */
-function callerCheck(caller: Caller, targetId: string, callerPermission: StoredPermission | undefined): FlowChange[] {
-  return callerPermission && caller.principalId !== targetId
-    ? [{ kind: 'checkPermission', current: callerPermission }]
-    : [];
+/** The caller's own permission, unchanged since read: checked unless it is the row being written. */
+function callerStillHolds(
+  change: UnitOfWork,
+  caller: Caller,
+  targetId: string,
+  callerPermission: StoredPermission,
+): void {
+  if (caller.principalId !== targetId) change.stillHolds(callerPermission);
 }

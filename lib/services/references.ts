@@ -2,7 +2,6 @@
 // embed or unembed it, remove it. Each change and its audit entry are one
 // transaction on the flow's partition, written with the ETag that was read.
 import type { Caller } from '../domain/caller';
-import { notFound } from '../domain/errors';
 import type { AuditEntry } from '../domain/flows';
 import {
   asLent,
@@ -15,45 +14,35 @@ import {
   type ReferenceView,
   type UnembedReason,
 } from '../domain/references';
-import { authorize } from '../domain/roles';
+import type { Role } from '../domain/roles';
 import type { ConnectionStore, ConnectionUse, StoredConnection } from '../storage/connections';
-import { referenceSlot, type FlowChange, type FlowStore, type StoredReference } from '../storage/flows';
-import { toHttpEtag } from '../storage/keys';
+import { referenceSlot, type FlowStore, type StoredReference, type UnitOfWork, type Written } from '../storage/flows';
+import { readFlowAs } from './access';
 import { ChangeLanes } from './lanes';
 import { retryOnConflict } from './retry';
 import type { Tagged } from './flows';
 
-/** The changes that unembed a reference, with their audit entry. */
-export function unembedChanges(
+/** Unembeds a reference as read, with its audit entry, in `change`. */
+export function unembed(
+  change: UnitOfWork,
   reference: StoredReference,
   actorId: string,
   reason: UnembedReason,
   at: string,
-): FlowChange[] {
-  return [
-    {
-      kind: 'putReference',
-      reference: { ...plainReference(reference), embedded: false, modifiedAt: at },
-      over: reference,
-    },
-    {
-      kind: 'audit',
-      entry: { action: 'unembedded', actorId, at, subjectId: reference.logicalName, details: { reason } },
-    },
-  ];
+): Written {
+  const written = change.bind({ ...plainReference(reference), embedded: false, modifiedAt: at }, reference);
+  change.audit({ action: 'unembedded', actorId, at, subjectId: reference.logicalName, details: { reason } });
+  return written;
 }
 
-function audit(
+function audited(
   action: AuditEntry['action'],
   caller: Caller,
   reference: ConnectionReference,
   at: string,
   details: AuditEntry['details'],
-): FlowChange {
-  return {
-    kind: 'audit',
-    entry: { action, actorId: caller.principalId, at, subjectId: reference.logicalName, details },
-  };
+): AuditEntry {
+  return { action, actorId: caller.principalId, at, subjectId: reference.logicalName, details };
 }
 
 export class ReferenceService {
@@ -65,10 +54,10 @@ export class ReferenceService {
   ) {}
 
   async list(caller: Caller, flowId: string): Promise<ReferenceView[]> {
-    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true });
-    if (!snapshot.flow) throw notFound('The flow');
+    const { snapshot } = await readFlowAs(this.store, caller, flowId, 'readConnectionReferences', {
+      allReferences: true,
+    });
     const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
-    authorize(snapshot.permissions.get(caller.principalId)?.role, 'readConnectionReferences');
     const bound = await this.boundConnections(caller.tenantId, references);
     return references.map((r) => referenceView(r, caller.principalId, bound.get(boundKey(r))));
   }
@@ -90,17 +79,15 @@ export class ReferenceService {
     body: { connectorId: string; connectionId: string },
   ): Promise<Tagged<ReferenceView> & { created: boolean }> {
     return retryOnConflict(async () => {
-      const [snapshot, connection] = await Promise.all([
-        this.store.read(caller.tenantId, flowId, [caller.principalId], { references: [logicalName] }),
+      const [{ snapshot, role, permission: callerPermission }, connection] = await Promise.all([
+        readFlowAs(this.store, caller, flowId, 'writeConnectionReferences', { references: [logicalName] }),
         this.connections.get(caller.tenantId, caller.principalId, body.connectionId),
       ]);
-      if (!snapshot.flow) throw notFound('The flow');
       const current = snapshot.references.get(logicalName);
-      const callerPermission = snapshot.permissions.get(caller.principalId);
       const at = this.now().toISOString();
       const decision = decideBind({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: role,
         logicalName,
         current,
         connectorId: body.connectorId,
@@ -110,21 +97,23 @@ export class ReferenceService {
       if (decision.kind === 'unchanged') {
         return {
           value: referenceView(current!, caller.principalId, connection),
-          etag: toHttpEtag(current!.etag),
+          etag: current!.etag,
           created: false,
         };
       }
       const use = { flowId, logicalName };
       // The use is noted before the binding, so a connection's uses never miss one.
       await this.connections.addUse(caller.tenantId, caller.principalId, connection!.id, use, at);
-      const [etag] = await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'putReference', reference: decision.reference, over: referenceSlot(snapshot, logicalName) },
-        // The caller is still a maker of the flow when this lands.
-        { kind: 'checkPermission', current: callerPermission! },
-        decision.kind === 'add'
-          ? audit('referenceAdded', caller, decision.reference, at, { connectorId: body.connectorId })
-          : audit('referenceRebound', caller, decision.reference, at, { connectorId: body.connectorId }),
-      ]);
+      const change = this.store.change(caller.tenantId, flowId);
+      const bound = change.bind(decision.reference, referenceSlot(snapshot, logicalName));
+      // The caller is still a maker of the flow when this lands.
+      change.stillHolds(callerPermission);
+      change.audit(
+        audited(decision.kind === 'add' ? 'referenceAdded' : 'referenceRebound', caller, decision.reference, at, {
+          connectorId: body.connectorId,
+        }),
+      );
+      await change.commit();
       if (decision.kind === 'rebind') {
         await this.connections
           .removeUse(caller.tenantId, caller.principalId, decision.from, use)
@@ -132,7 +121,7 @@ export class ReferenceService {
       }
       return {
         value: referenceView(decision.reference, caller.principalId, connection),
-        etag: toHttpEtag(etag!),
+        etag: bound.version,
         created: decision.kind === 'add',
       };
     });
@@ -154,10 +143,11 @@ export class ReferenceService {
     embedded: boolean,
   ): Promise<Tagged<ReferenceView>> {
     return retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
-        references: [logicalName],
-      });
-      if (!snapshot.flow) throw notFound('The flow');
+      const {
+        snapshot,
+        role,
+        permission: callerPermission,
+      } = await readFlowAs(this.store, caller, flowId, 'writeConnectionReferences', { references: [logicalName] });
       const stored = snapshot.references.get(logicalName);
       // Decided on whether it is lent now: one a role change left to unembed is not.
       const [reference] = stored ? asLent([stored], snapshot.pendingUnembeddings) : [];
@@ -166,38 +156,36 @@ export class ReferenceService {
         reference?.ownerId === caller.principalId
           ? await this.connections.get(caller.tenantId, caller.principalId, reference.connectionId)
           : undefined;
-      const callerPermission = snapshot.permissions.get(caller.principalId);
       const decision = decideEmbed({
         callerId: caller.principalId,
-        callerRole: callerPermission?.role,
+        callerRole: role,
         reference,
         embedded,
         connectionStatus: connection?.status,
       });
       if (decision === 'unchanged') {
-        return { value: referenceView(reference!, caller.principalId, connection), etag: toHttpEtag(reference!.etag) };
+        return { value: referenceView(reference!, caller.principalId, connection), etag: reference!.etag };
       }
       const at = this.now().toISOString();
       const next = { ...plainReference(reference!), embedded, modifiedAt: at };
-      const changes: FlowChange[] = [
-        ...(embedded
-          ? [
-              { kind: 'putReference', reference: next, over: reference } as const,
-              audit('embedded', caller, next, at, undefined),
-              // Embedded again by its owner, a co-owner again: no longer left to unembed.
-              ...snapshot.pendingUnembeddings
-                .filter((pending) => namesReference(pending, reference!))
-                .map(({ etag, ...pending }): FlowChange => {
-                  const logicalNames = pending.logicalNames.filter((name) => name !== logicalName);
-                  return { kind: 'putPendingUnembedding', pending: { ...pending, logicalNames }, over: { etag } };
-                }),
-            ]
-          : unembedChanges(reference!, caller.principalId, 'byOwner', at)),
-        // A co-owner removed or demoted meanwhile cannot lend the flow a connection.
-        { kind: 'checkPermission', current: callerPermission! },
-      ];
-      const [etag] = await this.store.commit(caller.tenantId, flowId, changes);
-      return { value: referenceView(next, caller.principalId, connection), etag: toHttpEtag(etag!) };
+      const change = this.store.change(caller.tenantId, flowId);
+      let written: Written;
+      if (embedded) {
+        written = change.bind(next, reference);
+        change.audit(audited('embedded', caller, next, at, undefined));
+        // Embedded again by its owner, a co-owner again: no longer left to unembed.
+        for (const { etag, ...pending } of snapshot.pendingUnembeddings) {
+          if (!namesReference(pending, reference!)) continue;
+          const logicalNames = pending.logicalNames.filter((name) => name !== logicalName);
+          change.leaveToUnembed({ ...pending, logicalNames }, { etag });
+        }
+      } else {
+        written = unembed(change, reference!, caller.principalId, 'byOwner', at);
+      }
+      // A co-owner removed or demoted meanwhile cannot lend the flow a connection.
+      change.stillHolds(callerPermission);
+      await change.commit();
+      return { value: referenceView(next, caller.principalId, connection), etag: written.version };
     });
   }
 
@@ -208,27 +196,29 @@ export class ReferenceService {
 
   private async removeNow(caller: Caller, flowId: string, logicalName: string): Promise<StoredReference> {
     return retryOnConflict(async () => {
-      const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], {
-        references: [logicalName],
-      });
-      if (!snapshot.flow) throw notFound('The flow');
+      const {
+        snapshot,
+        role: callerRole,
+        permission: callerPermission,
+      } = await readFlowAs(this.store, caller, flowId, 'writeConnectionReferences', { references: [logicalName] });
       const reference = snapshot.references.get(logicalName);
-      const callerRole = snapshot.permissions.get(caller.principalId)?.role;
-      let referenceOwnerRole = callerRole;
+      let referenceOwnerRole: Role | undefined = callerRole;
       if (reference && reference.ownerId !== caller.principalId) {
         const owner = await this.store.read(caller.tenantId, flowId, [reference.ownerId]);
         referenceOwnerRole = owner.permissions.get(reference.ownerId)?.role;
       }
       decideRemoveReference({ callerId: caller.principalId, callerRole, reference, referenceOwnerRole });
       const at = this.now().toISOString();
-      await this.store.commit(caller.tenantId, flowId, [
-        { kind: 'removeReference', current: reference! },
-        { kind: 'checkPermission', current: snapshot.permissions.get(caller.principalId)! },
-        audit('referenceRemoved', caller, reference!, at, {
+      const change = this.store.change(caller.tenantId, flowId);
+      change.unbind(reference!);
+      change.stillHolds(callerPermission);
+      change.audit(
+        audited('referenceRemoved', caller, reference!, at, {
           connectorId: reference!.connectorId,
           ...(reference!.ownerId === caller.principalId ? {} : { referenceOwnerId: reference!.ownerId }),
         }),
-      ]);
+      );
+      await change.commit();
       return reference!;
     });
   }

@@ -5,7 +5,6 @@ import type { Caller } from '../domain/caller';
 import type { ConnectionStatus } from '../domain/connections';
 import { notFound } from '../domain/errors';
 import { asLent, type ConnectionReference } from '../domain/references';
-import { authorize, type Role } from '../domain/roles';
 import {
   buildRunPrompt,
   byName,
@@ -37,6 +36,7 @@ import type { Page, PageRequest } from '../storage/pages';
 import { outcomeUnknown } from '../storage/errors';
 import { holdsRun, sendJson } from '../storage/queues';
 import type { ConnectionService } from './connections';
+import { readFlowAs } from './access';
 import { newId } from './ids';
 import { retryOnConflict } from './retry';
 
@@ -126,7 +126,7 @@ export class RunService {
   async readiness(caller: Caller, flowId: string): Promise<{ ready: boolean; errors: RunError[] }> {
     // A definition replaced while it is read is read again (ConcurrencyConflict).
     const { errors } = await retryOnConflict(async () => {
-      const { snapshot } = await this.readAs(caller, flowId, 'checkCloudReadiness', { allReferences: true });
+      const { snapshot } = await readFlowAs(this.store, caller, flowId, 'checkCloudReadiness', { allReferences: true });
       // As if the caller asked for a cloud run now.
       return this.cloudRunErrors(caller.tenantId, snapshot, caller.principalId);
     });
@@ -135,7 +135,7 @@ export class RunService {
 
   /** Records a Queued cloud run and puts its request on the queue. */
   async requestCloudRun(caller: Caller, flowId: string): Promise<RunView> {
-    const { role } = await this.readAs(caller, flowId, 'runCloud');
+    const { role } = await readFlowAs(this.store, caller, flowId, 'runCloud');
     const run = await this.record(caller, flowId, 'cloud', {});
     const request: CloudRunRequest = { runId: run.id, tenantId: caller.tenantId, flowId };
     try {
@@ -215,12 +215,10 @@ export class RunService {
   }
 
   async history(caller: Caller, flowId: string, request: PageRequest): Promise<Page<RunView>> {
-    const [snapshot, page] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true }),
+    const [{ role }, page] = await Promise.all([
+      readFlowAs(this.store, caller, flowId, 'readRunHistory', { summary: true }),
       this.store.listRuns(caller.tenantId, flowId, request),
     ]);
-    if (!snapshot.flow) throw notFound('The flow');
-    const role = authorize(snapshot.permissions.get(caller.principalId)?.role, 'readRunHistory');
     const items = await Promise.all(
       page.items.map(async (run) => runView(await this.settleStale(run), caller.principalId, role)),
     );
@@ -327,31 +325,17 @@ export class RunService {
 
   // ---- helpers ----------------------------------------------------------------
 
-  private async readAs(
-    caller: Caller,
-    flowId: string,
-    action: Parameters<typeof authorize>[1],
-    options: { allReferences?: boolean } = {},
-  ) {
-    const snapshot = await this.store.read(caller.tenantId, flowId, [caller.principalId], options);
-    if (!snapshot.flow) throw notFound('The flow');
-    const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
-    return { flow: snapshot.flow, role, snapshot };
-  }
-
   /**
    * The prompt for the caller: the flow and its references, the caller's own
    * connections (one query) and, for makers, the embedded connections (one
    * query per reference owner), read in parallel.
    */
   private async promptFor(caller: Caller, flowId: string, action: 'runAttended') {
-    const [snapshot, own] = await Promise.all([
-      this.store.read(caller.tenantId, flowId, [caller.principalId], { allReferences: true }),
+    const [{ snapshot, role, flow }, own] = await Promise.all([
+      readFlowAs(this.store, caller, flowId, action, { allReferences: true }),
       this.connectionStore.listAll(caller.tenantId, caller.principalId),
     ]);
     const references = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
-    if (!snapshot.flow) throw notFound('The flow');
-    const role = authorize(snapshot.permissions.get(caller.principalId)?.role, action);
     const lent =
       role === 'user' ? new Map<string, ConnectionSummary>() : await this.embedded(caller.tenantId, references);
     const ownSummaries = own.map(summary);
@@ -360,7 +344,7 @@ export class RunService {
       ...[...lent.values()].map((c) => [c.id, c.ownerId] as [string, string]),
       ...ownSummaries.map((c) => [c.id, c.ownerId] as [string, string]),
     ]);
-    return { prompt, role: role as Role, ownerOf, flow: snapshot.flow };
+    return { prompt, role, ownerOf, flow };
   }
 
   /** The connections embedded references lend, by id. */
@@ -435,25 +419,24 @@ export class RunService {
       connections,
       createdAt: at.toISOString(),
     };
-    const [etag] = await this.store.commit(caller.tenantId, flowId, [
-      { kind: 'putRun', run, over: undefined },
-      {
-        kind: 'audit',
-        entry: {
-          action: 'runStarted',
-          actorId: caller.principalId,
-          at: run.createdAt,
-          subjectId: run.id,
-          details: { mode },
-        },
-      },
-    ]);
-    return { ...run, etag: etag! };
+    const change = this.store.change(caller.tenantId, flowId);
+    const recorded = change.recordRun(run, undefined);
+    change.audit({
+      action: 'runStarted',
+      actorId: caller.principalId,
+      at: run.createdAt,
+      subjectId: run.id,
+      details: { mode },
+    });
+    await change.commit();
+    return { ...run, etag: recorded.version };
   }
 
   private async write(current: StoredRun, next: Run): Promise<StoredRun> {
-    const [etag] = await this.store.commit(next.tenantId, next.flowId, [{ kind: 'putRun', run: next, over: current }]);
-    return { ...next, etag: etag! };
+    const change = this.store.change(next.tenantId, next.flowId);
+    const recorded = change.recordRun(next, current);
+    await change.commit();
+    return { ...next, etag: recorded.version };
   }
 
   /** Moves a run to a final status; a concurrent change is read again (the later writer agrees). */

@@ -6,11 +6,10 @@
 // (functions/sweep.ts) does, from the flows noted before that commit.
 // Idempotent, and safe to run twice at once: every write is conditional.
 import { stillToUnembed } from '../domain/references';
-import type { FlowStore, FlowChange, StoredReference } from '../storage/flows';
-import { MAX_CHANGES_PER_COMMIT } from '../storage/flows';
+import type { FlowStore, StoredReference } from '../storage/flows';
 import type { StoredPendingUnembedding } from '../storage/pendingUnembeddings';
 import type { PendingWork } from '../storage/pendingWork';
-import { unembedChanges } from './references';
+import { unembed } from './references';
 import { retryOnConflict } from './retry';
 
 /**
@@ -19,9 +18,6 @@ import { retryOnConflict } from './retry';
  * forgets a note whose pending rows are still on their way.
  */
 export const NOTE_GRACE_MS = 5 * 60_000;
-
-/** Each unembedding is two changes (the reference and its audit entry), beside the pending row's rewrite. */
-const UNEMBEDS_PER_COMMIT = Math.floor((MAX_CHANGES_PER_COMMIT - 1) / 2);
 
 export interface SweepOutcome {
   flows: number;
@@ -80,17 +76,18 @@ export class Unembeddings {
   ): Promise<number> {
     const todo = stillToUnembed(pending, references);
     let current = pending;
-    for (let i = 0; i < todo.length; i += UNEMBEDS_PER_COMMIT) {
-      const batch = todo.slice(i, i + UNEMBEDS_PER_COMMIT);
+    for (let done = 0; done < todo.length;) {
+      const change = this.store.change(tenantId, flowId);
+      // Each unembedding is two changes (the reference and its audit entry), beside the pending row's rewrite.
+      const batch = todo.slice(done, done + Math.floor((change.room - 1) / 2));
+      done += batch.length;
       const at = this.now().toISOString();
       const { etag: _etag, ...rest } = current;
-      const next = { ...rest, logicalNames: todo.slice(i + UNEMBEDS_PER_COMMIT).map((r) => r.logicalName) };
-      const changes: FlowChange[] = [
-        ...batch.flatMap((r) => unembedChanges(r, pending.actorId, 'ownerRemoved', at)),
-        { kind: 'putPendingUnembedding', pending: next, over: current },
-      ];
-      const etags = await this.store.commit(tenantId, flowId, changes);
-      current = { ...next, etag: etags[etags.length - 1]! };
+      const next = { ...rest, logicalNames: todo.slice(done).map((r) => r.logicalName) };
+      for (const reference of batch) unembed(change, reference, pending.actorId, 'ownerRemoved', at);
+      const rewritten = change.leaveToUnembed(next, current);
+      await change.commit();
+      current = { ...next, etag: rewritten.version };
     }
     await this.store.deletePendingUnembedding(tenantId, flowId, current);
     return todo.length;

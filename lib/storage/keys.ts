@@ -1,5 +1,5 @@
-// Table keys and ETags: how ids become PartitionKeys and RowKeys, and how the
-// service's ETags are shown over HTTP. They live here and nowhere else.
+// Table keys: how ids become PartitionKeys and RowKeys. They live here and
+// nowhere else (how a row's ETag is shown over HTTP is lib/http/etags.ts).
 import { odata } from '@azure/data-tables';
 import { isWellFormed } from '../domain/schemas';
 
@@ -84,25 +84,4 @@ export function principalPartitionKey(tenantId: string, principalId: string): st
 /** Blob names of large definitions; a fresh name per version. */
 export function definitionBlobName(tenantId: string, flowId: string, version: string): string {
   return `${encodeKeyPart(tenantId)}/${encodeKeyPart(flowId)}/${version}.json`;
-}
-
-// Table ETags are weak (W/"datetime'...'"), and If-Match compares strongly, so
-// over HTTP the service's ETag is shown as an opaque strong one that maps back.
-export function toHttpEtag(storageEtag: string): string {
-  return `"${Buffer.from(storageEtag, 'utf8').toString('base64url')}"`;
-}
-
-/** The storage ETag behind an HTTP one, or undefined when it cannot be one of ours. */
-export function fromHttpEtag(httpEtag: string): string | undefined {
-  const match = /^"([A-Za-z0-9_-]+)"$/.exec(httpEtag.trim());
-  if (!match?.[1]) return undefined;
-  return Buffer.from(match[1], 'base64url').toString('utf8');
-}
-
-/**
- * Whether an If-Match header names the current version (RFC 9110: a list of
- * ETags compared strongly, so a weak `W/"..."` never matches; `*` matches).
- */
-export function ifMatchAllows(header: string, storageEtag: string): boolean {
-  return header.split(',').some((tag) => tag.trim() === '*' || fromHttpEtag(tag) === storageEtag);
 }

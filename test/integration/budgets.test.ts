@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../lib/domain/caller';
 import { createServices } from '../../lib/services';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
-import { countRequests } from '../../lib/storage/requestCounter';
+import { countRequests } from '../support/requestCounter';
 import { newId } from '../../lib/services/ids';
 import { runId, type Run } from '../../lib/domain/runs';
 import { testServiceSettings, testStorage, unique } from '../support/stack';

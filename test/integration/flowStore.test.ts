@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { azuriteConnectionString, DEFAULT_NAMES } from '../../lib/config';
 import type { AuditEntry, Flow, Permission } from '../../lib/domain/flows';
 import { problemFor } from '../../lib/http/problem';
-import { countRequests } from '../../lib/storage/requestCounter';
+import { countRequests } from '../support/requestCounter';
 import { createServices } from '../../lib/services';
 import { createStorage } from '../../lib/storage/clients';
 import { ConcurrencyConflict, isStorageFault, StorageTimeout } from '../../lib/storage/errors';
@@ -118,6 +118,33 @@ describe('the flow partition', () => {
     ).rejects.toBeInstanceOf(ConcurrencyConflict);
     expect((await store.read(flow.tenantId, flow.id, ['bob'])).permissions.get('bob')?.role).toBe('coOwner');
     expect((await auditRows(flow)).map((row) => row.action).sort()).toEqual(['roleChanged', 'shared']);
+  });
+
+  it('commits a change as one transaction that a guard on a row changed since it was read fails whole', async () => {
+    const flow = newFlow();
+    await store.create(flow, '{"actions":[]}');
+    const read = async () => store.read(flow.tenantId, flow.id, ['alice', 'bob']);
+    const alice = (await read()).permissions.get('alice')!;
+    const grant = { principalId: 'bob', role: 'user' as const, grantedBy: 'alice', grantedAt: flow.createdAt };
+
+    const change = store.change(flow.tenantId, flow.id);
+    expect(change.room).toBe(100);
+    const granted = change.grant(grant, undefined);
+    change.audit(audit('shared', 'bob'));
+    change.stillHolds(alice);
+    expect(change.room).toBe(97);
+    expect(() => granted.version).toThrow();
+    await change.commit();
+    expect(granted.version).toBe((await read()).permissions.get('bob')?.etag);
+
+    // Alice's row changed since (the guard gave it a new ETag): the next change that guards it as read fails whole.
+    const stale = store.change(flow.tenantId, flow.id);
+    stale.grant({ ...grant, role: 'coOwner' }, (await read()).permissions.get('bob'));
+    stale.audit(audit('roleChanged', 'bob'));
+    stale.stillHolds(alice);
+    await expect(stale.commit()).rejects.toBeInstanceOf(ConcurrencyConflict);
+    expect((await read()).permissions.get('bob')?.role).toBe('user');
+    expect((await auditRows(flow)).map((row) => row.action)).toEqual(['shared']);
   });
 
   it('keeps a large definition in a blob written before the row, and drops the old blob when it shrinks', async () => {

@@ -1,11 +1,8 @@
 // The contract in docs/ against the code: every route and every error code is
 // written down, and no link leads out of the repository or to nothing.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-
 import { dirname, join, relative } from 'node:path';
-
 import { beforeAll, describe, expect, it } from 'vitest';
-
 import { documentedRoutes } from '../../lib/http/routes';
 import { PROBLEM_STATUS } from '../../lib/http/problemTypes';
 

@@ -6,7 +6,8 @@ import { DomainError } from '../../lib/domain/errors';
 import { memberText, RawJson } from '../../lib/domain/rawJson';
 import { parseId } from '../../lib/domain/schemas';
 import { stringify } from '../../lib/http/response';
-import { encodeKeyPart, flowPartitionKey, fromHttpEtag, toHttpEtag } from '../../lib/storage/keys';
+import { fromHttpEtag, toHttpEtag } from '../../lib/http/etags';
+import { encodeKeyPart, flowPartitionKey } from '../../lib/storage/keys';
 
 // Thousands of runs each: slow on a machine busy with other work, not wrong.
 vi.setConfig({ testTimeout: 60_000 });

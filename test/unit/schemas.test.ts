@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-
 import { DomainError, type FieldError } from '../../lib/domain/errors';
-
 import { parseId, parseWith } from '../../lib/domain/schemas';
 import { createFlowBody, sharePermissionBody, startRunBody, updateFlowBody } from '../../lib/http/bodies';
 

@@ -3,6 +3,7 @@
 // through Node's http module; its diagnostics channel sees each request, and
 // an async-local scope says which operation it belongs to. (The blob and
 // queue clients take no extra pipeline policies, so one place sees all three.)
+// Instrumentation only, shared by test/ and bench/: nothing in lib/ counts.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
