@@ -274,6 +274,7 @@ async function main() {
       oauth: { stateTtlSeconds: 600 },
       signIn: { app: devSignInApp(info.issuerUrl), sessionTtlSeconds: 3600 },
       auth: { issuers: [info.issuerUrl] },
+      cloudRuns: { maxDequeueCount: 5 },
     });
     const pk = flowPartitionKey('bench', flowId);
     const drain = async <T>(iterable: AsyncIterable<T>) => {
@@ -435,7 +436,7 @@ async function main() {
             createdAt: new Date().toISOString(),
           };
           await new FlowStore(storage).commit('bench', flowId, [{ kind: 'putRun', run, over: undefined }]);
-          return services.runs.processCloudRun({ runId: run.id, tenantId: 'bench', flowId });
+          return services.cloudRuns.process({ runId: run.id, tenantId: 'bench', flowId });
         },
       },
     ];

@@ -21,3 +21,37 @@ app.timer('pendingWorkSweep', {
   schedule: '0 * * * * *',
   handler: sweepPendingWork,
 });
+
+/**
+ * Repairs runs storage left behind (docs/domain.md, "Runs"): an attended run
+ * that lost its dispatch is settled, a cloud run whose request may be lost is
+ * asked for again, one nobody processed within its window is Failed. So that
+ * reading a run never writes.
+ */
+export async function repairRuns(_timer: Timer, context: InvocationContext): Promise<void> {
+  const outcome = await services().runRepairs.sweep();
+  if (outcome.repaired > 0) context.log(`looked at ${outcome.flows} flows: ${outcome.repaired} runs repaired`);
+  for (const { flowId, reason } of outcome.failed) {
+    context.warn(`flow ${flowId}: repairing its runs failed (${reason}); the next sweep tries again`);
+  }
+}
+
+/** Deletes consent states and sessions past their time (they are refused when read after it anyway). */
+export async function deleteExpiredStates(_timer: Timer, context: InvocationContext): Promise<void> {
+  const deleted = await services().expiredStates.sweep();
+  if (deleted.states + deleted.sessions > 0) {
+    context.log(`deleted ${deleted.states} expired consent states and ${deleted.sessions} expired sessions`);
+  }
+}
+
+app.timer('runRepairSweep', {
+  // NCRONTAB, UTC: second 30 of every minute (apart from the pending-work sweep).
+  schedule: '30 * * * * *',
+  handler: repairRuns,
+});
+
+app.timer('expiredStateSweep', {
+  // NCRONTAB, UTC: every ten minutes.
+  schedule: '0 */10 * * * *',
+  handler: deleteExpiredStates,
+});

@@ -7,6 +7,7 @@ import { getStorage, type Storage } from '../storage/clients';
 import { FlowStore } from '../storage/flows';
 import { OAuthStateStore } from '../storage/oauthStates';
 import { PendingWork } from '../storage/pendingWork';
+import { RunQueues } from '../storage/runQueues';
 import { PrincipalIndex } from '../storage/principalIndex';
 import { SessionStore } from '../storage/sessions';
 import { ConnectionService } from './connections';
@@ -16,6 +17,11 @@ import { HealthService } from './health';
 import { ChangeLanes } from './lanes';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
+import { CloudRunChecks } from './cloudRunChecks';
+import { CloudRunProcessor } from './cloudRunProcessor';
+import { ExpiredStates } from './expiredStates';
+import { RunRecords } from './runRecords';
+import { RunRepairs } from './runRepairs';
 import { RunService } from './runs';
 import { SignInService } from './signIn';
 import { Unembeddings } from './unembeddings';
@@ -29,13 +35,48 @@ export interface Services {
   consent: ConsentService;
   signIn: SignInService;
   runs: RunService;
+  /** The queue-triggered authority on cloud runs. */
+  cloudRuns: CloudRunProcessor;
+  /** Runs storage left behind, repaired on a timer. */
+  runRepairs: RunRepairs;
   /** What role changes left to unembed: finished after them, or by the sweep. */
   unembeddings: Unembeddings;
+  /** Consent states and sessions past their time, deleted on a timer. */
+  expiredStates: ExpiredStates;
 }
 
-export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth' | 'signIn'> & {
+export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth' | 'signIn' | 'cloudRuns'> & {
   auth: Pick<Config['auth'], 'issuers'>;
 };
+
+/** The parts runs are made of: request-time use cases, the processor and the repair sweep share them. */
+export interface RunParts {
+  store: FlowStore;
+  connectionStore: ConnectionStore;
+  connections: ConnectionService;
+  queues: RunQueues;
+  notes: PendingWork;
+  maxDequeueCount: number;
+  now?: () => Date;
+}
+
+export function createRunServices(parts: RunParts): Pick<Services, 'runs' | 'cloudRuns' | 'runRepairs'> {
+  const now = parts.now ?? (() => new Date());
+  const checks = new CloudRunChecks(parts.store, parts.connections);
+  const records = new RunRecords(parts.store, parts.notes, now);
+  return {
+    runs: new RunService(parts.store, parts.connectionStore, checks, records, parts.queues),
+    cloudRuns: new CloudRunProcessor(
+      parts.store,
+      checks,
+      records,
+      parts.queues,
+      { maxDequeueCount: parts.maxDequeueCount },
+      now,
+    ),
+    runRepairs: new RunRepairs(parts.store, records, parts.queues, parts.notes, now),
+  };
+}
 
 export function createServices(storage: Storage, settings: ServiceSettings): Services {
   const store = new FlowStore(storage);
@@ -43,7 +84,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
   const connectionStore = new ConnectionStore(storage);
   // One person's changes to one flow, shared by sharing and references.
   const lanes = new ChangeLanes();
-  const unembeddings = new Unembeddings(store, new PendingWork(storage));
+  const unembeddings = new Unembeddings(store, new PendingWork(storage, 'unembed'));
   const sealer = new Sealer(settings.sealingKeys);
   const oauth = new OAuthClient();
   const sessions = new SessionStore(storage);
@@ -61,6 +102,14 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     ...settings.signIn,
     issuers: settings.auth.issuers,
   });
+  const runs = createRunServices({
+    store,
+    connectionStore,
+    connections,
+    queues: new RunQueues(storage),
+    notes: new PendingWork(storage, 'runs'),
+    maxDequeueCount: settings.cloudRuns.maxDequeueCount,
+  });
   return {
     health: new HealthService(storage),
     flows: new FlowService(store, index),
@@ -69,8 +118,9 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     connections,
     consent,
     signIn,
-    runs: new RunService(storage, store, connectionStore, connections),
+    ...runs,
     unembeddings,
+    expiredStates: new ExpiredStates(new OAuthStateStore(storage), sessions),
   };
 }
 

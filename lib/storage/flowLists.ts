@@ -68,6 +68,17 @@ export class FlowLists {
     };
   }
 
+  /** The flow's runs still Queued: what the run-repair sweep looks at (docs/domain.md, "Runs"). */
+  async queuedRuns(tenantId: string, flowId: string): Promise<StoredRun[]> {
+    await this.storage.ensureReady();
+    const filter = `${rangeFilter(flowPartitionKey(tenantId, flowId), RUN_RANGE)} and ${odata`status eq ${'Queued'}`}`;
+    const runs: StoredRun[] = [];
+    for await (const row of this.storage.flows.listEntities<RunRow>({ queryOptions: { filter } })) {
+      runs.push(toStoredRun(row, tenantId, flowId));
+    }
+    return runs;
+  }
+
   /** One page of the audit trail, newest first. */
   async audit(tenantId: string, flowId: string, request: PageRequest): Promise<Page<AuditEntry & { id: string }>> {
     await this.storage.ensureReady();

@@ -76,6 +76,11 @@ export class FlowStore {
     return this.lists.references(tenantId, flowId, ownerId);
   }
 
+  /** The flow's runs still Queued, for the run-repair sweep. */
+  queuedRuns(tenantId: string, flowId: string): Promise<StoredRun[]> {
+    return this.lists.queuedRuns(tenantId, flowId);
+  }
+
   /** A run of the flow, by the run's own part of its id. */
   getRun(tenantId: string, flowId: string, runUuid: string): Promise<StoredRun | undefined> {
     return this.lists.run(tenantId, flowId, runUuid);

@@ -133,11 +133,11 @@ describe('storage round trips', () => {
 
   it('of the cloud-run processor do not grow with permissions, nor with references that share a connection', async () => {
     const base = await cost(async () =>
-      expect(await services.runs.processCloudRun(await queuedRun(small))).toBe('dispatched'),
+      expect(await services.cloudRuns.process(await queuedRun(small))).toBe('dispatched'),
     );
     const process = (f: Fixture) => async () => {
       const request = await queuedRun(f);
-      return services.runs.processCloudRun(request);
+      return services.cloudRuns.process(request);
     };
     // The run row written by queuedRun counts once in each.
     expect(await cost(process(crowded))).toBe(base);

@@ -3,8 +3,10 @@
 // late rejection racing a claim. Its dispatch queue is this file's own.
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServices } from '../../lib/services';
-import { RunService, type CloudRunRequest } from '../../lib/services/runs';
+import { createRunServices, createServices } from '../../lib/services';
+import { PendingWork } from '../../lib/storage/pendingWork';
+import { RunQueues } from '../../lib/storage/runQueues';
+import type { CloudRunProcessor, CloudRunRequest } from '../../lib/services/cloudRunProcessor';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { FlowStore, INLINE_DEFINITION_LIMIT, type FlowChange, type StoredFlow } from '../../lib/storage/flows';
 import { decodeMessage } from '../../lib/storage/queues';
@@ -39,8 +41,15 @@ class FaultyStore extends FlowStore {
   }
 }
 
-function processor(store: FlowStore): RunService {
-  return new RunService(storage, store, connectionStore, services.connections);
+function processor(store: FlowStore): CloudRunProcessor {
+  return createRunServices({
+    store,
+    connectionStore,
+    connections: services.connections,
+    queues: new RunQueues(storage),
+    notes: new PendingWork(storage, 'runs'),
+    maxDequeueCount: 5,
+  }).cloudRuns;
 }
 
 /** A flow with one embedded reference, and a Queued cloud run of it (no request sent anywhere). */
@@ -85,21 +94,33 @@ async function statusOf(request: CloudRunRequest, uuid: string): Promise<string 
 describe('the cloud-run processor', () => {
   it('finishes a run whose Dispatched write was lost after the dispatch went out, without a second dispatch', async () => {
     const { request, uuid } = await queuedRun();
-    await expect(processor(new FaultyStore('Dispatched')).processCloudRun(request)).rejects.toThrow(/socket/);
+    await expect(processor(new FaultyStore('Dispatched')).process(request)).rejects.toThrow(/socket/);
     expect(await statusOf(request, uuid)).toBe('Dispatching');
     expect(await dispatchesFor(request.runId)).toBe(1);
 
     // The next delivery comes at once (well within the claim's lease) and sees the dispatch on the queue.
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
     expect(await dispatchesFor(request.runId)).toBe(1);
   });
 
   it('never marks Failed a run whose dispatch is out', async () => {
     const { request, uuid } = await queuedRun();
-    await expect(processor(new FaultyStore('Dispatched')).processCloudRun(request)).rejects.toThrow(/socket/);
-    await processor(new FlowStore(storage)).failCloudRun(request, 'kept failing');
+    await expect(processor(new FaultyStore('Dispatched')).process(request)).rejects.toThrow(/socket/);
+    await processor(new FlowStore(storage)).failedAttempt(request, 5, 'kept failing');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
+  });
+
+  it('marks a run Failed only on the last attempt at its request, saying how often it failed', async () => {
+    const { request, uuid } = await queuedRun();
+    expect(await processor(new FlowStore(storage)).failedAttempt(request, 4, 'kept failing')).toBe(false);
+    expect(await statusOf(request, uuid)).toBe('Queued');
+    expect(await processor(new FlowStore(storage)).failedAttempt(request, 5, 'kept failing')).toBe(true);
+    const run = await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid);
+    expect(run).toMatchObject({
+      status: 'Failed',
+      errors: [{ code: 'ProcessingFailed', detail: expect.stringContaining('failed 5 times (kept failing)') }],
+    });
   });
 
   it('does not let a late rejection overwrite a run another delivery has claimed', async () => {
@@ -110,13 +131,13 @@ describe('the cloud-run processor', () => {
       new InterruptedStore(storage, async () => {
         await services.flows.upgradeSchema({ tenantId: request.tenantId, principalId: 'olivia' }, request.flowId);
         await processor(new FaultyStore('Dispatched'))
-          .processCloudRun(request)
+          .process(request)
           .catch(() => undefined);
       }),
     );
-    await b.processCloudRun(request);
+    await b.process(request);
     expect(await statusOf(request, uuid)).toBe('Dispatching');
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
     expect(await dispatchesFor(request.runId)).toBe(1);
   });
@@ -125,10 +146,10 @@ describe('the cloud-run processor', () => {
     const first = await queuedRun();
     const second = await queuedRun();
     const p = processor(new FlowStore(storage));
-    expect(await p.processCloudRun(second.request)).toBe('dispatched');
-    expect(await p.processCloudRun(first.request)).toBe('dispatched');
-    expect(await p.processCloudRun(second.request)).toBe('alreadyFinal');
-    expect(await p.processCloudRun(first.request)).toBe('alreadyFinal');
+    expect(await p.process(second.request)).toBe('dispatched');
+    expect(await p.process(first.request)).toBe('dispatched');
+    expect(await p.process(second.request)).toBe('alreadyFinal');
+    expect(await p.process(first.request)).toBe('alreadyFinal');
     for (const { request, uuid } of [first, second]) {
       expect(await statusOf(request, uuid)).toBe('Dispatched');
       expect(await dispatchesFor(request.runId)).toBe(1);
@@ -156,7 +177,7 @@ describe('the cloud-run processor', () => {
         return super.definitionOf(flow);
       }
     }
-    expect(await processor(new ReplacedWhileRead(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new ReplacedWhileRead(storage)).process(request)).toBe('dispatched');
     expect(replaced).toBe(true);
   });
 
@@ -169,7 +190,7 @@ describe('the cloud-run processor', () => {
     if (role) await services.permissions.share(olivia, request.flowId, 'carol', role);
     else await services.permissions.unshare(olivia, request.flowId, 'carol');
 
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('rejected');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('rejected');
     const run = await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid);
     expect(run).toMatchObject({ status: 'Rejected', connections: {} });
     expect(run!.errors).toEqual([{ code: 'InitiatorNotAuthorized', detail: expect.stringMatching(/co-owner/) }]);
@@ -178,7 +199,7 @@ describe('the cloud-run processor', () => {
 
   it('dispatches a run a co-owner asked for while they still are one', async () => {
     const { request, uuid } = await queuedRun(2, undefined, 'carol');
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
   });
 });

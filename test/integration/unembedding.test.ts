@@ -25,7 +25,7 @@ const storage = createStorage(
 );
 const services = createServices(storage, testServiceSettings());
 const store = new FlowStore(storage);
-const work = new PendingWork(storage);
+const work = new PendingWork(storage, 'unembed');
 
 afterAll(async () => {
   await storage.pendingWork.deleteTable();
@@ -111,7 +111,7 @@ async function expectNothingLent(olivia: Caller, dave: Caller, flowId: string): 
   );
 
   const request = await queuedRun(olivia, flowId);
-  expect(await services.runs.processCloudRun(request)).toBe('rejected');
+  expect(await services.cloudRuns.process(request)).toBe('rejected');
   const run = await services.runs.get(olivia, request.runId);
   expect(run.errors?.map((e) => e.code)).toEqual(names.map(() => 'ConnectionReferenceNotEmbedded'));
 

@@ -135,5 +135,6 @@ export function testServiceSettings(): ServiceSettings {
     oauth: { redirectUri: `${stack().apiUrl}/connections/oauth/callback`, stateTtlSeconds: 600 },
     signIn: { app: devSignInApp(stack().issuerUrl), sessionTtlSeconds: 3600 },
     auth: { issuers: [stack().issuerUrl] },
+    cloudRuns: { maxDequeueCount: 5 },
   };
 }
