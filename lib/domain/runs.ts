@@ -1,17 +1,15 @@
 // Runs: the bring-your-own-connection prompt of attended console runs, the
-// resolution of a console run, and the checks a cloud run must pass. The cloud
-// readiness route and the queue processor call the same `checkCloudRun`.
+// resolution of a console run, and what callers see of a run. The checks a
+// cloud run must pass are in cloudRuns.ts, the lifecycle in runLifecycle.ts.
 // Pure: no I/O.
 import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
 import type { ConnectionReference } from './references';
 import type { Role } from './roles';
+import { publicStatus, type PublicRunStatus, type RunStatus } from './runLifecycle';
 
 export const RUN_MODES = ['attended', 'cloud'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
-/** `Dispatching` is internal: claimed by the processor, shown as `Queued`. */
-export type RunStatus = 'Queued' | 'Dispatching' | 'Dispatched' | 'Rejected' | 'Failed';
-export type PublicRunStatus = Exclude<RunStatus, 'Dispatching'>;
 
 export type RunErrorCode =
   | 'FlowNotFound'
@@ -235,73 +233,6 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
   return byName(chosen);
 }
 
-// ---- cloud runs -------------------------------------------------------------
-
-export interface CloudRunFacts {
-  flow: { schemaVersion: number } | undefined;
-  /** The role of whoever asked for the run, on the flow now. */
-  initiatorRole: Role | undefined;
-  references: ConnectionReference[];
-  /** Status of each embedded reference's connection now; undefined when it is gone. */
-  embeddedStatus: Map<string, ConnectionStatus | undefined>;
-  definitionReferences: string[];
-}
-
-/** Every reason a cloud run cannot start now, all at once; none means it can. */
-export function checkCloudRun(facts: CloudRunFacts): RunError[] {
-  if (!facts.flow) return [{ code: 'FlowNotFound', detail: 'The flow no longer exists.' }];
-  const errors: RunError[] = [];
-  // Asking was allowed then; running on the flow's embedded connections must still be.
-  if (!isMaker(facts.initiatorRole)) {
-    errors.push({
-      code: 'InitiatorNotAuthorized',
-      detail: 'Whoever asked for this run is no longer an owner or co-owner of the flow.',
-    });
-  }
-  if (facts.flow.schemaVersion !== 2) {
-    errors.push({ code: 'FlowSchemaNotV2', detail: 'Cloud runs need schema v2; upgrade the flow first.' });
-  }
-  for (const reference of facts.references) {
-    if (!reference.embedded) {
-      errors.push({
-        code: 'ConnectionReferenceNotEmbedded',
-        logicalName: reference.logicalName,
-        detail: 'A cloud run has nobody to bring a connection: its reference owner must embed one.',
-      });
-    } else if (facts.embeddedStatus.get(reference.logicalName) !== 'Connected') {
-      errors.push({
-        code: 'ConnectionUnavailable',
-        logicalName: reference.logicalName,
-        detail: 'The embedded connection is not usable: it is gone, not Connected, or its token cannot be refreshed.',
-      });
-    }
-  }
-  const names = new Set(facts.references.map((r) => r.logicalName));
-  for (const name of new Set(facts.definitionReferences)) {
-    if (!names.has(name)) {
-      errors.push({
-        code: 'ConnectionReferenceMissing',
-        logicalName: name,
-        detail: 'The definition uses a connection reference that does not exist.',
-      });
-    }
-  }
-  return errors;
-}
-
-/** The logical names the definition's connector actions use, in order of first use. */
-export function definitionReferences(definition: unknown): string[] {
-  const actions = (definition as { actions?: unknown })?.actions;
-  if (!Array.isArray(actions)) return [];
-  const names = actions
-    .filter((a): a is { type: string; connectionReference: string } => {
-      const action = a as { type?: unknown; connectionReference?: unknown };
-      return action?.type === 'connector' && typeof action.connectionReference === 'string';
-    })
-    .map((a) => a.connectionReference);
-  return [...new Set(names)];
-}
-
 // ---- what callers see ---------------------------------------------------------
 
 export interface RunView {
@@ -328,15 +259,11 @@ export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
     id: run.id,
     flowId: run.flowId,
     mode: run.mode,
-    status: run.status === 'Dispatching' ? 'Queued' : run.status,
+    status: publicStatus(run.status),
     initiatedBy: run.initiatedBy,
     connections,
     ...(run.errors && run.errors.length > 0 ? { errors: run.errors } : {}),
     createdAt: run.createdAt,
     ...(run.completedAt ? { completedAt: run.completedAt } : {}),
   };
-}
-
-export function isFinal(status: RunStatus): boolean {
-  return status === 'Dispatched' || status === 'Rejected' || status === 'Failed';
 }

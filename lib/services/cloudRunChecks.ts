@@ -5,9 +5,11 @@
 // rules themselves are `checkCloudRun` in lib/domain/runs.ts.
 import type { ConnectionStatus } from '../domain/connections';
 import { asLent } from '../domain/references';
-import { checkCloudRun, definitionReferences, type RunError } from '../domain/runs';
+
+import { type RunError } from '../domain/runs';
 import type { FlowSnapshot, FlowStore, StoredPermission, StoredReference } from '../storage/flows';
 import type { ConnectionService } from './connections';
+import { checkCloudRun, definitionReferences } from '../domain/cloudRuns';
 
 export interface CloudRunCheck {
   errors: RunError[];

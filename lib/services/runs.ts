@@ -4,10 +4,11 @@
 // is decided by the processor (cloudRunProcessor.ts).
 import type { Caller } from '../domain/caller';
 import { notFound } from '../domain/errors';
+
 import { asLent, type ConnectionReference } from '../domain/references';
+
 import {
   buildRunPrompt,
-  definitionReferences,
   parseRunId,
   resolveAttendedRun,
   runView,
@@ -19,13 +20,17 @@ import {
 } from '../domain/runs';
 import type { ConnectionStore } from '../storage/connections';
 import { outcomeUnknown } from '../storage/errors';
+
 import type { FlowStore } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import type { RunQueues } from '../storage/runQueues';
 import { readFlowAs } from './access';
+
 import type { CloudRunChecks } from './cloudRunChecks';
 import { retryOnConflict } from './retry';
+
 import type { RunRecords } from './runRecords';
+import { definitionReferences } from '../domain/cloudRuns';
 
 export class RunService {
   constructor(

@@ -16,7 +16,7 @@ import { FlowStore, INLINE_DEFINITION_LIMIT, type StoredPermission } from '../..
 import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
 import { checkStorage } from '../../lib/storage/health';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
-import { holdsRun, sendJson } from '../../lib/storage/queues';
+import { RunQueues } from '../../lib/storage/runQueues';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
@@ -337,8 +337,8 @@ describe('when storage cannot be reached', () => {
                 ] as [string, () => Promise<unknown>],
               ]
             : []),
-          ['queue send', () => sendJson(hung.cloudRunRequests, { runId: 'r' }, hung.blobQueueTimeoutMs)],
-          ['queue peek', () => holdsRun(hung.desktopRunDispatch, 'r', hung.blobQueueTimeoutMs)],
+          ['queue send', () => new RunQueues(hung).requestCloudRun({ id: 'f.r', tenantId: 't', flowId: 'f' })],
+          ['queue peek', () => new RunQueues(hung).holdsDispatch('f.r')],
         ];
         for (const [name, request] of requests) {
           const error = await request().then(
