@@ -1,6 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { idSchema } from '../lib/domain/schemas';
+import { invocationLog } from '../lib/log';
 import { services } from '../lib/services';
 import { CLOUD_RUN_REQUESTS_QUEUE } from '../lib/services/cloudRunProcessor';
 
@@ -25,7 +26,7 @@ export async function processCloudRunRequest(message: unknown, context: Invocati
   }
   const request = parsed.data;
   try {
-    const outcome = await services().cloudRuns.process(request);
+    const outcome = await services().cloudRuns.process(request, invocationLog(context, { flowId: request.flowId }));
     context.log(`cloud run ${request.runId}: ${outcome}`);
   } catch (error) {
     const attempt = Number(context.triggerMetadata?.dequeueCount ?? 1);

@@ -1,10 +1,11 @@
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { memberText } from '../lib/domain/rawJson';
 import { ifMatch } from '../lib/http/etags';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
+import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
 import { httpRoute, AUTHED, CHANGE, READ, WRITE } from '../lib/http/routes';
 import { createFlowBody, pageQuery, updateFlowBody } from '../lib/http/bodies';
@@ -49,9 +50,9 @@ export async function updateFlow(request: HttpRequest): Promise<HttpResponseInit
   return ok(flow.value, { etag: flow.etag });
 }
 
-export async function deleteFlow(request: HttpRequest): Promise<HttpResponseInit> {
+export async function deleteFlow(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  await services().flows.delete(caller, pathId(request, 'flowId'), ifMatch(request));
+  await services().flows.delete(caller, pathId(request, 'flowId'), ifMatch(request), requestLog(request, context));
   return noContent();
 }
 

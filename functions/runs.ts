@@ -1,8 +1,9 @@
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId, readJson } from '../lib/http/request';
 import { list, ok } from '../lib/http/response';
+import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
 import { pageQuery, startRunBody } from '../lib/http/bodies';
@@ -24,9 +25,9 @@ export async function startRun(request: HttpRequest): Promise<HttpResponseInit> 
   return ok(run, { status: 201, location: `/api/runs/${run.id}` });
 }
 
-export async function cloudReadiness(request: HttpRequest): Promise<HttpResponseInit> {
+export async function cloudReadiness(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  return ok(await services().runs.readiness(caller, pathId(request, 'flowId')));
+  return ok(await services().runs.readiness(caller, pathId(request, 'flowId'), requestLog(request, context)));
 }
 
 /** 202 and where to ask: the asynchronous request-reply pattern cloud flows follow. */

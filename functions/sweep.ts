@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { invocationLog } from '../lib/log';
 import { services } from '../lib/services';
 
 /**
@@ -7,12 +8,13 @@ import { services } from '../lib/services';
  * as not embedded). Safe to run on several instances at once.
  */
 export async function sweepPendingWork(_timer: Timer, context: InvocationContext): Promise<void> {
+  const log = invocationLog(context);
   const outcome = await services().unembeddings.sweep();
   if (outcome.unembedded > 0 || outcome.failed.length > 0) {
-    context.log(`swept ${outcome.flows} flows: ${outcome.unembedded} references unembedded`);
+    log.info('pending unembeddings swept', { flows: outcome.flows, unembedded: outcome.unembedded });
   }
   for (const { flowId, reason } of outcome.failed) {
-    context.warn(`flow ${flowId}: its pending work failed (${reason}); the next sweep tries again`);
+    log.warn("a flow's pending work failed; the next sweep tries again", { flowId, reason });
   }
 }
 
@@ -29,10 +31,11 @@ app.timer('pendingWorkSweep', {
  * reading a run never writes.
  */
 export async function repairRuns(_timer: Timer, context: InvocationContext): Promise<void> {
+  const log = invocationLog(context);
   const outcome = await services().runRepairs.sweep();
-  if (outcome.repaired > 0) context.log(`looked at ${outcome.flows} flows: ${outcome.repaired} runs repaired`);
+  if (outcome.repaired > 0) log.info('runs repaired', { flows: outcome.flows, repaired: outcome.repaired });
   for (const { flowId, reason } of outcome.failed) {
-    context.warn(`flow ${flowId}: repairing its runs failed (${reason}); the next sweep tries again`);
+    log.warn("repairing a flow's runs failed; the next sweep tries again", { flowId, reason });
   }
 }
 
@@ -40,7 +43,7 @@ export async function repairRuns(_timer: Timer, context: InvocationContext): Pro
 export async function deleteExpiredStates(_timer: Timer, context: InvocationContext): Promise<void> {
   const deleted = await services().expiredStates.sweep();
   if (deleted.states + deleted.sessions > 0) {
-    context.log(`deleted ${deleted.states} expired consent states and ${deleted.sessions} expired sessions`);
+    invocationLog(context).info('expired consent states and sessions deleted', deleted);
   }
 }
 

@@ -12,6 +12,7 @@ import {
 } from '@azure/msal-node';
 import type { Connector, OAuthApp } from '../domain/connectors';
 import type { StatusReason } from '../domain/connections';
+import { consoleLog } from '../log';
 
 export type OAuthConnector = Extract<Connector, { authType: 'oauth2' }>;
 
@@ -47,7 +48,7 @@ export type OAuthLog = (message: string) => void;
 export class OAuthClient {
   private readonly crypto = new CryptoProvider();
 
-  constructor(private readonly log: OAuthLog = (message) => console.warn(message)) {}
+  constructor(private readonly log: OAuthLog = (message) => consoleLog.warn(message)) {}
 
   pkceCodes(): Promise<{ verifier: string; challenge: string }> {
     return this.crypto.generatePkceCodes();

@@ -8,6 +8,7 @@ import { asLent } from '../domain/references';
 
 import { type RunError } from '../domain/runs';
 import type { FlowSnapshot, FlowStore, StoredPermission, StoredReference } from '../storage/flows';
+import { consoleLog, type Log } from '../log';
 import type { ConnectionService } from './connections';
 import { checkCloudRun, definitionReferences } from '../domain/cloudRuns';
 
@@ -29,6 +30,7 @@ export class CloudRunChecks {
     tenantId: string,
     snapshot: Pick<FlowSnapshot, 'flow' | 'references' | 'permissions' | 'pendingUnembeddings'>,
     initiatorId: string,
+    log: Log = consoleLog,
   ): Promise<CloudRunCheck> {
     const { flow } = snapshot;
     const initiator = snapshot.permissions.get(initiatorId);
@@ -48,7 +50,7 @@ export class CloudRunChecks {
     const checks = new Map<string, Promise<ConnectionStatus | undefined>>();
     const checkOnce = (r: StoredReference) => {
       const key = JSON.stringify([r.ownerId, r.connectionId]);
-      if (!checks.has(key)) checks.set(key, this.connections.checkForRun(tenantId, r.ownerId, r.connectionId));
+      if (!checks.has(key)) checks.set(key, this.connections.checkForRun(tenantId, r.ownerId, r.connectionId, log));
       return checks.get(key)!;
     };
     const statuses = await Promise.all(

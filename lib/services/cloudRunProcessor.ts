@@ -9,6 +9,7 @@ import { ConcurrencyConflict } from '../storage/errors';
 import type { FlowStore, StoredPermission, StoredReference } from '../storage/flows';
 import { QUEUES } from '../storage/clients';
 import type { CloudRunRequest, RunQueues } from '../storage/runQueues';
+import { consoleLog, type Log } from '../log';
 import type { CloudRunChecks } from './cloudRunChecks';
 import { retryOnConflict } from './retry';
 import type { RunRecords } from './runRecords';
@@ -48,7 +49,7 @@ export class CloudRunProcessor {
    * claimed (`Dispatching`) by a delivery that stopped before recording its
    * dispatch is finished without sending a second one.
    */
-  async process(request: CloudRunRequest): Promise<ProcessOutcome> {
+  async process(request: CloudRunRequest, log: Log = consoleLog): Promise<ProcessOutcome> {
     const parts = parseRunId(request.runId);
     if (!parts || parts.flowId !== request.flowId) return 'unknownRun';
     let run = await this.records.get(request.tenantId, request.flowId, parts.uuid);
@@ -64,6 +65,7 @@ export class CloudRunProcessor {
           request.tenantId,
           await this.store.read(request.tenantId, request.flowId, [initiatedBy], { allReferences: true }),
           initiatedBy,
+          log,
         ),
       );
       if (errors.length > 0) {

@@ -21,6 +21,7 @@ import type { FlowStore } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { ConnectionChecks } from './connectionChecks';
 import { consentPageUrl } from './consent';
+import { consoleLog, type Log } from '../log';
 import { connectionAad, type Credential } from './credentials';
 import { newId } from './ids';
 import { unembed } from './references';
@@ -58,7 +59,7 @@ export class ConnectionService {
       store,
       this.connectors,
       oauth,
-      { open: (c) => this.openCredential(c), seal: (c, credential) => this.sealCredential(c, credential) },
+      { open: (c, log) => this.openCredential(c, log), seal: (c, credential) => this.sealCredential(c, credential) },
       now,
     );
   }
@@ -198,8 +199,8 @@ export class ConnectionService {
    * refresh, forced), an API key has nothing to ask. The status says how it
    * went. A check of the connection already running is joined, not repeated.
    */
-  async refresh(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
-    const check = () => this.checks.check(caller.tenantId, caller.principalId, connectionId, true);
+  async refresh(caller: Caller, connectionId: string, log: Log = consoleLog): Promise<Tagged<ConnectionView>> {
+    const check = () => this.checks.check(caller.tenantId, caller.principalId, connectionId, true, log);
     const joined = await check();
     // What was joined answered from an earlier check: the owner asked for one now.
     const { connection } = joined.connection && !joined.checkedNow ? await check() : joined;
@@ -214,8 +215,13 @@ export class ConnectionService {
    * once per CHECK_INTERVAL_MS, and the outcome is recorded as the
    * connection's status. Undefined when it is gone.
    */
-  async checkForRun(tenantId: string, ownerId: string, connectionId: string): Promise<ConnectionStatus | undefined> {
-    return (await this.checks.check(tenantId, ownerId, connectionId, false)).connection?.status;
+  async checkForRun(
+    tenantId: string,
+    ownerId: string,
+    connectionId: string,
+    log: Log = consoleLog,
+  ): Promise<ConnectionStatus | undefined> {
+    return (await this.checks.check(tenantId, ownerId, connectionId, false, log)).connection?.status;
   }
 
   private async own(caller: Caller, connectionId: string): Promise<StoredConnection> {
@@ -228,12 +234,12 @@ export class ConnectionService {
     return this.sealer.seal(JSON.stringify(credential), connectionAad(connection));
   }
 
-  private openCredential(connection: StoredConnection): Credential | undefined {
+  private openCredential(connection: StoredConnection, log: Log): Credential | undefined {
     try {
       return JSON.parse(this.sealer.open(connection.sealedSecret!, connectionAad(connection))) as Credential;
     } catch (error) {
       // A row whose secret does not open (moved, tampered, key gone) has no usable credential.
-      console.warn(`connection ${connection.id}: its secret does not open (${(error as Error).name})`);
+      log.warn("a connection's secret does not open", { connectionId: connection.id, reason: (error as Error).name });
       return undefined;
     }
   }

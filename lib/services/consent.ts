@@ -24,6 +24,7 @@ import type { OAuthStateStore } from '../storage/oauthStates';
 import type { Session, SessionStore } from '../storage/sessions';
 import { connectionAad, type Credential } from './credentials';
 import type { Tagged } from './flows';
+import { consoleLog, type Log } from '../log';
 import { retryOnConflict } from './retry';
 
 export const CALLBACK_PATH = '/api/connections/oauth/callback';
@@ -124,6 +125,7 @@ export class ConsentService {
   async complete(
     query: { state?: string; code?: string; error?: string },
     sessionHash: string | undefined,
+    log: Log = consoleLog,
   ): Promise<ConsentOutcome> {
     if (!query.state) return { kind: 'invalidState', reason: 'unknown' };
     const stateHash = hashState(query.state);
@@ -158,7 +160,7 @@ export class ConsentService {
         });
         outcome = { connected: true, account: redeemed.account, credential: { kind: 'oauth2', ...redeemed.grant } };
       } catch (error) {
-        console.warn(`consent for connection ${connection.id} could not be redeemed: ${errorCode(error)}`);
+        log.warn('a consent could not be redeemed', { connectionId: connection.id, reason: errorCode(error) });
         outcome = { connected: false, reason: 'consentFailed' };
       }
     }

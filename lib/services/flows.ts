@@ -17,6 +17,7 @@ import { ConcurrencyConflict } from '../storage/errors';
 import { type FlowStore, type StoredFlow } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { consoleLog, type Log } from '../log';
 import { readFlowAs } from './access';
 import { newId } from './ids';
 import { retryOnConflict } from './retry';
@@ -104,7 +105,7 @@ export class FlowService {
     });
   }
 
-  async delete(caller: Caller, flowId: string, ifMatch?: IfMatch): Promise<void> {
+  async delete(caller: Caller, flowId: string, ifMatch?: IfMatch, log: Log = consoleLog): Promise<void> {
     const deleted = await this.writeWithEtag(caller, flowId, 'deleteFlow', ifMatch, async (flow) => {
       await this.store.delete(flow, flow.etag);
       return flow;
@@ -115,7 +116,7 @@ export class FlowService {
       const principals = await this.store.purge(deleted);
       await Promise.all(principals.map((p) => this.index.remove(caller.tenantId, p, flowId)));
     } catch (error) {
-      console.warn(`flow ${flowId} deleted; cleaning up its rows failed and is left for later`, errorName(error));
+      log.warn('the flow is deleted; cleaning up its rows failed and is left for later', { reason: errorName(error) });
     }
   }
 

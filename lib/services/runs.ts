@@ -24,6 +24,7 @@ import { outcomeUnknown } from '../storage/errors';
 import type { FlowStore } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import type { RunQueues } from '../storage/runQueues';
+import { consoleLog, type Log } from '../log';
 import { readFlowAs } from './access';
 
 import type { CloudRunChecks } from './cloudRunChecks';
@@ -76,12 +77,16 @@ export class RunService {
   }
 
   /** The cloud-run processor's own checks, run now. */
-  async readiness(caller: Caller, flowId: string): Promise<{ ready: boolean; errors: RunError[] }> {
+  async readiness(
+    caller: Caller,
+    flowId: string,
+    log: Log = consoleLog,
+  ): Promise<{ ready: boolean; errors: RunError[] }> {
     // A definition replaced while it is read is read again (ConcurrencyConflict).
     const { errors } = await retryOnConflict(async () => {
       const { snapshot } = await readFlowAs(this.store, caller, flowId, 'checkCloudReadiness', { allReferences: true });
       // As if the caller asked for a cloud run now.
-      return this.checks.check(caller.tenantId, snapshot, caller.principalId);
+      return this.checks.check(caller.tenantId, snapshot, caller.principalId, log);
     });
     return { ready: errors.length === 0, errors };
   }
