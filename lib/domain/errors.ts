@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'Conflict',
   'ConnectionRequired',
   'ConnectionUnavailable',
+  'ConnectionNotAllowed',
+  'ConnectionReauthRequired',
   'PreconditionFailed',
   'PayloadTooLarge',
   'InternalError',

@@ -27,6 +27,8 @@ export const FLOW_ACTIONS = {
   checkCloudReadiness: MAKERS,
   readRunHistory: MAKERS,
   readAudit: MAKERS,
+  /** Try a read operation through a reference while editing the flow (docs/gateway.md). */
+  callConnectorAtDesignTime: MAKERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type FlowAction = keyof typeof FLOW_ACTIONS;

@@ -27,6 +27,7 @@ const EXPECTED: Record<FlowAction, Record<Role | 'stranger', Outcome>> = {
   checkCloudReadiness: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
   readRunHistory: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
   readAudit: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
+  callConnectorAtDesignTime: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
 };
 
 function outcomeOf(fn: () => unknown): Outcome {
