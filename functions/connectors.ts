@@ -16,7 +16,7 @@ httpRoute('listConnectors', {
   route: 'connectors',
   handler: withProblemDetails(listConnectors),
   doc: {
-    summary: 'The connector catalog',
+    summary: "The connector catalog, with each connector's operations and their parameters",
     who: 'any caller',
     ok: { status: 200, schema: 'Connector', list: true },
     problems: AUTHED,
