@@ -266,7 +266,11 @@ async function main() {
     );
     await storage.ensureReady();
     const services = createServices(storage, {
-      connectors: parseCatalog(JSON.stringify(devConnectorCatalog(info.issuerUrl)), { DEV_OAUTH_CLIENT_SECRET: 'x' }),
+      connectors: parseCatalog(
+        JSON.stringify(devConnectorCatalog(info.issuerUrl, info.providersUrl)),
+        { DEV_OAUTH_CLIENT_SECRET: 'x' },
+        { httpOrigins: [info.providersUrl] },
+      ),
       // The stack's own sealing key, so both open the same connections.
       sealingKeys: [
         { id: 'dev', key: Buffer.from(readFileSync(join(stateDir, 'sealing-key'), 'utf8').trim(), 'base64') },

@@ -19,6 +19,9 @@ export const ERROR_CODES = [
   'InternalError',
   'StorageUnavailable',
   'IdentityProviderUnavailable',
+  'ConnectorCallFailed',
+  'ConnectorTimeout',
+  'ResponseTooLarge',
 ] as const;
 
 /** A stable code every problem carries; lib/http/problemTypes.ts gives each its status and title. */

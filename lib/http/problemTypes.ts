@@ -20,6 +20,9 @@ export const PROBLEM_STATUS: Record<ErrorCode, number> = {
   InternalError: 500,
   StorageUnavailable: 503,
   IdentityProviderUnavailable: 503,
+  ConnectorCallFailed: 502,
+  ConnectorTimeout: 504,
+  ResponseTooLarge: 502,
 };
 
 export const PROBLEM_TITLES: Record<ErrorCode, string> = {
@@ -40,4 +43,7 @@ export const PROBLEM_TITLES: Record<ErrorCode, string> = {
   InternalError: 'Something went wrong',
   StorageUnavailable: 'Storage is unavailable',
   IdentityProviderUnavailable: 'The identity provider is unavailable',
+  ConnectorCallFailed: 'The connector call failed',
+  ConnectorTimeout: 'The provider did not answer in time',
+  ResponseTooLarge: "The provider's answer is too large",
 };

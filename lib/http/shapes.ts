@@ -2,6 +2,7 @@
 // requests are validated by the schemas beside their routes.
 import { z } from 'zod';
 import { CONNECTION_STATUSES, STATUS_REASONS } from '../domain/connections';
+import { PARAMETER_LOCATIONS, PARAMETER_TYPES } from '../domain/connectorOperations';
 import { AUTH_TYPES } from '../domain/connectors';
 import { ERROR_CODES } from '../domain/errors';
 import { AUDIT_ACTIONS } from '../domain/flows';
@@ -30,6 +31,27 @@ export const schemas = {
     displayName: z.string(),
     authType: z.enum(AUTH_TYPES),
     scopes: z.array(z.string()).optional(),
+    operations: z
+      .array(
+        z.object({
+          id: idSchema,
+          displayName: z.string().optional(),
+          read: z.boolean().describe('a read only; design-time calls may make reads alone'),
+          scopes: z.array(z.string()).optional().describe('the OAuth scopes it needs'),
+          parameters: z.array(
+            z.object({
+              name: z.string(),
+              in: z.enum(PARAMETER_LOCATIONS).describe('body: a member of the one JSON body object'),
+              type: z.enum(PARAMETER_TYPES),
+              required: z.boolean().optional().describe('path parameters are always required'),
+              description: z.string().optional(),
+              maxLength: z.number().int().optional(),
+              enum: z.array(z.union([z.string(), z.number()])).optional(),
+            }),
+          ),
+        }),
+      )
+      .describe("what a call through flowshare may ask the connector's provider to do"),
   }),
   Connection: z.object({
     id: idSchema,

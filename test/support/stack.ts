@@ -130,7 +130,9 @@ export function expectProblem(response: ApiResponse, status: number, code: strin
 export function testServiceSettings(): ServiceSettings {
   const env = { DEV_OAUTH_CLIENT_SECRET: 'local-development-only' };
   return {
-    connectors: parseCatalog(JSON.stringify(devConnectorCatalog(stack().issuerUrl)), env),
+    connectors: parseCatalog(JSON.stringify(devConnectorCatalog(stack().issuerUrl, stack().providersUrl)), env, {
+      httpOrigins: [stack().providersUrl],
+    }),
     sealingKeys: [{ id: 'test', key: randomBytes(32) }],
     oauth: { redirectUri: `${stack().apiUrl}/connections/oauth/callback`, stateTtlSeconds: 600 },
     signIn: { app: devSignInApp(stack().issuerUrl), sessionTtlSeconds: 3600 },
