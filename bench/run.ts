@@ -279,6 +279,7 @@ async function main() {
       signIn: { app: devSignInApp(info.issuerUrl), sessionTtlSeconds: 3600 },
       auth: { issuers: [info.issuerUrl] },
       cloudRuns: { maxDequeueCount: 5 },
+      gateway: { allowedLoopbackOrigins: [info.providersUrl] },
     });
     const pk = flowPartitionKey('bench', flowId);
     const drain = async <T>(iterable: AsyncIterable<T>) => {

@@ -52,3 +52,16 @@ export const startRunBody = z.strictObject({
   mode: z.string().min(1).max(50).optional(),
   connections: idMapSchema.optional(),
 });
+
+/**
+ * A connector call's operation and parameters. The parameters are checked
+ * against the operation (lib/domain/connectorOperations.ts), which also
+ * keeps a parameter named like an object built-in as data.
+ */
+const connectorCallFields = {
+  operationId: idSchema,
+  parameters: z.unknown().optional(),
+};
+
+export const designCallBody = z.strictObject(connectorCallFields);
+export const runCallBody = z.strictObject({ connectionReference: idSchema, ...connectorCallFields });

@@ -68,6 +68,12 @@ export const schemas = {
         'when created or reauthorized, for oauth2 connectors: the flowshare page where the owner, signed in, gives consent',
       ),
   }),
+  ConnectorCallAnswer: z.object({
+    status: z.number().int().describe("the provider's status"),
+    contentType: z.string().optional(),
+    body: z.unknown().describe('JSON when the provider said JSON, else text; base64 when bodyEncoding says so'),
+    bodyEncoding: z.literal('base64').optional(),
+  }),
   Session: z.object({
     tenantId: z.string(),
     principalId: z.string(),

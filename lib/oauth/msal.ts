@@ -43,7 +43,7 @@ const SIGN_IN_SCOPES = ['openid', 'profile', 'email'];
 
 /** An access token for a call, and the grant as it now is (MSAL refreshed it when it was about to expire). */
 export type AccessOutcome =
-  | { ok: true; accessToken: string; grant: OAuthGrant; refreshed: boolean }
+  | { ok: true; accessToken: string; expiresOn: Date | undefined; grant: OAuthGrant; refreshed: boolean }
   | { ok: false; reason: StatusReason; detail: string };
 
 export type RefreshOutcome = { ok: true; grant: OAuthGrant } | { ok: false; reason: StatusReason; detail: string };
@@ -150,6 +150,7 @@ export class OAuthClient {
       return {
         ok: true,
         accessToken: result.accessToken,
+        expiresOn: result.expiresOn ?? undefined,
         grant: refreshed ? { tokenCache: cache.serialize(), homeAccountId: grant.homeAccountId } : grant,
         refreshed,
       };

@@ -22,7 +22,7 @@ import type { Page, PageRequest } from '../storage/pages';
 import { ConnectionChecks } from './connectionChecks';
 import { consentPageUrl } from './consent';
 import { consoleLog, type Log } from '../log';
-import { connectionAad, type Credential } from './credentials';
+import { CredentialSealer } from './credentials';
 import { newId } from './ids';
 import { unembed } from './references';
 import { retryOnConflict } from './retry';
@@ -44,24 +44,20 @@ export interface ConnectionUsage {
 export class ConnectionService {
   private readonly connectors: Map<string, Connector>;
   private readonly checks: ConnectionChecks;
+  private readonly credentials: CredentialSealer;
 
   constructor(
     private readonly store: ConnectionStore,
     private readonly flows: FlowStore,
     catalog: Connector[],
-    private readonly sealer: Sealer,
+    sealer: Sealer,
     private readonly oauth: OAuthClient,
     private readonly settings: ConnectionSettings,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.connectors = new Map(catalog.map((connector) => [connector.id, connector]));
-    this.checks = new ConnectionChecks(
-      store,
-      this.connectors,
-      oauth,
-      { open: (c, log) => this.openCredential(c, log), seal: (c, credential) => this.sealCredential(c, credential) },
-      now,
-    );
+    this.credentials = new CredentialSealer(sealer);
+    this.checks = new ConnectionChecks(store, this.connectors, oauth, this.credentials, now);
   }
 
   catalog(): ConnectorView[] {
@@ -83,7 +79,7 @@ export class ConnectionService {
       modifiedAt: at,
     };
     if (connector.authType === 'apiKey') {
-      const sealed = this.sealCredential(connection, { kind: 'apiKey', apiKey: body.apiKey! });
+      const sealed = this.credentials.seal(connection, { kind: 'apiKey', apiKey: body.apiKey! });
       const stored = await this.store.create(connection, sealed);
       return { value: connectionView(stored), etag: stored.etag };
     }
@@ -228,19 +224,5 @@ export class ConnectionService {
     const connection = await this.store.get(caller.tenantId, caller.principalId, connectionId);
     if (!connection) throw notFound('The connection');
     return connection;
-  }
-
-  private sealCredential(connection: Connection, credential: Credential): string {
-    return this.sealer.seal(JSON.stringify(credential), connectionAad(connection));
-  }
-
-  private openCredential(connection: StoredConnection, log: Log): Credential | undefined {
-    try {
-      return JSON.parse(this.sealer.open(connection.sealedSecret!, connectionAad(connection))) as Credential;
-    } catch (error) {
-      // A row whose secret does not open (moved, tampered, key gone) has no usable credential.
-      log.warn("a connection's secret does not open", { connectionId: connection.id, reason: (error as Error).name });
-      return undefined;
-    }
   }
 }

@@ -22,7 +22,7 @@ import type { OAuthClient, OAuthConnector } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
 import type { OAuthStateStore } from '../storage/oauthStates';
 import type { Session, SessionStore } from '../storage/sessions';
-import { connectionAad, type Credential } from './credentials';
+import { CredentialSealer, type Credential } from './credentials';
 import type { Tagged } from './flows';
 import { consoleLog, type Log } from '../log';
 import { retryOnConflict } from './retry';
@@ -166,7 +166,7 @@ export class ConsentService {
     }
 
     const sealedSecret = outcome.connected
-      ? this.sealer.seal(JSON.stringify(outcome.credential), connectionAad(connection))
+      ? new CredentialSealer(this.sealer).seal(connection, outcome.credential)
       : undefined;
     // The consent is used up either way; the write retries on a concurrent change.
     let before: StoredConnection | undefined;

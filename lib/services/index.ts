@@ -8,6 +8,7 @@ import { FlowStore } from '../storage/flows';
 import { OAuthStateStore } from '../storage/oauthStates';
 import { PendingWork } from '../storage/pendingWork';
 import { RunQueues } from '../storage/runQueues';
+import { ConnectorEgress } from '../gateway/egress';
 import { PrincipalIndex } from '../storage/principalIndex';
 import { SessionStore } from '../storage/sessions';
 import { ConnectionService } from './connections';
@@ -17,9 +18,13 @@ import { HealthService } from './health';
 import { ChangeLanes } from './lanes';
 import { PermissionService } from './permissions';
 import { ReferenceService } from './references';
+import { AccessTokens } from './accessTokens';
 import { CloudRunChecks } from './cloudRunChecks';
 import { CloudRunProcessor } from './cloudRunProcessor';
+import { CredentialSealer } from './credentials';
+import { DesignCalls } from './designCalls';
 import { ExpiredStates } from './expiredStates';
+import { ConnectorGateway } from './gateway';
 import { RunRecords } from './runRecords';
 import { RunRepairs } from './runRepairs';
 import { RunService } from './runs';
@@ -43,9 +48,16 @@ export interface Services {
   unembeddings: Unembeddings;
   /** Consent states and sessions past their time, deleted on a timer. */
   expiredStates: ExpiredStates;
+  /** Connector calls through a connection nobody outside flowshare sees. */
+  gateway: ConnectorGateway;
+  /** A maker trying a read through a reference while editing. */
+  designCalls: DesignCalls;
 }
 
-export type ServiceSettings = Pick<Config, 'connectors' | 'sealingKeys' | 'oauth' | 'signIn' | 'cloudRuns'> & {
+export type ServiceSettings = Pick<
+  Config,
+  'connectors' | 'sealingKeys' | 'oauth' | 'signIn' | 'cloudRuns' | 'gateway'
+> & {
   auth: Pick<Config['auth'], 'issuers'>;
 };
 
@@ -102,6 +114,14 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     ...settings.signIn,
     issuers: settings.auth.issuers,
   });
+  const credentials = new CredentialSealer(sealer);
+  const gateway = new ConnectorGateway(
+    connectionStore,
+    settings.connectors,
+    credentials,
+    new AccessTokens(connectionStore, oauth, credentials),
+    new ConnectorEgress({ allowedLoopbackOrigins: settings.gateway.allowedLoopbackOrigins }),
+  );
   const runs = createRunServices({
     store,
     connectionStore,
@@ -121,6 +141,8 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     ...runs,
     unembeddings,
     expiredStates: new ExpiredStates(new OAuthStateStore(storage), sessions),
+    gateway,
+    designCalls: new DesignCalls(store, gateway),
   };
 }
 

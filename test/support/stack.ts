@@ -138,5 +138,6 @@ export function testServiceSettings(): ServiceSettings {
     signIn: { app: devSignInApp(stack().issuerUrl), sessionTtlSeconds: 3600 },
     auth: { issuers: [stack().issuerUrl] },
     cloudRuns: { maxDequeueCount: 5 },
+    gateway: { allowedLoopbackOrigins: [stack().providersUrl] },
   };
 }
