@@ -47,7 +47,11 @@ export const DEFAULT_NAMES = {
   oauthStatesTable: 'oauthStates',
   sessionsTable: 'sessions',
   pendingWorkTable: 'pendingWork',
+  machinesTable: 'machines',
 } as const;
+
+/** How long a run's lease holds without a heartbeat, unless RUN_LEASE_SECONDS says otherwise. */
+export const DEFAULT_RUN_LEASE_SECONDS = 60;
 
 const settingsSchema = z.object({
   // Storage: the same settings the Functions host uses for its own storage, so
@@ -100,6 +104,8 @@ const settingsSchema = z.object({
 
   /** host.json's queues.maxDequeueCount: the attempt after which a request's run is marked Failed. */
   CLOUD_RUN_MAX_DEQUEUE_COUNT: z.coerce.number().int().min(1).max(100).default(5),
+  /** How long a run's lease holds without a heartbeat; its machine renews it sooner. */
+  RUN_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(DEFAULT_RUN_LEASE_SECONDS),
 
   FLOWS_TABLE: tableName.default(DEFAULT_NAMES.flowsTable),
   CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
@@ -108,6 +114,8 @@ const settingsSchema = z.object({
   PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
   /** Flows with work left after a change committed, for the sweep (functions/sweep.ts). */
   PENDING_WORK_TABLE: tableName.default(DEFAULT_NAMES.pendingWorkTable),
+  /** Machines, and the runs dispatched to each (lib/storage/machines.ts). */
+  MACHINES_TABLE: tableName.default(DEFAULT_NAMES.machinesTable),
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
@@ -146,6 +154,7 @@ export interface Config {
     oauthStatesTable: string;
     sessionsTable: string;
     pendingWorkTable: string;
+    machinesTable: string;
   };
   signIn: SignInSettings;
   connectors: Connector[];
@@ -155,6 +164,7 @@ export interface Config {
     stateTtlSeconds: number;
   };
   cloudRuns: { maxDequeueCount: number };
+  runs: { leaseSeconds: number };
 }
 
 /** The web app people sign in to flowshare's pages with. */
@@ -202,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       oauthStatesTable: s.OAUTH_STATES_TABLE,
       pendingWorkTable: s.PENDING_WORK_TABLE,
       sessionsTable: s.SESSIONS_TABLE,
+      machinesTable: s.MACHINES_TABLE,
     },
     signIn: {
       app: signInApp(s),
@@ -212,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sealingKeys,
     oauth: { redirectUri: s.OAUTH_REDIRECT_URI, stateTtlSeconds: s.OAUTH_STATE_TTL_SECONDS },
     cloudRuns: { maxDequeueCount: s.CLOUD_RUN_MAX_DEQUEUE_COUNT },
+    runs: { leaseSeconds: s.RUN_LEASE_SECONDS },
   };
 }
 

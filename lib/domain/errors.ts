@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'Conflict',
   'ConnectionRequired',
   'ConnectionUnavailable',
+  'RunEnded',
   'PreconditionFailed',
   'PayloadTooLarge',
   'InternalError',

@@ -6,7 +6,8 @@ import type { AuditEntry, Flow, Permission } from '../domain/flows';
 import type { ConnectionReference } from '../domain/references';
 import { byName, parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
-import { chunked, unchunked } from './chunks';
+import { chunkColumns, chunked, chunksFor, unchunked } from './chunks';
+import { MAX_RUN_RESULT_BYTES } from '../domain/limits';
 import { auditRowKey } from './keys';
 import { PENDING_UNEMBEDDING_COLUMNS } from './pendingUnembeddings';
 
@@ -58,7 +59,44 @@ export type RunRow = {
   completedAt?: string;
   claimedAt?: string;
   requestedAgainAt?: string;
+  machineId?: string;
+  /** JSON: the inputs of a cloud run, as sent (chunked like connections). */
+  inputs?: string;
+  leaseId?: string;
+  leaseExpiresAt?: string;
+  startedAt?: string;
+  cancelRequestedBy?: string;
+  /** JSON: what the machine reported on completion (chunked). */
+  outputs?: string;
+  actions?: string;
 };
+
+/**
+ * Every column of a run but its inputs (up to 64 KiB, for its machine only),
+ * chunked ones with their chunks: what a summary read of a run selects. A
+ * run's outputs and results exist only once it has ended, so reading a
+ * Running run this way costs what its lifecycle columns do.
+ */
+export const RUN_SUMMARY_COLUMNS = [
+  'runId',
+  'mode',
+  'status',
+  'initiatedBy',
+  ...chunkColumns('connections'),
+  ...chunkColumns('errors'),
+  'createdAt',
+  'completedAt',
+  'claimedAt',
+  'requestedAgainAt',
+  'machineId',
+  'leaseId',
+  'leaseExpiresAt',
+  'startedAt',
+  'cancelRequestedBy',
+  // Together at most MAX_RUN_RESULT_BYTES (UTF-8), so neither has more characters.
+  ...chunkColumns('outputs', chunksFor(MAX_RUN_RESULT_BYTES)),
+  ...chunkColumns('actions', chunksFor(MAX_RUN_RESULT_BYTES)),
+];
 
 export type AuditRow = {
   action: string;
@@ -178,6 +216,14 @@ export function runRowOf(run: Run): RunRow {
     ...(run.completedAt ? { completedAt: run.completedAt } : {}),
     ...(run.claimedAt ? { claimedAt: run.claimedAt } : {}),
     ...(run.requestedAgainAt ? { requestedAgainAt: run.requestedAgainAt } : {}),
+    ...(run.machineId ? { machineId: run.machineId } : {}),
+    ...(run.inputsJson !== undefined ? chunked('inputs', run.inputsJson) : {}),
+    ...(run.leaseId ? { leaseId: run.leaseId } : {}),
+    ...(run.leaseExpiresAt ? { leaseExpiresAt: run.leaseExpiresAt } : {}),
+    ...(run.startedAt ? { startedAt: run.startedAt } : {}),
+    ...(run.cancelRequestedBy !== undefined ? { cancelRequestedBy: run.cancelRequestedBy } : {}),
+    ...(run.outputsJson !== undefined ? chunked('outputs', run.outputsJson) : {}),
+    ...(run.actions ? chunked('actions', JSON.stringify(run.actions)) : {}),
   };
 }
 
@@ -195,6 +241,14 @@ export function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, fl
     ...(row.completedAt ? { completedAt: row.completedAt } : {}),
     ...(row.claimedAt ? { claimedAt: row.claimedAt } : {}),
     ...(row.requestedAgainAt ? { requestedAgainAt: row.requestedAgainAt } : {}),
+    ...(row.machineId ? { machineId: row.machineId } : {}),
+    ...(typeof row.inputs === 'string' ? { inputsJson: unchunked(row, 'inputs') } : {}),
+    ...(row.leaseId ? { leaseId: row.leaseId } : {}),
+    ...(row.leaseExpiresAt ? { leaseExpiresAt: row.leaseExpiresAt } : {}),
+    ...(row.startedAt ? { startedAt: row.startedAt } : {}),
+    ...(typeof row.cancelRequestedBy === 'string' ? { cancelRequestedBy: row.cancelRequestedBy } : {}),
+    ...(typeof row.outputs === 'string' ? { outputsJson: unchunked(row, 'outputs') } : {}),
+    ...(typeof row.actions === 'string' ? { actions: JSON.parse(unchunked(row, 'actions')!) as Run['actions'] } : {}),
     etag: row.etag,
   };
 }

@@ -57,10 +57,10 @@ export class FlowStore {
   }
 
   /**
-   * Reads the flow row, the permission rows of `principalIds` and the
-   * reference rows of `references` (or all of them) in one query, with the
-   * pending unembeddings whenever references are read. `summary` leaves an
-   * inline definition out, for lists.
+   * Reads the flow row, the permission rows of `principalIds`, the
+   * reference rows of `references` (or all of them) and the run `run` in one
+   * query, with the pending unembeddings whenever references are read.
+   * `summary` leaves an inline definition out (and a run's inputs and results).
    */
   read(
     tenantId: string,
@@ -76,9 +76,9 @@ export class FlowStore {
     return this.lists.references(tenantId, flowId, ownerId);
   }
 
-  /** The flow's runs still Queued, for the run-repair sweep. */
-  queuedRuns(tenantId: string, flowId: string): Promise<StoredRun[]> {
-    return this.lists.queuedRuns(tenantId, flowId);
+  /** The flow's runs not yet final, for the run-repair sweep. */
+  activeRuns(tenantId: string, flowId: string): Promise<StoredRun[]> {
+    return this.lists.activeRuns(tenantId, flowId);
   }
 
   /** A run of the flow, by the run's own part of its id. */

@@ -338,7 +338,6 @@ describe('when storage cannot be reached', () => {
               ]
             : []),
           ['queue send', () => new RunQueues(hung).requestCloudRun({ id: 'f.r', tenantId: 't', flowId: 'f' })],
-          ['queue peek', () => new RunQueues(hung).holdsDispatch('f.r')],
         ];
         for (const [name, request] of requests) {
           const error = await request().then(
