@@ -16,7 +16,7 @@ export class RunTokens {
   constructor(private readonly sealer: Sealer) {}
 
   issue(claims: RunTokenClaims): string {
-    const payload = JSON.stringify([claims.tenantId, claims.flowId, claims.runId, claims.leaseId]);
+    const payload = JSON.stringify([claims.tenantId, claims.flowId, claims.runId, claims.initiatedBy, claims.leaseId]);
     return RUN_TOKEN_PREFIX + this.sealer.seal(payload, PURPOSE);
   }
 
@@ -25,9 +25,9 @@ export class RunTokens {
     if (!token.startsWith(RUN_TOKEN_PREFIX) || token.length > MAX_TOKEN_LENGTH) return undefined;
     try {
       const parts = JSON.parse(this.sealer.open(token.slice(RUN_TOKEN_PREFIX.length), PURPOSE)) as unknown;
-      if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((p) => typeof p === 'string')) return undefined;
-      const [tenantId, flowId, runId, leaseId] = parts as [string, string, string, string];
-      return { tenantId, flowId, runId, leaseId };
+      if (!Array.isArray(parts) || parts.length !== 5 || !parts.every((p) => typeof p === 'string')) return undefined;
+      const [tenantId, flowId, runId, initiatedBy, leaseId] = parts as [string, string, string, string, string];
+      return { tenantId, flowId, runId, initiatedBy, leaseId };
     } catch (error) {
       if (error instanceof SealError || error instanceof SyntaxError) return undefined;
       throw error;

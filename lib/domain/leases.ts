@@ -16,12 +16,15 @@ export interface RunTokenClaims {
   tenantId: string;
   flowId: string;
   runId: string;
+  /** On whose behalf it runs: a call can read their permission with the flow and the run, in one query. */
+  initiatedBy: string;
   leaseId: string;
 }
 
 /** What the rules need of a run, as read. */
 export interface LeasedRunFacts {
   id: string;
+  initiatedBy: string;
   status: RunStatus;
   leaseId?: string;
   leaseExpiresAt?: string;
@@ -41,7 +44,13 @@ export type RunCallVerdict =
 
 /** Whether a run, as read now, accepts a call made with a token carrying `claims`. */
 export function runCallVerdict(run: LeasedRunFacts | undefined, claims: RunTokenClaims, now: Date): RunCallVerdict {
-  if (!run || run.id !== claims.runId || run.leaseId === undefined || run.leaseId !== claims.leaseId) {
+  if (
+    !run ||
+    run.id !== claims.runId ||
+    run.initiatedBy !== claims.initiatedBy ||
+    run.leaseId === undefined ||
+    run.leaseId !== claims.leaseId
+  ) {
     return { kind: 'refused' };
   }
   if (run.status !== 'Running') return { kind: 'ended', status: publicStatus(run.status), lapsed: false };
@@ -85,11 +94,7 @@ export type CancelDecision =
  * flow's owner and co-owners may; another role gets 403, and a stranger 404
  * (a stranger never learns a run exists).
  */
-export function decideCancel(
-  role: Role | undefined,
-  callerId: string,
-  run: { initiatedBy: string } & LeasedRunFacts,
-): CancelDecision {
+export function decideCancel(role: Role | undefined, callerId: string, run: LeasedRunFacts): CancelDecision {
   if (role === undefined) throw notFound('The run');
   if (callerId !== run.initiatedBy && !can(role, 'cancelRun')) {
     throw new DomainError('Forbidden', `The ${role} role does not allow cancelling someone else's run.`);

@@ -130,13 +130,23 @@ export class RunLeases {
     });
   }
 
-  /**
-   * The run a run token's call is for, read now, if it accepts the call
-   * (runCallVerdict): else 401, or 409 RunEnded, recording a lapse found so.
-   * This is what the connector gateway's check is made of too.
-   */
+  /** The run a run token's call is for, read now (one request), if it accepts the call: see `accept`. */
   async acceptedRun(claims: RunTokenClaims, log: Log = consoleLog): Promise<StoredRun> {
-    const run = await this.store.getRun(claims.tenantId, claims.flowId, parseRunId(claims.runId)!.uuid);
+    return this.accept(
+      await this.store.getRun(claims.tenantId, claims.flowId, parseRunId(claims.runId)!.uuid),
+      claims,
+      log,
+    );
+  }
+
+  /**
+   * The run, as read by the caller (say with its flow, in one query:
+   * FlowStore.read with `{ run }`), if it accepts a call with these claims
+   * (runCallVerdict, lib/domain/leases.ts): else 401, or 409 RunEnded, a lapse
+   * found so recorded first (TimedOut, or Cancelled if asked). Every call
+   * made with a run token goes through this check.
+   */
+  async accept(run: StoredRun | undefined, claims: RunTokenClaims, log: Log = consoleLog): Promise<StoredRun> {
     const verdict = runCallVerdict(run, claims, this.now());
     if (verdict.kind === 'accepted') return run!;
     if (verdict.kind === 'refused') {
@@ -192,7 +202,13 @@ export class RunLeases {
         reason: error instanceof Error ? error.name : String(error),
       });
     });
-    const token = this.tokens.issue({ tenantId: run.tenantId, flowId: run.flowId, runId: run.id, leaseId });
+    const token = this.tokens.issue({
+      tenantId: run.tenantId,
+      flowId: run.flowId,
+      runId: run.id,
+      initiatedBy: run.initiatedBy,
+      leaseId,
+    });
     const role = snapshot.permissions.get(run.initiatedBy)?.role ?? 'user';
     const connectors = new Map([...snapshot.references.values()].map((r) => [r.logicalName, r.connectorId]));
     return leaseView(leased, { id: run.initiatedBy, role }, definitionJson, connectors, token);

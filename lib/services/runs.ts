@@ -100,7 +100,13 @@ export class RunService {
       },
       at,
     );
-    const token = this.tokens.issue({ tenantId: caller.tenantId, flowId, runId: run.id, leaseId });
+    const token = this.tokens.issue({
+      tenantId: caller.tenantId,
+      flowId,
+      runId: run.id,
+      initiatedBy: caller.principalId,
+      leaseId,
+    });
     const connectors = new Map(prompt.map((entry) => [entry.logicalName, entry.connectorId]));
     return leaseView(run, { id: caller.principalId, role }, definitionJson, connectors, token);
   }

@@ -20,9 +20,10 @@ import { runView, type Run } from '../../lib/domain/runs';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const later = (ms: number) => new Date(now.getTime() + ms).toISOString();
-const claims = { tenantId: 't', flowId: 'f', runId: 'f.r', leaseId: 'lease-1' };
+const claims = { tenantId: 't', flowId: 'f', runId: 'f.r', initiatedBy: 'usr', leaseId: 'lease-1' };
 const running = (more: Partial<LeasedRunFacts> = {}): LeasedRunFacts => ({
   id: 'f.r',
+  initiatedBy: 'usr',
   status: 'Running',
   leaseId: 'lease-1',
   leaseExpiresAt: later(30_000),
@@ -34,6 +35,7 @@ describe('a call made with a run token', () => {
     ['is accepted while the run is Running and its lease holds', running(), { kind: 'accepted' }],
     ['is refused for another run', running({ id: 'f.other' }), { kind: 'refused' }],
     ['is refused for another lease of the run', running({ leaseId: 'lease-2' }), { kind: 'refused' }],
+    ['is refused when it names another initiator', running({ initiatedBy: 'someone' }), { kind: 'refused' }],
     ['is refused when the run is gone', undefined, { kind: 'refused' }],
     [
       'ends the run TimedOut when its lease lapsed',
