@@ -9,15 +9,13 @@ import {
   toAuditEntry,
   toStoredPermission,
   toStoredReference,
-  toStoredRun,
   type AuditRow,
   type PermissionRow,
   type ReferenceRow,
-  type RunRow,
   type StoredPermission,
   type StoredReference,
-  type StoredRun,
 } from './flowRows';
+import { toStoredRun, type RunRow, type StoredRun } from './runRows';
 import {
   AUDIT_RANGE,
   flowPartitionKey,

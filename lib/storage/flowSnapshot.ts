@@ -3,21 +3,18 @@
 import { odata } from '@azure/data-tables';
 import type { Storage } from './clients';
 import {
-  RUN_SUMMARY_COLUMNS,
   SUMMARY_COLUMNS,
   toStoredFlow,
   toStoredPermission,
   toStoredReference,
-  toStoredRun,
   type FlowRow,
   type PermissionRow,
   type ReferenceRow,
-  type RunRow,
   type StoredFlow,
   type StoredPermission,
   type StoredReference,
-  type StoredRun,
 } from './flowRows';
+import { RUN_SUMMARY_COLUMNS, toStoredRun, type RunRow, type StoredRun } from './runRows';
 import {
   FLOW_ROW_KEY,
   flowPartitionKey,

@@ -18,8 +18,8 @@ import {
   type PermissionRow,
   type StoredFlow,
   type StoredReference,
-  type StoredRun,
 } from './flowRows';
+import type { StoredRun } from './runRows';
 import { readSnapshot, type FlowSnapshot, type SnapshotOptions } from './flowSnapshot';
 import { MAX_CHANGES_PER_COMMIT, transactionOf, type FlowChange } from './flowTransaction';
 import { FLOW_ROW_KEY, flowPartitionKey, pendingUnembedRowKey, permissionRowKey } from './keys';
@@ -28,7 +28,8 @@ import type { StoredPendingUnembedding } from './pendingUnembeddings';
 import { UnitOfWork } from './unitOfWork';
 
 export { INLINE_DEFINITION_LIMIT } from './definitions';
-export type { StoredFlow, StoredPermission, StoredReference, StoredRun } from './flowRows';
+export type { StoredFlow, StoredPermission, StoredReference } from './flowRows';
+export type { StoredRun } from './runRows';
 export {
   permissionSlot,
   referenceSlot,

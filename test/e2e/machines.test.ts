@@ -1,6 +1,7 @@
 // Machines over HTTP: registering one (its key shown once, kept only as a
 // hash), listing and reading one's own, rotating and deleting; who may, and
 // that a machine key is a machine's credential only, never a person's.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { parseMachineKey } from '../../lib/auth/machineKeys';
 import { machineRowKey, principalPartitionKey } from '../../lib/storage/keys';
@@ -84,6 +85,17 @@ describe('machines', () => {
     expectProblem(old, 401, 'Unauthenticated');
     expect(old.headers.get('www-authenticate')).toContain('invalid_token');
     expect((await lease({ key: rotated.body.key })).status).toBe(204);
+  });
+
+  it('stop a lease waiting for a run when deleted meanwhile', async () => {
+    const olivia = await person('olivia');
+    const machine = await registerMachine(olivia);
+    const started = Date.now();
+    const waiting = lease(machine, 20);
+    await sleep(300);
+    expect((await call('DELETE', `/machines/${machine.id}`, { token: olivia.token })).status).toBe(204);
+    expectProblem(await waiting, 401, 'Unauthenticated');
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('stop working once deleted', async () => {
