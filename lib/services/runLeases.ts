@@ -125,7 +125,7 @@ export class RunLeases {
           details: { reported: report.status, ...(run.machineId ? { machineId: run.machineId } : {}) },
         },
       );
-      // The executor is the initiator's console or machine: it sees what the initiator sees.
+      // Its executor sees the run's results, and no connection id but its initiator's own (it needs none).
       return runView(ended, run.initiatedBy, 'user');
     });
   }
