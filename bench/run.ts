@@ -26,6 +26,7 @@ import { createServices } from '../lib/services';
 import { createStorage } from '../lib/storage/clients';
 import {
   flowPartitionKey,
+  machineRowKey,
   permissionRowKey,
   principalPartitionKey,
   PENDING_UNEMBED_RANGE,
@@ -258,6 +259,7 @@ async function main() {
       connectionId: ownerDb,
     });
     await call('PATCH', `/flows/${flowId}/connection-references/db`, ownerToken, { embedded: true });
+    const machineId = (await call('POST', '/machines', ownerToken, { name: 'Bench agent' })).body.id as string;
 
     // Raw SDK clients on the same Azurite, and in-process services to count each route's requests.
     const storage = createStorage(
@@ -382,14 +384,10 @@ async function main() {
         raw: async () => {
           await Promise.all([flowQuery('user', true), ownConnections('user')]);
           const rowKey = `run|raw${rawId++}`;
-          // The run with its audit entry, the dispatch, the status: as the service writes them.
+          // The run, Running with its lease, and its audit entry: as the service writes them.
           await storage.flows.submitTransaction([
-            ['create', { partitionKey: pk, rowKey, status: 'Queued' }],
+            ['create', { partitionKey: pk, rowKey, status: 'Running' }],
             ['create', { partitionKey: pk, rowKey: `audit|${rowKey}` }],
-          ]);
-          await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
-          await storage.flows.submitTransaction([
-            ['update', { partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge'],
           ]);
         },
         counted: () => services.runs.startAttended(caller('user'), flowId, {}),
@@ -398,33 +396,37 @@ async function main() {
         name: 'cloud run, enqueue to Dispatched',
         read: false,
         route: async () => {
-          const requested = await call('POST', `/flows/${flowId}/cloud-runs`, ownerToken);
+          const requested = await call('POST', `/flows/${flowId}/cloud-runs`, ownerToken, { machineId });
           const location = requested.headers.location as string;
           for (;;) {
             const run = await call('GET', location, ownerToken);
-            if (run.status === 200) return run;
+            if (run.status === 200 || (run.body as { status?: string }).status === 'Dispatched') return run;
             await new Promise((r) => setTimeout(r, 20));
           }
         },
         // The same storage requests in sequence, without the queue's polling in between:
-        // the request (read, record, enqueue), then the processor's nine.
+        // the request (read, the machine, record, enqueue), then the processor's eight.
         raw: async () => {
           const rowKey = `run|rawcloud${rawId++}`;
           const setStatus = (status: string) =>
             storage.flows.submitTransaction([['update', { partitionKey: pk, rowKey, status }, 'Merge']]);
-          await flowQuery('owner', false);
+          const machines = principalPartitionKey('bench', 'owner');
+          const machine = () => storage.machines.getEntity(machines, machineRowKey(machineId));
+          await Promise.all([flowQuery('owner', false), machine()]);
           await storage.flows.submitTransaction([
             ['create', { partitionKey: pk, rowKey, status: 'Queued' }],
             ['create', { partitionKey: pk, rowKey: `audit|${rowKey}` }],
           ]);
           await storage.cloudRunRequests.sendMessage(encodeMessage({ runId: rowKey }));
           await storage.flows.getEntity(pk, rowKey);
-          await flowQuery('owner', true);
+          await Promise.all([flowQuery('owner', true), machine()]);
           await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
           await setStatus('Dispatching');
           await flowQuery('owner', true); // the references and the initiator's permission again
-          await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
-          await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
+          await storage.machines.createEntity({
+            partitionKey: machines,
+            rowKey: `${machineRowKey(machineId)}|${rowKey}`,
+          });
           await setStatus('Dispatched');
         },
         // Recording the run and processing it (the stack's own processor would race a real request).
@@ -439,6 +441,7 @@ async function main() {
             initiatedBy: 'owner',
             connections: {},
             createdAt: new Date().toISOString(),
+            machineId,
           };
           await new FlowStore(storage).commit('bench', flowId, [{ kind: 'putRun', run, over: undefined }]);
           return services.cloudRuns.process({ runId: run.id, tenantId: 'bench', flowId });

@@ -25,14 +25,14 @@ app.timer('pendingWorkSweep', {
 });
 
 /**
- * Repairs runs storage left behind (docs/domain.md, "Runs"): an attended run
- * that lost its dispatch is settled, a cloud run whose request may be lost is
- * asked for again, one nobody processed within its window is Failed. So that
- * reading a run never writes.
+ * Repairs runs left behind (docs/domain.md, "Runs"): a cloud run whose
+ * request may be lost is asked for again, one nobody processed within its
+ * window is Failed, a run whose lease lapsed (or that no machine leased in
+ * time) is TimedOut. So that reading a run never writes.
  */
 export async function repairRuns(_timer: Timer, context: InvocationContext): Promise<void> {
   const log = invocationLog(context);
-  const outcome = await services().runRepairs.sweep();
+  const outcome = await services().runRepairs.sweep(log);
   if (outcome.repaired > 0) log.info('runs repaired', { flows: outcome.flows, repaired: outcome.repaired });
   for (const { flowId, reason } of outcome.failed) {
     log.warn("repairing a flow's runs failed; the next sweep tries again", { flowId, reason });

@@ -78,7 +78,11 @@ export const DEFAULT_NAMES = {
   oauthStatesTable: 'oauthStates',
   sessionsTable: 'sessions',
   pendingWorkTable: 'pendingWork',
+  machinesTable: 'machines',
 } as const;
+
+/** How long a run's lease holds without a heartbeat, unless RUN_LEASE_SECONDS says otherwise. */
+export const DEFAULT_RUN_LEASE_SECONDS = 60;
 
 const settingsSchema = z.object({
   // Storage: the same settings the Functions host uses for its own storage, so
@@ -133,6 +137,8 @@ const settingsSchema = z.object({
 
   /** host.json's queues.maxDequeueCount: the attempt after which a request's run is marked Failed. */
   CLOUD_RUN_MAX_DEQUEUE_COUNT: z.coerce.number().int().min(1).max(100).default(5),
+  /** How long a run's lease holds without a heartbeat; its machine renews it sooner. */
+  RUN_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(DEFAULT_RUN_LEASE_SECONDS),
 
   FLOWS_TABLE: tableName.default(DEFAULT_NAMES.flowsTable),
   CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
@@ -141,6 +147,8 @@ const settingsSchema = z.object({
   PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
   /** Flows with work left after a change committed, for the sweep (functions/sweep.ts). */
   PENDING_WORK_TABLE: tableName.default(DEFAULT_NAMES.pendingWorkTable),
+  /** Machines, and the runs dispatched to each (lib/storage/machines.ts). */
+  MACHINES_TABLE: tableName.default(DEFAULT_NAMES.machinesTable),
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
@@ -179,6 +187,7 @@ export interface Config {
     oauthStatesTable: string;
     sessionsTable: string;
     pendingWorkTable: string;
+    machinesTable: string;
   };
   signIn: SignInSettings;
   connectors: Connector[];
@@ -192,6 +201,7 @@ export interface Config {
     /** Origins on this machine connector calls may reach (plain http allowed); none in Azure. */
     allowedLoopbackOrigins: string[];
   };
+  runs: { leaseSeconds: number };
 }
 
 /** The web app people sign in to flowshare's pages with. */
@@ -239,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       oauthStatesTable: s.OAUTH_STATES_TABLE,
       pendingWorkTable: s.PENDING_WORK_TABLE,
       sessionsTable: s.SESSIONS_TABLE,
+      machinesTable: s.MACHINES_TABLE,
     },
     signIn: {
       app: signInApp(s),
@@ -250,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauth: { redirectUri: s.OAUTH_REDIRECT_URI, stateTtlSeconds: s.OAUTH_STATE_TTL_SECONDS },
     cloudRuns: { maxDequeueCount: s.CLOUD_RUN_MAX_DEQUEUE_COUNT },
     gateway: { allowedLoopbackOrigins: s.GATEWAY_ALLOWED_LOOPBACK_ORIGINS },
+    runs: { leaseSeconds: s.RUN_LEASE_SECONDS },
   };
 }
 

@@ -96,6 +96,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         SIGNIN_CLIENT_SECRET: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${signInClientSecretName})'
         SIGNIN_REDIRECT_URI: 'https://${name}.azurewebsites.net/api/auth/callback'
         CLOUD_RUN_MAX_DEQUEUE_COUNT: '5'
+        // How long a run's lease holds without a heartbeat (lib/config.ts).
+        RUN_LEASE_SECONDS: '60'
         // The host refuses a body past the service's 1 MiB (MAX_BODY_BYTES in
         // lib/domain/limits.ts) before any function runs, rather than reading
         // up to its default of 100 MiB first.

@@ -13,6 +13,8 @@ export interface CloudRunFacts {
   /** Status of each embedded reference's connection now; undefined when it is gone. */
   embeddedStatus: Map<string, ConnectionStatus | undefined>;
   definitionReferences: string[];
+  /** Whether the machine the run is for still exists; undefined when no machine is asked about (readiness). */
+  machineExists?: boolean;
 }
 
 /** Every reason a cloud run cannot start now, all at once; none means it can. */
@@ -43,6 +45,9 @@ export function checkCloudRun(facts: CloudRunFacts): RunError[] {
         detail: 'The embedded connection is not usable: it is gone, not Connected, or its token cannot be refreshed.',
       });
     }
+  }
+  if (facts.machineExists === false) {
+    errors.push({ code: 'MachineNotFound', detail: 'The machine the run was asked for no longer exists.' });
   }
   const names = new Set(facts.references.map((r) => r.logicalName));
   for (const name of new Set(facts.definitionReferences)) {

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'ConnectionUnavailable',
   'ConnectionNotAllowed',
   'ConnectionReauthRequired',
+  'RunEnded',
   'PreconditionFailed',
   'PayloadTooLarge',
   'InternalError',

@@ -24,6 +24,8 @@ export const FLOW_ACTIONS = {
   writeConnectionReferences: MAKERS,
   runAttended: EVERY_ROLE,
   runCloud: MAKERS,
+  /** Cancel someone else's run; a run's initiator may always cancel their own (leases.ts). */
+  cancelRun: MAKERS,
   checkCloudReadiness: MAKERS,
   readRunHistory: MAKERS,
   readAudit: MAKERS,

@@ -1,9 +1,10 @@
 // Runs: the bring-your-own-connection prompt of attended console runs, the
 // resolution of a console run, and what callers see of a run. The checks a
-// cloud run must pass are in cloudRuns.ts, the lifecycle in runLifecycle.ts.
-// Pure: no I/O.
+// cloud run must pass are in cloudRuns.ts, the lifecycle in runLifecycle.ts,
+// leases and cancelling in leases.ts. Pure: no I/O.
 import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
+import { RawJson } from './rawJson';
 import type { ConnectionReference } from './references';
 import type { Role } from './roles';
 import { publicStatus, type PublicRunStatus, type RunStatus } from './runLifecycle';
@@ -18,7 +19,10 @@ export type RunErrorCode =
   | 'ConnectionReferenceNotEmbedded'
   | 'ConnectionUnavailable'
   | 'ConnectionReferenceMissing'
-  | 'ProcessingFailed';
+  | 'MachineNotFound'
+  | 'ProcessingFailed'
+  | 'LeaseExpired'
+  | 'NotLeased';
 
 export interface RunError {
   code: RunErrorCode;
@@ -49,6 +53,29 @@ export interface Run {
   claimedAt?: string;
   /** When a cloud run's request was last put on the queue again (internal). */
   requestedAgainAt?: string;
+  /** The machine a cloud run is for: one of its initiator's. */
+  machineId?: string;
+  /** The inputs a cloud run was asked with, as the JSON object text sent. */
+  inputsJson?: string;
+  /** Its lease, once it is Running: the id its run token names, and until when it holds. */
+  leaseId?: string;
+  leaseExpiresAt?: string;
+  /** When it began Running. */
+  startedAt?: string;
+  /** Who asked to cancel it while it was Running: it ends Cancelled. */
+  cancelRequestedBy?: string;
+  /** What its machine reported when it completed: the outputs (JSON object text) and each action. */
+  outputsJson?: string;
+  actions?: ActionResult[];
+}
+
+/** One action of a run, as its machine reports it on completion. */
+export interface ActionResult {
+  name: string;
+  status: string;
+  startedAt: string;
+  durationMs: number;
+  error?: { code: string; detail: string };
 }
 
 /** What a person asks of an attended run (lib/http/bodies.ts validates it). */
@@ -241,10 +268,18 @@ export interface RunView {
   mode: RunMode;
   status: PublicRunStatus;
   initiatedBy: string;
+  machineId?: string;
   /** The connection id per reference; null where it is someone else's and not lent to the viewer. */
   connections: Record<string, string | null>;
   errors?: RunError[];
+  /** While Running: until when its lease holds, and whether someone asked to cancel it. */
+  leaseExpiresAt?: string;
+  cancelRequested?: boolean;
+  /** Its outputs and action results, once completed, for its initiator and the flow's makers. */
+  outputs?: RawJson;
+  actions?: ActionResult[];
   createdAt: string;
+  startedAt?: string;
   completedAt?: string;
 }
 
@@ -255,15 +290,24 @@ export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
       return [name, visible ? c.connectionId : null] as const;
     }),
   );
+  // What a run did is its initiator's and the makers': another user of the flow sees that it ran, not what it read.
+  const seesResults = run.initiatedBy === viewerId || isMaker(viewerRole);
+  const running = run.status === 'Running';
   return {
     id: run.id,
     flowId: run.flowId,
     mode: run.mode,
     status: publicStatus(run.status),
     initiatedBy: run.initiatedBy,
+    ...(run.machineId ? { machineId: run.machineId } : {}),
     connections,
     ...(run.errors && run.errors.length > 0 ? { errors: run.errors } : {}),
+    ...(running && run.leaseExpiresAt ? { leaseExpiresAt: run.leaseExpiresAt } : {}),
+    ...(running ? { cancelRequested: run.cancelRequestedBy !== undefined } : {}),
+    ...(seesResults && run.outputsJson !== undefined ? { outputs: new RawJson(run.outputsJson) } : {}),
+    ...(seesResults && run.actions ? { actions: run.actions } : {}),
     createdAt: run.createdAt,
+    ...(run.startedAt ? { startedAt: run.startedAt } : {}),
     ...(run.completedAt ? { completedAt: run.completedAt } : {}),
   };
 }

@@ -14,13 +14,15 @@ export interface RouteDoc {
   who: string;
   /** No caller is needed: no bearer token, no session. */
   anonymous?: boolean;
+  /** The caller is a machine (its key) or a run's executor (its run token), never a person. */
+  auth?: 'machineKey' | 'runToken';
   /** The JSON body, as validated. */
   body?: z.ZodType;
   query?: z.ZodObject;
   /** The success answer: a shape, a list of one, an HTML page, or nothing (204, 302). */
   ok: { status: number; schema?: SchemaName; list?: boolean; html?: boolean; headers?: string[] };
   /** Another success answer beside `ok` (a run still queued answers 202). */
-  alsoOk?: { status: number; description: string; schema: SchemaName; headers?: string[] };
+  alsoOk?: { status: number; description: string; schema?: SchemaName; headers?: string[] };
   problems: ErrorCode[];
 }
 
@@ -40,6 +42,8 @@ export const CHANGE: ErrorCode[] = [...AUTHED, 'CrossSiteRequestRefused'];
 export const READ: ErrorCode[] = [...AUTHED, 'ValidationFailed', 'NotFound'];
 /** Changing a flow: a role may not allow it, a body may be too large. */
 export const WRITE: ErrorCode[] = [...READ, 'Forbidden', 'PayloadTooLarge', 'CrossSiteRequestRefused'];
+/** A call with a run token: refused, or too late (the run ended). */
+export const RUN_TOKEN: ErrorCode[] = ['Unauthenticated', 'ValidationFailed', 'RunEnded', 'StorageUnavailable'];
 
 const documented: DocumentedRoute[] = [];
 

@@ -7,12 +7,49 @@ import { AUTH_TYPES } from '../domain/connectors';
 import { ERROR_CODES } from '../domain/errors';
 import { AUDIT_ACTIONS } from '../domain/flows';
 import { ROLES } from '../domain/roles';
+import { PUBLIC_RUN_STATUSES } from '../domain/runLifecycle';
 import { RUN_MODES } from '../domain/runs';
 import { idSchema } from '../domain/schemas';
+import { ACTION_STATUSES } from './bodies';
 
 const timestamp = z.string().describe('ISO 8601 time');
 const role = z.enum(ROLES);
 const connectionStatus = z.enum(CONNECTION_STATUSES);
+const runError = z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() });
+const machine = {
+  id: idSchema,
+  name: z.string(),
+  ownerId: z.string(),
+  createdAt: timestamp,
+};
+const run = z.object({
+  id: z.string(),
+  flowId: idSchema,
+  mode: z.enum(RUN_MODES),
+  status: z.enum(PUBLIC_RUN_STATUSES),
+  initiatedBy: z.string(),
+  machineId: idSchema.optional().describe('a cloud run: the machine it is for'),
+  connections: z.record(idSchema, idSchema.nullable()),
+  errors: z.array(runError).optional(),
+  leaseExpiresAt: timestamp.optional().describe('while Running'),
+  cancelRequested: z.boolean().optional().describe('while Running: someone asked to cancel it'),
+  outputs: z.record(z.string(), z.unknown()).optional().describe('once completed; its initiator and makers only'),
+  actions: z
+    .array(
+      z.object({
+        name: z.string(),
+        status: z.enum(ACTION_STATUSES),
+        startedAt: timestamp,
+        durationMs: z.number().int(),
+        error: z.object({ code: z.string(), detail: z.string() }).optional(),
+      }),
+    )
+    .optional()
+    .describe('once completed; its initiator and makers only'),
+  createdAt: timestamp,
+  startedAt: timestamp.optional(),
+  completedAt: timestamp.optional(),
+});
 
 export const schemas = {
   Flow: z.object({
@@ -104,21 +141,25 @@ export const schemas = {
     ),
     defaultConnectionId: idSchema.nullable(),
   }),
-  RunError: z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() }),
-  Run: z.object({
-    id: z.string(),
-    flowId: idSchema,
-    mode: z.enum(RUN_MODES),
-    status: z.enum(['Queued', 'Dispatched', 'Rejected', 'Failed']),
-    initiatedBy: z.string(),
-    connections: z.record(idSchema, idSchema.nullable()),
-    errors: z.array(z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() })).optional(),
-    createdAt: timestamp,
-    completedAt: timestamp.optional(),
+  RunError: runError,
+  Run: run,
+  Lease: z.object({
+    run,
+    definition: z.looseObject({ actions: z.array(z.looseObject({ type: z.string() })) }),
+    inputs: z.record(z.string(), z.unknown()),
+    references: z.array(z.object({ logicalName: idSchema, connectorId: idSchema })),
+    token: z.string().describe('the run token: for this run alone, while it is Running and its lease holds'),
+    leaseExpiresAt: timestamp,
+  }),
+  Heartbeat: z.object({ cancelRequested: z.boolean(), leaseExpiresAt: timestamp }),
+  Machine: z.object(machine),
+  MachineWithKey: z.object({
+    ...machine,
+    key: z.string().describe('the machine key: shown this once, stored only as a hash'),
   }),
   CloudReadiness: z.object({
     ready: z.boolean(),
-    errors: z.array(z.object({ code: z.string(), detail: z.string(), logicalName: idSchema.optional() })),
+    errors: z.array(runError),
   }),
   AuditEntry: z.object({
     id: z.string(),

@@ -31,6 +31,8 @@ export class CloudRunChecks {
     snapshot: Pick<FlowSnapshot, 'flow' | 'references' | 'permissions' | 'pendingUnembeddings'>,
     initiatorId: string,
     log: Log = consoleLog,
+    /** Whether the machine the run is for exists; undefined when there is none to ask about (readiness). */
+    machineExists?: boolean,
   ): Promise<CloudRunCheck> {
     const { flow } = snapshot;
     const initiator = snapshot.permissions.get(initiatorId);
@@ -41,6 +43,7 @@ export class CloudRunChecks {
         references: [],
         embeddedStatus: new Map(),
         definitionReferences: [],
+        machineExists,
       });
       return { errors, references: [], initiator };
     }
@@ -64,6 +67,7 @@ export class CloudRunChecks {
       references,
       embeddedStatus: new Map(statuses),
       definitionReferences: definitionReferences(JSON.parse(definitionJson)),
+      machineExists,
     });
     return { errors, references, initiator };
   }

@@ -1,16 +1,19 @@
 // The cloud-run processor: the authority on cloud runs. When a request
-// arrives from its queue it checks everything again, then claims the run,
-// dispatches it, or rejects it with every reason. Idempotent: a request
-// delivered twice yields one run and one dispatch.
+// arrives from its queue it checks everything again (the machine the run is
+// for included), then claims the run and dispatches it to that machine, or
+// rejects it with every reason. Idempotent: a request delivered twice yields
+// one run and one dispatch.
 import { asLent } from '../domain/references';
 import { isFinal, RUN_WINDOWS } from '../domain/runLifecycle';
 import { byName, parseRunId, type Run } from '../domain/runs';
 import { ConcurrencyConflict } from '../storage/errors';
-import type { FlowStore, StoredPermission, StoredReference } from '../storage/flows';
+import type { FlowStore, StoredPermission, StoredReference, StoredRun } from '../storage/flows';
 import { QUEUES } from '../storage/clients';
-import type { CloudRunRequest, RunQueues } from '../storage/runQueues';
+import type { DispatchedRun, MachineStore } from '../storage/machines';
+import type { CloudRunRequest } from '../storage/runQueues';
 import { consoleLog, type Log } from '../log';
 import type { CloudRunChecks } from './cloudRunChecks';
+import type { DispatchSignals } from './dispatchSignals';
 import { retryOnConflict } from './retry';
 import type { RunRecords } from './runRecords';
 
@@ -19,7 +22,14 @@ export type { CloudRunRequest } from '../storage/runQueues';
 /** The queue the processor's trigger reads. */
 export const CLOUD_RUN_REQUESTS_QUEUE = QUEUES.cloudRunRequests;
 
-export type ProcessOutcome = 'dispatched' | 'rejected' | 'alreadyFinal' | 'claimedElsewhere' | 'unknownRun';
+export type ProcessOutcome =
+  | 'dispatched'
+  | 'rejected'
+  | 'alreadyFinal'
+  /** Dispatched (or leased, or running) already: the processor's part is done. */
+  | 'alreadyDispatched'
+  | 'claimedElsewhere'
+  | 'unknownRun';
 
 /** Another delivery of the same request is dispatching this run right now. */
 export class RunInProgress extends Error {
@@ -39,7 +49,8 @@ export class CloudRunProcessor {
     private readonly store: FlowStore,
     private readonly checks: CloudRunChecks,
     private readonly records: RunRecords,
-    private readonly queues: RunQueues,
+    private readonly machines: MachineStore,
+    private readonly signals: DispatchSignals,
     private readonly settings: ProcessorSettings,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -55,9 +66,13 @@ export class CloudRunProcessor {
     let run = await this.records.get(request.tenantId, request.flowId, parts.uuid);
     if (!run) return 'unknownRun';
     if (isFinal(run.status)) return 'alreadyFinal';
+    if (run.status !== 'Queued' && run.status !== 'Dispatching') return 'alreadyDispatched';
 
     if (run.status === 'Queued') {
       const initiatedBy = run.initiatedBy;
+      const machineId = run.machineId;
+      const machine = machineId ? this.machines.get(request.tenantId, initiatedBy, machineId) : undefined;
+      machine?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
       // Read again on a conflict (a definition replaced while it was read).
       // The initiator's permission comes with the flow, in the same query.
       const { errors, references, initiator } = await retryOnConflict(async () =>
@@ -66,6 +81,7 @@ export class CloudRunProcessor {
           await this.store.read(request.tenantId, request.flowId, [initiatedBy], { allReferences: true }),
           initiatedBy,
           log,
+          (await machine) !== undefined,
         ),
       );
       if (errors.length > 0) {
@@ -97,16 +113,24 @@ export class CloudRunProcessor {
         if (now && now.status !== 'Queued') return 'claimedElsewhere';
         throw error;
       }
-    } else if (await this.queues.holdsDispatch(run.id)) {
-      // Claimed and sent by a delivery that did not get to record it.
-      await this.records.finish(run, { status: 'Dispatched' });
-      return 'dispatched';
+    } else if (await this.machines.holdsDispatch(dispatchOf(run))) {
+      // Claimed and dispatched by a delivery that did not get to record it.
+      return this.dispatched(run);
     } else if (Date.parse(run.claimedAt ?? '') > this.now().getTime() - RUN_WINDOWS.claimLeaseMs) {
-      // Another delivery claimed it moments ago and may be sending right now: try again later.
+      // Another delivery claimed it moments ago and may be dispatching right now: try again later.
       throw new RunInProgress(run.id);
     }
-    if (!(await this.queues.holdsDispatch(run.id))) await this.queues.dispatch(run);
-    await this.records.finish(run, { status: 'Dispatched' });
+    // Idempotent: a dispatch row already there is this one.
+    await this.machines.dispatch(dispatchOf(run), this.now().toISOString());
+    return this.dispatched(run);
+  }
+
+  /** Records the dispatch, and wakes a lease of its machine waiting in this process. */
+  private async dispatched(run: StoredRun): Promise<'dispatched'> {
+    const recorded = await this.records.finish(run, { status: 'Dispatched' });
+    if (recorded.status === 'Dispatched') {
+      this.signals.notify({ tenantId: run.tenantId, ownerId: run.initiatedBy, machineId: run.machineId! });
+    }
     return 'dispatched';
   }
 
@@ -120,10 +144,10 @@ export class CloudRunProcessor {
     if (attempt < this.settings.maxDequeueCount) return false;
     const parts = parseRunId(request.runId);
     const run = parts && (await this.records.get(request.tenantId, request.flowId, parts.uuid));
-    if (!run || isFinal(run.status)) return true;
+    if (!run || (run.status !== 'Queued' && run.status !== 'Dispatching')) return true;
     const detail = `Processing failed ${attempt} times (${reason}); the request went to the poison queue.`;
-    if (run.status === 'Dispatching' && (await this.queues.holdsDispatch(run.id))) {
-      await this.records.finish(run, { status: 'Dispatched' });
+    if (run.status === 'Dispatching' && (await this.machines.holdsDispatch(dispatchOf(run)))) {
+      await this.dispatched(run);
     } else {
       await this.records.markFailed(run, detail);
     }
@@ -147,4 +171,15 @@ export class CloudRunProcessor {
       checked.every((r) => lent.get(r.logicalName)?.etag === r.etag && lent.get(r.logicalName)?.embedded === r.embedded)
     );
   }
+}
+
+/** A claimed run as its machine's dispatch row names it (a claim is made only with a machine). */
+function dispatchOf(run: Run): DispatchedRun {
+  return {
+    tenantId: run.tenantId,
+    flowId: run.flowId,
+    id: run.id,
+    initiatedBy: run.initiatedBy,
+    machineId: run.machineId!,
+  };
 }

@@ -1,10 +1,12 @@
 // The services of this process, over its storage and settings.
-import { getConfig, type Config } from '../config';
+import { getConfig, DEFAULT_RUN_LEASE_SECONDS, type Config } from '../config';
+import { RunTokens } from '../auth/runTokens';
 import { Sealer } from '../crypto/sealer';
 import { OAuthClient } from '../oauth/msal';
 import { ConnectionStore } from '../storage/connections';
 import { getStorage, type Storage } from '../storage/clients';
 import { FlowStore } from '../storage/flows';
+import { MachineStore } from '../storage/machines';
 import { OAuthStateStore } from '../storage/oauthStates';
 import { PendingWork } from '../storage/pendingWork';
 import { RunQueues } from '../storage/runQueues';
@@ -23,6 +25,9 @@ import { CloudRunChecks } from './cloudRunChecks';
 import { CloudRunProcessor } from './cloudRunProcessor';
 import { CredentialSealer } from './credentials';
 import { DesignCalls } from './designCalls';
+import { DispatchSignals } from './dispatchSignals';
+import { MachineService } from './machines';
+import { RunLeases } from './runLeases';
 import { ExpiredStates } from './expiredStates';
 import { ConnectorGateway } from './gateway';
 import { RunRecords } from './runRecords';
@@ -40,6 +45,12 @@ export interface Services {
   consent: ConsentService;
   signIn: SignInService;
   runs: RunService;
+  /** Machines: registered, listed, keys rotated, deleted. */
+  machines: MachineService;
+  /** Runs as their executors see them: leases, heartbeats, completion. */
+  runLeases: RunLeases;
+  /** Run tokens: issued with a lease, opened (no storage) by every call made with one. */
+  runTokens: RunTokens;
   /** The queue-triggered authority on cloud runs. */
   cloudRuns: CloudRunProcessor;
   /** Runs storage left behind, repaired on a timer. */
@@ -59,34 +70,57 @@ export type ServiceSettings = Pick<
   'connectors' | 'sealingKeys' | 'oauth' | 'signIn' | 'cloudRuns' | 'gateway'
 > & {
   auth: Pick<Config['auth'], 'issuers'>;
+  /** RUN_LEASE_SECONDS; 60 when not given. */
+  runs?: Config['runs'];
 };
 
-/** The parts runs are made of: request-time use cases, the processor and the repair sweep share them. */
+/** The parts runs are made of: request-time use cases, the processor, leases and the repair sweep share them. */
 export interface RunParts {
   store: FlowStore;
   connectionStore: ConnectionStore;
   connections: ConnectionService;
+  machineStore: MachineStore;
   queues: RunQueues;
   notes: PendingWork;
+  tokens: RunTokens;
   maxDequeueCount: number;
+  leaseSeconds?: number;
   now?: () => Date;
 }
 
-export function createRunServices(parts: RunParts): Pick<Services, 'runs' | 'cloudRuns' | 'runRepairs'> {
+export function createRunServices(
+  parts: RunParts,
+): Pick<Services, 'runs' | 'cloudRuns' | 'runRepairs' | 'runLeases' | 'runTokens'> {
   const now = parts.now ?? (() => new Date());
   const checks = new CloudRunChecks(parts.store, parts.connections);
   const records = new RunRecords(parts.store, parts.notes, now);
+  // One per process: the processor wakes the leases waiting here.
+  const signals = new DispatchSignals();
+  const leaseMs = (parts.leaseSeconds ?? DEFAULT_RUN_LEASE_SECONDS) * 1000;
   return {
-    runs: new RunService(parts.store, parts.connectionStore, checks, records, parts.queues),
+    runs: new RunService(
+      parts.store,
+      parts.connectionStore,
+      parts.machineStore,
+      checks,
+      records,
+      parts.queues,
+      parts.tokens,
+      { leaseMs },
+      now,
+    ),
     cloudRuns: new CloudRunProcessor(
       parts.store,
       checks,
       records,
-      parts.queues,
+      parts.machineStore,
+      signals,
       { maxDequeueCount: parts.maxDequeueCount },
       now,
     ),
+    runLeases: new RunLeases(parts.store, parts.machineStore, records, parts.tokens, signals, { leaseMs }, now),
     runRepairs: new RunRepairs(parts.store, records, parts.queues, parts.notes, now),
+    runTokens: parts.tokens,
   };
 }
 
@@ -122,13 +156,17 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     new AccessTokens(connectionStore, oauth, credentials),
     new ConnectorEgress({ allowedLoopbackOrigins: settings.gateway.allowedLoopbackOrigins }),
   );
+  const machineStore = new MachineStore(storage);
   const runs = createRunServices({
     store,
     connectionStore,
     connections,
+    machineStore,
     queues: new RunQueues(storage),
     notes: new PendingWork(storage, 'runs'),
+    tokens: new RunTokens(sealer),
     maxDequeueCount: settings.cloudRuns.maxDequeueCount,
+    leaseSeconds: settings.runs?.leaseSeconds,
   });
   return {
     health: new HealthService(storage),
@@ -138,6 +176,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     connections,
     consent,
     signIn,
+    machines: new MachineService(machineStore),
     ...runs,
     unembeddings,
     expiredStates: new ExpiredStates(new OAuthStateStore(storage), sessions),

@@ -1,10 +1,13 @@
-// Run use cases at request time: the prompt of an attended run, starting one,
-// cloud readiness, requesting a cloud run, reading runs. Reading never writes:
-// runs left behind are the run-repair sweep's (runRepairs.ts), and a cloud run
-// is decided by the processor (cloudRunProcessor.ts).
+// Run use cases at request time: the prompt of an attended run, starting one
+// (with its lease), cloud readiness, requesting a cloud run, reading runs,
+// cancelling one. Reading never writes: runs left behind are the run-repair
+// sweep's (runRepairs.ts), a cloud run is decided by the processor
+// (cloudRunProcessor.ts), and leased by its machine (runLeases.ts).
+import { randomUUID } from 'node:crypto';
+import type { RunTokens } from '../auth/runTokens';
 import type { Caller } from '../domain/caller';
 import { notFound } from '../domain/errors';
-
+import { decideCancel, leaseUntil, leaseView, type LeaseView } from '../domain/leases';
 import { asLent, type ConnectionReference } from '../domain/references';
 
 import {
@@ -19,9 +22,9 @@ import {
   type RunView,
 } from '../domain/runs';
 import type { ConnectionStore } from '../storage/connections';
-import { outcomeUnknown } from '../storage/errors';
-
-import type { FlowStore } from '../storage/flows';
+import type { FlowStore, StoredRun } from '../storage/flows';
+import type { Role } from '../domain/roles';
+import type { MachineStore } from '../storage/machines';
 import type { Page, PageRequest } from '../storage/pages';
 import type { RunQueues } from '../storage/runQueues';
 import { consoleLog, type Log } from '../log';
@@ -33,23 +36,44 @@ import { retryOnConflict } from './retry';
 import type { RunRecords } from './runRecords';
 import { definitionReferences } from '../domain/cloudRuns';
 
+/** What a person asks of a cloud run (lib/http/bodies.ts validates it). */
+export interface CloudRunAsk {
+  machineId: string;
+  /** The inputs, as the JSON object text sent. */
+  inputsJson?: string;
+}
+
+export interface RunSettings {
+  /** How long a lease holds without a heartbeat. */
+  leaseMs: number;
+}
+
 export class RunService {
   constructor(
     private readonly store: FlowStore,
     private readonly connectionStore: ConnectionStore,
+    private readonly machines: MachineStore,
     private readonly checks: CloudRunChecks,
     private readonly records: RunRecords,
     private readonly queues: RunQueues,
+    private readonly tokens: RunTokens,
+    private readonly settings: RunSettings,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async prompt(caller: Caller, flowId: string): Promise<PromptEntry[]> {
     return (await this.promptFor(caller, flowId, 'runAttended')).prompt;
   }
 
-  /** An attended console run: every reference gets a connection, then the run is dispatched. */
-  async startAttended(caller: Caller, flowId: string, body: RunRequest): Promise<RunView> {
-    const { connections, role } = await retryOnConflict(async () => {
+  /**
+   * An attended console run: every reference gets a connection, and the run
+   * is recorded Running with a lease for the console that asked, which
+   * executes it itself (docs/domain.md, "Attended runs"). Nothing is queued.
+   */
+  async startAttended(caller: Caller, flowId: string, body: RunRequest): Promise<LeaseView> {
+    const { connections, role, prompt, definitionJson } = await retryOnConflict(async () => {
       const { prompt, role, ownerOf, flow } = await this.promptFor(caller, flowId, 'runAttended');
+      const definitionJson = await this.store.definitionOf(flow);
       const resolved = resolveAttendedRun({
         role,
         callerId: caller.principalId,
@@ -57,23 +81,34 @@ export class RunService {
         requested: body.connections ?? new Map(),
         prompt,
         ownerOf,
-        definitionReferences: definitionReferences(JSON.parse(await this.store.definitionOf(flow))),
+        definitionReferences: definitionReferences(JSON.parse(definitionJson)),
       });
-      return { connections: resolved, role };
+      return { connections: resolved, role, prompt, definitionJson };
     });
-    const run = await this.records.record(caller, flowId, 'attended', connections);
-    try {
-      await this.queues.dispatch(run);
-    } catch (error) {
-      // A dispatch whose answer was lost may be on the queue: the run stays
-      // Queued, and the run-repair sweep finds out a minute on.
-      if (!outcomeUnknown(error)) {
-        await this.records.markFailed(run, 'The run could not be dispatched.').catch(() => undefined);
-      }
-      throw error;
-    }
-    const dispatched = await this.records.finish(run, { status: 'Dispatched' });
-    return runView(dispatched, caller.principalId, role);
+    const at = this.now();
+    const leaseId = randomUUID();
+    const run = await this.records.record(
+      caller,
+      flowId,
+      {
+        mode: 'attended',
+        status: 'Running',
+        connections,
+        leaseId,
+        leaseExpiresAt: leaseUntil(at, this.settings.leaseMs),
+        startedAt: at.toISOString(),
+      },
+      at,
+    );
+    const token = this.tokens.issue({
+      tenantId: caller.tenantId,
+      flowId,
+      runId: run.id,
+      initiatedBy: caller.principalId,
+      leaseId,
+    });
+    const connectors = new Map(prompt.map((entry) => [entry.logicalName, entry.connectorId]));
+    return leaseView(run, { id: caller.principalId, role }, definitionJson, connectors, token);
   }
 
   /** The cloud-run processor's own checks, run now. */
@@ -91,10 +126,20 @@ export class RunService {
     return { ready: errors.length === 0, errors };
   }
 
-  /** Records a Queued cloud run and puts its request on the queue. */
-  async requestCloudRun(caller: Caller, flowId: string): Promise<RunView> {
+  /** Records a Queued cloud run for one of the caller's machines, and puts its request on the queue. */
+  async requestCloudRun(caller: Caller, flowId: string, ask: CloudRunAsk): Promise<RunView> {
+    const machine = this.machines.get(caller.tenantId, caller.principalId, ask.machineId);
+    machine.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const { role } = await readFlowAs(this.store, caller, flowId, 'runCloud');
-    const run = await this.records.record(caller, flowId, 'cloud', {});
+    // Someone else's machine is answered as one that does not exist.
+    if (!(await machine)) throw notFound('The machine');
+    const run = await this.records.record(caller, flowId, {
+      mode: 'cloud',
+      status: 'Queued',
+      connections: {},
+      machineId: ask.machineId,
+      ...(ask.inputsJson !== undefined ? { inputsJson: ask.inputsJson } : {}),
+    });
     try {
       await this.queues.requestCloudRun(run);
     } catch (error) {
@@ -106,16 +151,33 @@ export class RunService {
   }
 
   async get(caller: Caller, id: string): Promise<RunView> {
-    const parts = parseRunId(id);
-    if (!parts) throw notFound('The run');
-    const [snapshot, run] = await Promise.all([
-      this.store.read(caller.tenantId, parts.flowId, [caller.principalId], { summary: true }),
-      this.store.getRun(caller.tenantId, parts.flowId, parts.uuid),
-    ]);
+    const { run, role } = await this.readRunAs(caller, id);
     // Someone who may not read the flow learns nothing of its runs.
-    const role = snapshot.flow ? snapshot.permissions.get(caller.principalId)?.role : undefined;
-    if (!role || !run || run.id !== id) throw notFound('The run');
+    if (!role) throw notFound('The run');
     return runView(run, caller.principalId, role);
+  }
+
+  /**
+   * Cancels a run (its initiator, the flow's owner or a co-owner): one not
+   * yet leased is Cancelled at once; a Running one is told at its next
+   * heartbeat, and is Cancelled when it completes or its lease lapses.
+   */
+  async cancel(caller: Caller, id: string): Promise<RunView> {
+    return retryOnConflict(async () => {
+      const { run, role } = await this.readRunAs(caller, id);
+      const decision = decideCancel(role, caller.principalId, run);
+      let next = run;
+      if (decision.kind === 'cancelNow') {
+        next = await this.records.write(
+          run,
+          { ...run, status: 'Cancelled', completedAt: this.now().toISOString() },
+          { actorId: caller.principalId },
+        );
+      } else if (decision.kind === 'askMachine') {
+        next = await this.records.write(run, { ...run, cancelRequestedBy: caller.principalId });
+      }
+      return runView(next, caller.principalId, role!); // decideCancel refused a caller without a role
+    });
   }
 
   async history(caller: Caller, flowId: string, request: PageRequest): Promise<Page<RunView>> {
@@ -130,6 +192,20 @@ export class RunService {
   }
 
   // ---- helpers ----------------------------------------------------------------
+
+  /** A run, and the caller's role on its flow (undefined: none), in one query; 404 without the run. */
+  private async readRunAs(caller: Caller, id: string): Promise<{ run: StoredRun; role: Role | undefined }> {
+    const parts = parseRunId(id);
+    if (!parts) throw notFound('The run');
+    const snapshot = await this.store.read(caller.tenantId, parts.flowId, [caller.principalId], {
+      summary: true,
+      run: parts.uuid,
+    });
+    const role = snapshot.flow ? snapshot.permissions.get(caller.principalId)?.role : undefined;
+    const run = snapshot.run;
+    if (!run || run.id !== id) throw notFound('The run');
+    return { run, role };
+  }
 
   /**
    * The prompt for the caller: the flow and its references, the caller's own

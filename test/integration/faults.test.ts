@@ -18,9 +18,9 @@ import type { CloudRunRequest } from '../../lib/services/cloudRunProcessor';
 import { RunQueues } from '../../lib/storage/runQueues';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { ConnectionStore } from '../../lib/storage/connections';
-import { StorageTimeout } from '../../lib/storage/errors';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
 import { PendingWork } from '../../lib/storage/pendingWork';
+import { MachineStore } from '../../lib/storage/machines';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { decodeMessage } from '../../lib/storage/queues';
 import { DEFAULT_NAMES } from '../../lib/config';
@@ -88,7 +88,7 @@ async function auditActions(caller: Caller, flowId: string): Promise<string[]> {
 }
 
 /** This storage, but sending to `queue` takes storage away and fails as an outage does. */
-function cutOnSend(queue: 'cloudRunRequests' | 'desktopRunDispatch'): Storage {
+function cutOnSend(queue: 'cloudRunRequests'): Storage {
   const sendMessage = async () => {
     await takeStorageAway();
     throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -102,8 +102,10 @@ function runServices(over: Storage = storage, offsetMs = 0, store: FlowStore = n
     store,
     connectionStore: new ConnectionStore(storage),
     connections: services.connections,
+    machineStore: new MachineStore(storage),
     queues: new RunQueues(over),
     notes: new PendingWork(storage, 'runs'),
+    tokens: services.runTokens,
     maxDequeueCount: 5,
     now: () => new Date(Date.now() + offsetMs),
   });
@@ -144,7 +146,7 @@ describe('when storage goes away mid-operation', () => {
     expect(await auditActions(owner, flowId)).toEqual(['referenceAdded']);
   }, 60_000);
 
-  it('a run answers 503 and, once storage is back, there is no run and no dispatch', async () => {
+  it('a run answers 503 and, once storage is back, there is no run and no lease', async () => {
     const { owner, flowId } = await flowWithReference();
     const cut = runServices(storage, 0, new CutBeforeCommit(storage)).runs;
     const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
@@ -153,36 +155,15 @@ describe('when storage goes away mid-operation', () => {
 
     expect((await services.runs.history(owner, flowId, { top: 10 })).items).toEqual([]);
     expect(await auditActions(owner, flowId)).toEqual(['referenceAdded']);
-    const { peekedMessageItems } = await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
-    expect(peekedMessageItems).toEqual([]);
-  }, 60_000);
-
-  it('a run whose dispatch storage lost after it was recorded ends Failed, not Queued for ever', async () => {
-    const { owner, flowId } = await flowWithReference();
-    // Storage goes away after the run is recorded, before its dispatch is sent.
-    const cut = runServices(cutOnSend('desktopRunDispatch')).runs;
-    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
-    expect(statusOf(error)).toBe(503);
-    await bringStorageBack();
-
-    // Reading it changes nothing; a minute later, the repair sweep finds it and it is Failed.
-    expect((await services.runs.history(owner, flowId, { top: 10 })).items[0]).toMatchObject({ status: 'Queued' });
-    await runServices(storage, 61_000).runRepairs.sweep();
-    const [run] = (await services.runs.history(owner, flowId, { top: 10 })).items;
-    expect(run).toMatchObject({
-      mode: 'attended',
-      status: 'Failed',
-      errors: [expect.objectContaining({ code: 'ProcessingFailed' })],
-    });
-    expect(await auditActions(owner, flowId)).toEqual(['runStarted', 'referenceAdded']);
   }, 60_000);
 
   it('a cloud run whose request storage lost is asked for again by the repair sweep, once', async () => {
     const { owner, flowId } = await flowWithReference();
+    const machineId = (await services.machines.create(owner, 'M')).id;
     // Storage goes away as the request is put on the queue: the run stays
     // Queued, since marking it Failed fails too.
     const cut = runServices(cutOnSend('cloudRunRequests')).runs;
-    const error = await cut.requestCloudRun(owner, flowId).catch((e: unknown) => e);
+    const error = await cut.requestCloudRun(owner, flowId, { machineId }).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     await bringStorageBack();
 
@@ -203,8 +184,8 @@ describe('when storage goes away mid-operation', () => {
     let bothRead!: () => void;
     const barrier = new Promise<void>((resolve) => (bothRead = resolve));
     class ReadTogether extends FlowStore {
-      override async queuedRuns(...args: Parameters<FlowStore['queuedRuns']>) {
-        const runs = await super.queuedRuns(...args);
+      override async activeRuns(...args: Parameters<FlowStore['activeRuns']>) {
+        const runs = await super.activeRuns(...args);
         if (runs.some((r) => r.id === queued!.id) && ++arrived === 2) bothRead();
         if (runs.some((r) => r.id === queued!.id)) await barrier;
         return runs;
@@ -227,32 +208,11 @@ describe('when storage goes away mid-operation', () => {
     });
   }, 60_000);
 
-  it('an attended run whose dispatch answer was lost is Dispatched, not Failed, by the sweep a minute on', async () => {
-    const { owner, flowId } = await flowWithReference();
-    // The dispatch reaches the queue, but its answer does not reach the service.
-    const lostAnswer = {
-      ...storage,
-      desktopRunDispatch: {
-        sendMessage: async (text: string) => {
-          await storage.desktopRunDispatch.sendMessage(text);
-          throw new StorageTimeout(1);
-        },
-      },
-    } as unknown as Storage;
-    const cut = runServices(lostAnswer).runs;
-    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
-    expect(statusOf(error)).toBe(503);
-    const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
-    expect(queued).toMatchObject({ mode: 'attended', status: 'Queued' });
-
-    await runServices(storage, 61_000).runRepairs.sweep();
-    expect(await services.runs.get(owner, queued!.id)).toMatchObject({ status: 'Dispatched' });
-  }, 60_000);
-
   it('a cloud run nobody processed within its window is Failed by the sweep, and not asked for again', async () => {
     const { owner, flowId } = await flowWithReference();
+    const machineId = (await services.machines.create(owner, 'M')).id;
     const cut = runServices(cutOnSend('cloudRunRequests')).runs;
-    await cut.requestCloudRun(owner, flowId).catch(() => undefined);
+    await cut.requestCloudRun(owner, flowId, { machineId }).catch(() => undefined);
     await bringStorageBack();
     const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
 

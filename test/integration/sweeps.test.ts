@@ -1,22 +1,32 @@
 // The timer sweeps against a real Azurite: every run's flow is noted before
-// the run is recorded and forgotten once nothing there can need repair, and
-// consent states and sessions past their time are deleted, while reading
-// never writes (the repairs and deletions are the sweeps' alone).
+// the run is recorded and forgotten once nothing there can need repair, runs
+// whose lease lapsed (or that no machine leased) end TimedOut, and consent
+// states and sessions past their time are deleted, while reading never writes
+// (the repairs and deletions are the sweeps' alone).
 import { odata } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
+import { parseMachineKey } from '../../lib/auth/machineKeys';
 import { newSessionId } from '../../lib/auth/session';
 import { createRunServices, createServices } from '../../lib/services';
 import { ExpiredStates } from '../../lib/services/expiredStates';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { FlowStore } from '../../lib/storage/flows';
 import { flowPartitionKey, runRowKey } from '../../lib/storage/keys';
+import { MachineStore } from '../../lib/storage/machines';
 import { OAuthStateStore } from '../../lib/storage/oauthStates';
 import { PendingWork } from '../../lib/storage/pendingWork';
 import { RunQueues } from '../../lib/storage/runQueues';
 import { SessionStore } from '../../lib/storage/sessions';
-import { testServiceSettings, testStorage, unique } from '../support/stack';
+import { DEFAULT_NAMES } from '../../lib/config';
+import { createStorage } from '../../lib/storage/clients';
+import { stack, testServiceSettings, unique } from '../support/stack';
 
-const storage = testStorage();
+// A pendingWork table of this file's own: its sweeps, whose clocks run hours
+// ahead, see only the flows this file noted, never another file's runs.
+const storage = createStorage(
+  { kind: 'connectionString', connectionString: stack().storageConnectionString },
+  { ...DEFAULT_NAMES, pendingWorkTable: `sweepsTest${Date.now().toString(36)}` },
+);
 const services = createServices(storage, testServiceSettings());
 
 function runsAt(offsetMs: number) {
@@ -24,8 +34,10 @@ function runsAt(offsetMs: number) {
     store: new FlowStore(storage),
     connectionStore: new ConnectionStore(storage),
     connections: services.connections,
+    machineStore: new MachineStore(storage),
     queues: new RunQueues(storage),
     notes: new PendingWork(storage, 'runs'),
+    tokens: services.runTokens,
     maxDequeueCount: 5,
     now: () => new Date(Date.now() + offsetMs),
   });
@@ -39,15 +51,19 @@ describe('the run-repair sweep', () => {
   it("finds every run's flow noted, and forgets the note once no run there can need repair", async () => {
     const owner = { tenantId: unique('tenant'), principalId: 'owner' };
     const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
-    const run = await services.runs.startAttended(owner, flowId, {});
-    expect(run.status).toBe('Dispatched');
+    const { run } = await services.runs.startAttended(owner, flowId, {});
+    expect(run.status).toBe('Running');
     const noted = await noteOf(owner.tenantId, flowId);
     expect(noted).toBeDefined();
 
-    // Nothing is Queued, but the note is fresh: a run may be being recorded under it.
+    // The run has not ended, and the note is fresh: nothing is forgotten.
     await runsAt(0).runRepairs.sweep();
     expect(await noteOf(owner.tenantId, flowId)).toBeDefined();
-    // Five minutes on it is forgotten, and a new run notes the flow again.
+    // Five minutes on, its lease long lapsed: the run ends TimedOut, and the note is kept while it was Running.
+    await runsAt(5 * 60_000 + 1_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, run.id)).toMatchObject({ status: 'TimedOut' });
+    expect(await noteOf(owner.tenantId, flowId)).toBeDefined();
+    // Then, with nothing left that has not ended, it is forgotten, and a new run notes the flow again.
     await runsAt(5 * 60_000 + 1_000).runRepairs.sweep();
     expect(await noteOf(owner.tenantId, flowId)).toBeUndefined();
     await runsAt(6 * 60_000).runs.startAttended(owner, flowId, {});
@@ -58,7 +74,7 @@ describe('the run-repair sweep', () => {
     const owner = { tenantId: unique('tenant'), principalId: 'owner' };
     const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
     // A cloud run still waiting for the processor (its request went to the real queue).
-    await services.runs.requestCloudRun(owner, flowId);
+    await services.runs.requestCloudRun(owner, flowId, { machineId: (await services.machines.create(owner, 'M')).id });
     await runsAt(6 * 60_000).runRepairs.sweep();
     expect(await noteOf(owner.tenantId, flowId)).toBeDefined();
   });
@@ -66,7 +82,9 @@ describe('the run-repair sweep', () => {
   it('leaves runs as they are when they are only read', async () => {
     const owner = { tenantId: unique('tenant'), principalId: 'owner' };
     const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
-    const requested = await services.runs.requestCloudRun(owner, flowId);
+    const requested = await services.runs.requestCloudRun(owner, flowId, {
+      machineId: (await services.machines.create(owner, 'M')).id,
+    });
     const before = await storage.flows
       .getEntity(flowPartitionKey(owner.tenantId, flowId), runRowKey(requested.id.split('.')[1]!))
       .catch(() => undefined);
@@ -78,6 +96,82 @@ describe('the run-repair sweep', () => {
       .getEntity(flowPartitionKey(owner.tenantId, flowId), runRowKey(requested.id.split('.')[1]!))
       .catch(() => undefined);
     expect(after?.etag).toBe(before?.etag);
+  });
+});
+
+describe('runs that lost their lease', () => {
+  const leaseMs = 60_000;
+
+  it('end TimedOut once the lease lapsed, audited, and nothing leases them again', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
+    const lease = await services.runs.startAttended(owner, flowId, {});
+    // Within the lease nothing happens; a heartbeat keeps it alive.
+    await runsAt(leaseMs - 1_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, lease.run.id)).toMatchObject({ status: 'Running' });
+    const beat = await runsAt(leaseMs - 1_000).runLeases.heartbeat(lease.token, lease.run.id);
+    await runsAt(leaseMs + 1_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, lease.run.id)).toMatchObject({ status: 'Running' });
+    // Past the renewed lease, the sweep ends it.
+    const lapsed = Date.parse(beat.leaseExpiresAt) - Date.now() + 1;
+    await runsAt(lapsed).runRepairs.sweep();
+    const ended = await services.runs.get(owner, lease.run.id);
+    expect(ended).toMatchObject({
+      status: 'TimedOut',
+      errors: [{ code: 'LeaseExpired', detail: expect.any(String) }],
+      completedAt: expect.any(String),
+    });
+    const audit = (await services.flows.audit(owner, flowId, { top: 10 })).items;
+    expect(audit[0]).toMatchObject({
+      action: 'runTimedOut',
+      subjectId: lease.run.id,
+      details: { reason: 'LeaseExpired' },
+    });
+    // Its token no longer works: the run ended, and says how.
+    await expect(services.runLeases.heartbeat(lease.token, lease.run.id)).rejects.toMatchObject({
+      code: 'RunEnded',
+      extensions: { runStatus: 'TimedOut' },
+    });
+  });
+
+  it('end Cancelled when a cancel was asked before the lease lapsed', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
+    const lease = await services.runs.startAttended(owner, flowId, {});
+    expect(await services.runs.cancel(owner, lease.run.id)).toMatchObject({ status: 'Running', cancelRequested: true });
+    await runsAt(leaseMs + 1_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, lease.run.id)).toMatchObject({ status: 'Cancelled' });
+    const audit = (await services.flows.audit(owner, flowId, { top: 10 })).items;
+    expect(audit[0]).toMatchObject({ action: 'runCancelled', actorId: 'owner' });
+  });
+
+  it('a call with the token finds a lapsed lease first, and records it', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const flowId = (await services.flows.create(owner, { name: 'F' })).value.id;
+    const lease = await services.runs.startAttended(owner, flowId, {});
+    const report = { status: 'Succeeded' as const, actions: [] };
+    await expect(runsAt(leaseMs).runLeases.complete(lease.token, lease.run.id, report)).rejects.toMatchObject({
+      code: 'RunEnded',
+      extensions: { runStatus: 'TimedOut' },
+    });
+    expect(await services.runs.get(owner, lease.run.id)).toMatchObject({ status: 'TimedOut' });
+  });
+
+  it('end a dispatched run no machine leased within its window TimedOut, and its machine never gets it', async () => {
+    const owner = { tenantId: unique('tenant'), principalId: 'owner' };
+    const flowId = (await services.flows.create(owner, { name: 'F', schemaVersion: 2 })).value.id;
+    const machine = await services.machines.create(owner, 'Away');
+    const run = await services.runs.requestCloudRun(owner, flowId, { machineId: machine.id });
+    expect(await services.cloudRuns.process({ runId: run.id, tenantId: owner.tenantId, flowId })).toBe('dispatched');
+    await runsAt(59 * 60_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, run.id)).toMatchObject({ status: 'Dispatched' });
+    await runsAt(61 * 60_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, run.id)).toMatchObject({
+      status: 'TimedOut',
+      errors: [{ code: 'NotLeased', detail: expect.any(String) }],
+    });
+    const key = parseMachineKey(machine.key)!;
+    expect(await services.runLeases.lease(key, 0)).toBeUndefined();
   });
 });
 

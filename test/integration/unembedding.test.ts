@@ -84,6 +84,7 @@ async function queuedRun(olivia: Caller, flowId: string) {
     initiatedBy: olivia.principalId,
     connections: {},
     createdAt: new Date().toISOString(),
+    machineId: (await services.machines.create(olivia, 'Agent')).id,
   };
   await store.commit(olivia.tenantId, flowId, [{ kind: 'putRun', run, over: undefined }]);
   return { runId: run.id, tenantId: olivia.tenantId, flowId };

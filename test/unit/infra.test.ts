@@ -54,12 +54,15 @@ describe('infra and configuration', () => {
       DEFAULT_NAMES.oauthStatesTable,
       DEFAULT_NAMES.sessionsTable,
       DEFAULT_NAMES.pendingWorkTable,
+      DEFAULT_NAMES.machinesTable,
     ]) {
       expect(storage).toContain(`'${table}'`);
     }
-    for (const queue of [QUEUES.cloudRunRequests, `${QUEUES.cloudRunRequests}-poison`, QUEUES.desktopRunDispatch]) {
+    for (const queue of [QUEUES.cloudRunRequests, `${QUEUES.cloudRunRequests}-poison`]) {
       expect(storage).toContain(`'${queue}'`);
     }
+    // Runs are dispatched to machines in the machines table: no queue is read by nothing.
+    expect(storage).not.toContain('desktop-run-dispatch');
     expect(storage).toContain(`'${DEFAULT_NAMES.definitionsContainer}'`);
   });
 
