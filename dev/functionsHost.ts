@@ -244,23 +244,24 @@ async function send(res: ServerResponse, response: HttpResponse) {
 }
 
 /**
- * 413 with the problem a handler would answer, then the connection ends, so
- * the client cannot go on sending into it. Not with `Connection: close`: Node
- * then destroys the socket as soon as the answer is written, and closing with
- * the client's body still arriving resets the connection, so a client still
- * writing meets the reset before it reads the 413. Instead the host ends its
- * side after the answer and discards what still arrives (Node dumps an unread
- * body, keeping none of it) until the client closes, or for LINGER_MS at most.
+ * 413 with the problem a handler would answer, and `Connection: close`, then
+ * the connection ends, so the client can neither go on sending into it nor
+ * send another request on it (a pooled connection reused after a 413 would
+ * meet the close). Node dumps an unread body, keeping none of it.
  */
 async function refuseTooLarge(req: IncomingMessage, res: ServerResponse, url: URL, options: FunctionsHostOptions) {
   const { socket } = req;
-  res.once('finish', () => {
+  // The answer says the connection closes, so no client sends another request
+  // on it; Node then closes it with destroySoon, which resets a client still
+  // sending before it reads the 413. Closed gently instead: this side ends,
+  // what still arrives is read and dropped, for LINGER_MS at most.
+  socket.destroySoon = () => {
     socket.end();
     const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
     socket.once('close', () => clearTimeout(linger));
-  });
+  };
   const refusal = payloadTooLarge();
-  await send(res, new HttpResponse(problem(refusal.code, refusal.message)));
+  await send(res, new HttpResponse(problem(refusal.code, refusal.message, {}, { Connection: 'close' })));
   options.log(
     'information',
     `${req.method} ${url.pathname} -> 413: the body is larger than ${MAX_REQUEST_BYTES} bytes`,
