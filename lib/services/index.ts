@@ -25,6 +25,7 @@ import { CloudRunChecks } from './cloudRunChecks';
 import { CloudRunProcessor } from './cloudRunProcessor';
 import { CredentialSealer } from './credentials';
 import { DesignCalls } from './designCalls';
+import { RunCalls } from './runCalls';
 import { DispatchSignals } from './dispatchSignals';
 import { MachineService } from './machines';
 import { RunLeases } from './runLeases';
@@ -63,6 +64,8 @@ export interface Services {
   gateway: ConnectorGateway;
   /** A maker trying a read through a reference while editing. */
   designCalls: DesignCalls;
+  /** A run's connector calls, made with its token. */
+  runCalls: RunCalls;
 }
 
 export type ServiceSettings = Pick<
@@ -182,6 +185,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     expiredStates: new ExpiredStates(new OAuthStateStore(storage), sessions),
     gateway,
     designCalls: new DesignCalls(store, gateway),
+    runCalls: new RunCalls(store, runs.runTokens, runs.runLeases, gateway),
   };
 }
 

@@ -4,12 +4,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMachineKey } from '../../lib/auth/machineKeys';
 import type { Caller } from '../../lib/domain/caller';
+import { consoleLog } from '../../lib/log';
 import { createServices } from '../../lib/services';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
 import { countRequests } from '../support/requestCounter';
 import { newId } from '../../lib/services/ids';
 import { runId, type Run } from '../../lib/domain/runs';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
+import { AZURITE_ACCOUNT } from '../../lib/config';
 
 const storage = testStorage();
 const services = createServices(storage, testServiceSettings());
@@ -185,6 +187,26 @@ describe('storage round trips', () => {
       await services.runs.startAttended(f.user, f.flowId, {});
       // The flow with all its references, the caller's connections, the run with its audit entry.
       expect(await cost(() => services.runs.startAttended(f.user, f.flowId, {}))).toBe(3);
+    }
+  });
+
+  it('of a connector call through the gateway: two reads, no write', async () => {
+    for (const f of [small, large]) {
+      const lease = await services.runs.startAttended(f.user, f.flowId, {});
+      const call = {
+        connectionReference: 'db',
+        operationId: 'ExecuteQuery',
+        parameters: { query: 'SELECT * FROM invoices' },
+      };
+      // The run with the flow's reference and the initiator's role (one query), then the connection.
+      const { requests: all } = await countRequests(() =>
+        services.runCalls.call(lease.token, lease.run.id, call, consoleLog),
+      );
+      // The provider's request is seen too (it is HTTP); storage's are Azurite's account's.
+      const requests = all.filter((r) => r.path.startsWith(`/${AZURITE_ACCOUNT}`));
+      expect(all.length - requests.length).toBe(1);
+      expect(requests.length).toBe(2);
+      expect(requests.every((r) => r.method === 'GET')).toBe(true);
     }
   });
 
