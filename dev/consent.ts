@@ -65,7 +65,10 @@ function textOf(html: string): string {
 function hiddenFields(html: string): URLSearchParams {
   const fields = new URLSearchParams();
   for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) {
-    fields.set(name!, value!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+    fields.set(
+      name!,
+      value!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))),
+    );
   }
   return fields;
 }
