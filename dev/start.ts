@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   const banner = [
     '',
     'flowshare local stack is running',
+    ...(info.siteUrl ? [`  console     ${info.siteUrl}/   (sign in as any user name)`] : []),
     ...(info.apiUrl ? [`  functions   ${info.apiUrl}   (health: ${info.apiUrl}/health)`] : []),
     `  issuer      ${info.issuerUrl}   (OpenID configuration: ${info.issuerUrl}/.well-known/openid-configuration)`,
     `  storage     Azurite blob ${info.storagePorts.blob}, queue ${info.storagePorts.queue}, table ${info.storagePorts.table}` +

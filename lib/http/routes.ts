@@ -27,7 +27,7 @@ export interface RouteDoc {
 export interface DocumentedRoute {
   operationId: string;
   method: Lowercase<HttpMethod>;
-  /** The route template below the route prefix, as registered. */
+  /** The route template below `/api` (API_PREFIX), as the OpenAPI document's paths are. */
   route: string;
   doc: RouteDoc;
 }
@@ -40,6 +40,14 @@ export const CHANGE: ErrorCode[] = [...AUTHED, 'CrossSiteRequestRefused'];
 export const READ: ErrorCode[] = [...AUTHED, 'ValidationFailed', 'NotFound'];
 /** Changing a flow: a role may not allow it, a body may be too large. */
 export const WRITE: ErrorCode[] = [...READ, 'Forbidden', 'PayloadTooLarge', 'CrossSiteRequestRefused'];
+
+/**
+ * Every API route is served below `/api`. host.json's routePrefix is empty so
+ * that the web console can have the site's root; the prefix is added here,
+ * once, for every route. The OpenAPI document keeps `servers: [{url: '/api'}]`
+ * and its paths without it.
+ */
+export const API_PREFIX = 'api';
 
 const documented: DocumentedRoute[] = [];
 
@@ -55,6 +63,19 @@ export function httpRoute(
     route: options.route,
     doc: options.doc,
   });
+  app.http(name, {
+    methods: options.methods,
+    route: `${API_PREFIX}/${options.route}`,
+    authLevel: 'anonymous',
+    handler: options.handler,
+  });
+}
+
+/**
+ * Registers a route of the web console's pages: outside `/api` and outside the
+ * OpenAPI document, which describes the API alone.
+ */
+export function pageRoute(name: string, options: { methods: HttpMethod[]; route: string; handler: HttpHandler }): void {
   app.http(name, { methods: options.methods, route: options.route, authLevel: 'anonymous', handler: options.handler });
 }
 
