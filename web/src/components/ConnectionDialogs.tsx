@@ -4,11 +4,9 @@
 import {
   Button,
   Checkbox,
-  Dialog,
   DialogActions,
   DialogBody,
   DialogContent,
-  DialogSurface,
   DialogTitle,
   Field,
   Input,
@@ -23,6 +21,7 @@ import { api, ask, type Connection, type ConnectionUsage, type Connector } from 
 import { useAction } from '../useAsync';
 import { ProblemMessage } from './ProblemMessage';
 import { StatusBadge } from './ReferencesSection';
+import { AppDialog } from './AppDialog';
 
 /** How often the dialog asks whether consent has finished (in the other tab). */
 const CONSENT_POLL_MS = 1000;
@@ -50,12 +49,11 @@ export function AddConnectionDialog(props: { connectors: Connector[]; onClose: (
     });
   };
 
-  if (created) {
-    return <ConsentDialog connection={created} connectorName={connector?.displayName ?? ''} onClose={props.onClose} />;
-  }
   return (
-    <Dialog open onOpenChange={(_, data) => !data.open && props.onClose()}>
-      <DialogSurface>
+    <AppDialog onClose={() => props.onClose()}>
+      {created ? (
+        <ConsentStep connection={created} connectorName={connector?.displayName ?? ''} onClose={props.onClose} />
+      ) : (
         <form onSubmit={(e) => void submit(e)}>
           <DialogBody>
             <DialogTitle>Add a connection</DialogTitle>
@@ -91,8 +89,8 @@ export function AddConnectionDialog(props: { connectors: Connector[]; onClose: (
             </DialogActions>
           </DialogBody>
         </form>
-      </DialogSurface>
-    </Dialog>
+      )}
+    </AppDialog>
   );
 }
 
@@ -102,6 +100,14 @@ export function AddConnectionDialog(props: { connectors: Connector[]; onClose: (
  * the browser back and flowshare recorded the grant.
  */
 export function ConsentDialog(props: { connection: Connection; connectorName: string; onClose: () => void }) {
+  return (
+    <AppDialog onClose={props.onClose}>
+      <ConsentStep {...props} />
+    </AppDialog>
+  );
+}
+
+function ConsentStep(props: { connection: Connection; connectorName: string; onClose: () => void }) {
   const [current, setCurrent] = useState<Connection>(props.connection);
   const [error, setError] = useState<unknown>();
   const [opened, setOpened] = useState(false);
@@ -137,43 +143,39 @@ export function ConsentDialog(props: { connection: Connection; connectorName: st
   const failed = opened && current.status === 'Error' && current.statusReason !== before.statusReason;
   const waiting = opened && !done && !failed;
   return (
-    <Dialog open onOpenChange={(_, data) => !data.open && props.onClose()}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Consent for {props.connection.displayName}</DialogTitle>
-          <DialogContent>
-            {props.connection.consentUrl ? (
-              <Text block>
-                Give consent at {props.connectorName} in a new tab. Only you can, signed in as yourself in this browser;
-                the link is no use to anyone else.{' '}
-                <Link href={props.connection.consentUrl} target="_blank" rel="noopener" onClick={() => setOpened(true)}>
-                  Continue to {props.connectorName} (opens a new tab)
-                </Link>
-              </Text>
-            ) : null}
-            <div role="status" aria-live="polite">
-              {done ? (
-                <MessageBar intent="success">
-                  <MessageBarBody>
-                    {props.connection.displayName} is connected as {current.account}.
-                  </MessageBarBody>
-                </MessageBar>
-              ) : failed ? (
-                <StatusBadge status={current.status} reason={current.statusReason} />
-              ) : waiting ? (
-                <Text block>Waiting for consent in the other tab…</Text>
-              ) : null}
-            </div>
-            <ProblemMessage error={error} />
-          </DialogContent>
-          <DialogActions>
-            <Button appearance={done ? 'primary' : 'secondary'} onClick={props.onClose}>
-              {done ? 'Done' : 'Close'}
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <DialogBody>
+      <DialogTitle>Consent for {props.connection.displayName}</DialogTitle>
+      <DialogContent>
+        {props.connection.consentUrl ? (
+          <Text block>
+            Give consent at {props.connectorName} in a new tab. Only you can, signed in as yourself in this browser; the
+            link is no use to anyone else.{' '}
+            <Link href={props.connection.consentUrl} target="_blank" rel="noopener" onClick={() => setOpened(true)}>
+              Continue to {props.connectorName} (opens a new tab)
+            </Link>
+          </Text>
+        ) : null}
+        <div role="status" aria-live="polite">
+          {done ? (
+            <MessageBar intent="success">
+              <MessageBarBody>
+                {props.connection.displayName} is connected as {current.account}.
+              </MessageBarBody>
+            </MessageBar>
+          ) : failed ? (
+            <StatusBadge status={current.status} reason={current.statusReason} />
+          ) : waiting ? (
+            <Text block>Waiting for consent in the other tab…</Text>
+          ) : null}
+        </div>
+        <ProblemMessage error={error} />
+      </DialogContent>
+      <DialogActions>
+        <Button appearance={done ? 'primary' : 'secondary'} onClick={props.onClose}>
+          {done ? 'Done' : 'Close'}
+        </Button>
+      </DialogActions>
+    </DialogBody>
   );
 }
 
@@ -195,51 +197,49 @@ export function DeleteConnectionDialog(props: {
       props.onClose(true);
     });
   return (
-    <Dialog open onOpenChange={(_, data) => !data.open && props.onClose(false)}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Delete {props.connection.displayName}?</DialogTitle>
-          <DialogContent>
-            {props.usage.length === 0 ? (
-              <Text block>No flow uses it.</Text>
-            ) : (
-              <>
-                <Text block>These references are bound to it and will have no connection:</Text>
-                <ul aria-label="Where it is used">
-                  {props.usage.map((u) => (
-                    <li key={`${u.flowId}/${u.logicalName}`}>
-                      {u.flowName}: {u.logicalName}
-                      {u.embedded ? ' (embedded: co-owners run with it)' : ''}
-                    </li>
-                  ))}
-                </ul>
-              </>
-            )}
-            {embedded.length > 0 ? (
-              <>
-                <MessageBar intent="warning">
-                  <MessageBarBody>
-                    It is embedded in {embedded.length} {embedded.length === 1 ? 'flow' : 'flows'}: deleting it stops
-                    their co-owners' and cloud runs from using it.
-                  </MessageBarBody>
-                </MessageBar>
-                <Checkbox
-                  checked={force}
-                  onChange={(_, d) => setForce(d.checked === true)}
-                  label="Unembed it there, then delete it"
-                />
-              </>
-            ) : null}
-            <ProblemMessage error={action.error} />
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={() => props.onClose(false)}>Cancel</Button>
-            <Button appearance="primary" onClick={() => void remove()} disabled={action.busy}>
-              Delete
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <AppDialog onClose={() => props.onClose(false)}>
+      <DialogBody>
+        <DialogTitle>Delete {props.connection.displayName}?</DialogTitle>
+        <DialogContent>
+          {props.usage.length === 0 ? (
+            <Text block>No flow uses it.</Text>
+          ) : (
+            <>
+              <Text block>These references are bound to it and will have no connection:</Text>
+              <ul aria-label="Where it is used">
+                {props.usage.map((u) => (
+                  <li key={`${u.flowId}/${u.logicalName}`}>
+                    {u.flowName}: {u.logicalName}
+                    {u.embedded ? ' (embedded: co-owners run with it)' : ''}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {embedded.length > 0 ? (
+            <>
+              <MessageBar intent="warning">
+                <MessageBarBody>
+                  It is embedded in {embedded.length} {embedded.length === 1 ? 'flow' : 'flows'}: deleting it stops
+                  their co-owners' and cloud runs from using it.
+                </MessageBarBody>
+              </MessageBar>
+              <Checkbox
+                checked={force}
+                onChange={(_, d) => setForce(d.checked === true)}
+                label="Unembed it there, then delete it"
+              />
+            </>
+          ) : null}
+          <ProblemMessage error={action.error} />
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => props.onClose(false)}>Cancel</Button>
+          <Button appearance="primary" onClick={() => void remove()} disabled={action.busy}>
+            Delete
+          </Button>
+        </DialogActions>
+      </DialogBody>
+    </AppDialog>
   );
 }

@@ -6,11 +6,9 @@
 import {
   Badge,
   Button,
-  Dialog,
   DialogActions,
   DialogBody,
   DialogContent,
-  DialogSurface,
   DialogTitle,
   Field,
   Select,
@@ -32,6 +30,7 @@ import { useSession } from '../session';
 import { useAction, useLoad } from '../useAsync';
 import { ProblemMessage } from './ProblemMessage';
 import { Actions, Section } from './layout';
+import { AppDialog } from './AppDialog';
 
 /** A reference the definition names: added (bound) or not yet. */
 interface Row {
@@ -69,13 +68,16 @@ export function ReferencesSection({ flow, version, changed }: FlowSectionProps) 
   const action = useAction();
 
   const connectorName = (id: string) => connectors.data?.value.find((c) => c.id === id)?.displayName ?? id;
-  const bound = references.data?.value ?? [];
-  const rows: Row[] = [
-    ...bound.map((reference) => ({ logicalName: reference.logicalName, reference })),
-    ...namesInDefinition(flow.definition)
-      .filter((name) => !bound.some((r) => r.logicalName === name))
-      .map((logicalName) => ({ logicalName })),
-  ];
+  const bound = references.data?.value;
+  // The references there are, then those the definition names that nobody has added yet.
+  const rows: Row[] = bound
+    ? [
+        ...bound.map((reference) => ({ logicalName: reference.logicalName, reference })),
+        ...namesInDefinition(flow.definition)
+          .filter((name) => !bound.some((r) => r.logicalName === name))
+          .map((logicalName) => ({ logicalName })),
+      ]
+    : [];
   const maker = can(flow.role, 'writeConnectionReferences');
   const mine = (reference: ConnectionReference | undefined) => reference?.ownerId === session.principalId;
 
@@ -151,13 +153,22 @@ export function ReferencesSection({ flow, version, changed }: FlowSectionProps) 
                 <TableCell>
                   <Actions>
                     {maker && (!reference || mine(reference)) ? (
-                      <Button size="small" onClick={() => setBinding({ logicalName, reference })}>
-                        {reference ? `Rebind ${logicalName}` : `Bind ${logicalName}`}
+                      <Button
+                        size="small"
+                        onClick={() => setBinding({ logicalName, reference })}
+                        aria-label={`${reference ? 'Rebind' : 'Bind'} ${logicalName}`}
+                      >
+                        {reference ? 'Rebind' : 'Bind'}
                       </Button>
                     ) : null}
                     {reference && mine(reference) ? (
-                      <Button size="small" onClick={() => void remove(reference)} disabled={action.busy}>
-                        Remove {logicalName}
+                      <Button
+                        size="small"
+                        onClick={() => void remove(reference)}
+                        disabled={action.busy}
+                        aria-label={`Remove ${logicalName}`}
+                      >
+                        Remove
                       </Button>
                     ) : null}
                   </Actions>
@@ -239,45 +250,43 @@ function BindDialog(props: { flowId: string; row: Row; connectors: Connector[]; 
     });
 
   return (
-    <Dialog open onOpenChange={(_, data) => !data.open && props.onClose(false)}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>
-            {row.reference ? 'Rebind' : 'Bind'} {row.logicalName}
-          </DialogTitle>
-          <DialogContent>
-            <ProblemMessage error={connections.error} />
-            {connections.loading && !connections.data ? <Spinner size="tiny" label="Loading your connections" /> : null}
-            {connections.data && options.length === 0 ? (
-              <Text>
-                You have no {connectorId ? connectorName(connectorId) : ''} connection yet: add one on the Connections
-                page first.
-              </Text>
-            ) : null}
-            {options.length > 0 ? (
-              <Field
-                label="One of your connections"
-                hint="The reference will use it; only you can embed it for the flow's co-owners."
-              >
-                <Select value={chosen?.id ?? ''} onChange={(_, d) => setChoice(d.value)}>
-                  {options.map((c) => (
-                    <option key={c.id} value={c.id}>
-                      {c.displayName} ({connectorName(c.connectorId)}, {c.status})
-                    </option>
-                  ))}
-                </Select>
-              </Field>
-            ) : null}
-            <ProblemMessage error={action.error} />
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={() => props.onClose(false)}>Cancel</Button>
-            <Button appearance="primary" onClick={() => void bind()} disabled={!chosen || action.busy}>
-              Bind
-            </Button>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <AppDialog onClose={() => props.onClose(false)}>
+      <DialogBody>
+        <DialogTitle>
+          {row.reference ? 'Rebind' : 'Bind'} {row.logicalName}
+        </DialogTitle>
+        <DialogContent>
+          <ProblemMessage error={connections.error} />
+          {connections.loading && !connections.data ? <Spinner size="tiny" label="Loading your connections" /> : null}
+          {connections.data && options.length === 0 ? (
+            <Text>
+              You have no {connectorId ? connectorName(connectorId) : ''} connection yet: add one on the Connections
+              page first.
+            </Text>
+          ) : null}
+          {options.length > 0 ? (
+            <Field
+              label="One of your connections"
+              hint="The reference will use it; only you can embed it for the flow's co-owners."
+            >
+              <Select value={chosen?.id ?? ''} onChange={(_, d) => setChoice(d.value)}>
+                {options.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.displayName} ({connectorName(c.connectorId)}, {c.status})
+                  </option>
+                ))}
+              </Select>
+            </Field>
+          ) : null}
+          <ProblemMessage error={action.error} />
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => props.onClose(false)}>Cancel</Button>
+          <Button appearance="primary" onClick={() => void bind()} disabled={!chosen || action.busy}>
+            Bind
+          </Button>
+        </DialogActions>
+      </DialogBody>
+    </AppDialog>
   );
 }

@@ -22,6 +22,8 @@ export function RunPromptSection({ flow, version }: FlowSectionProps) {
     () => ask(api.GET('/flows/{flowId}/run-prompt', { params: { path: { flowId } } })),
     [flowId, version],
   );
+  const connectors = useLoad(() => ask(api.GET('/connectors')), []);
+  const connectorName = (id: string) => connectors.data?.value.find((c) => c.id === id)?.displayName ?? id;
   return (
     <Section title="Run prompt preview" id="prompt">
       <Text>What you would be asked for if you ran this flow from the console now.</Text>
@@ -44,7 +46,7 @@ export function RunPromptSection({ flow, version }: FlowSectionProps) {
               return (
                 <TableRow key={entry.logicalName}>
                   <TableCell>{entry.logicalName}</TableCell>
-                  <TableCell>{entry.connectorId}</TableCell>
+                  <TableCell>{connectorName(entry.connectorId)}</TableCell>
                   <TableCell>
                     {entry.candidates.length === 0
                       ? 'no connection: you would have to create one'

@@ -115,8 +115,13 @@ export function SharingSection({ flow, version, changed }: FlowSectionProps) {
                     {p.role === 'owner' ? (
                       'The owner cannot be removed'
                     ) : mayShare || self ? (
-                      <Button size="small" onClick={() => void remove(p.principalId)} disabled={action.busy}>
-                        {self ? 'Leave this flow' : `Remove ${p.principalId}`}
+                      <Button
+                        size="small"
+                        onClick={() => void remove(p.principalId)}
+                        disabled={action.busy}
+                        aria-label={self ? 'Leave this flow' : `Remove ${p.principalId}`}
+                      >
+                        {self ? 'Leave this flow' : 'Remove'}
                       </Button>
                     ) : null}
                   </TableCell>

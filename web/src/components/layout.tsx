@@ -13,14 +13,24 @@ const useStyles = makeStyles({
   actions: { display: 'flex', gap: tokens.spacingHorizontalS, flexWrap: 'wrap', alignItems: 'end' },
 });
 
+/** Puts the keyboard focus on the page's heading: after moving to another page, or when a dialog's opener is gone. */
+export function focusPageHeading(): void {
+  document.querySelector<HTMLElement>('main h1')?.focus();
+}
+
 export function PageHeading(props: { title: string; children?: ReactNode; badge?: ReactNode }) {
   const styles = useStyles();
   useEffect(() => {
     document.title = `${props.title} - flowshare`;
   }, [props.title]);
+  useEffect(() => {
+    if (!document.activeElement || document.activeElement === document.body) focusPageHeading();
+  }, []);
   return (
     <div className={styles.heading}>
-      <Title1 as="h1">{props.title}</Title1>
+      <Title1 as="h1" tabIndex={-1}>
+        {props.title}
+      </Title1>
       {props.badge}
       {props.children}
     </div>

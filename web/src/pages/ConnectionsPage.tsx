@@ -130,17 +130,31 @@ export function ConnectionsPage() {
                   <TableCell>
                     <Actions>
                       {connection.status !== 'PendingConsent' ? (
-                        <Button size="small" onClick={() => void check(connection)} disabled={action.busy}>
-                          Check {connection.displayName}
+                        <Button
+                          size="small"
+                          onClick={() => void check(connection)}
+                          disabled={action.busy}
+                          aria-label={`Check ${connection.displayName}`}
+                        >
+                          Check
                         </Button>
                       ) : null}
                       {oauth(connection) ? (
-                        <Button size="small" onClick={() => void fix(connection)} disabled={action.busy}>
-                          {connection.status === 'PendingConsent' ? 'Consent' : 'Fix'} {connection.displayName}
+                        <Button
+                          size="small"
+                          onClick={() => void fix(connection)}
+                          disabled={action.busy}
+                          aria-label={`${connection.status === 'PendingConsent' ? 'Consent' : 'Fix'} ${connection.displayName}`}
+                        >
+                          {connection.status === 'PendingConsent' ? 'Consent' : 'Fix'}
                         </Button>
                       ) : null}
-                      <Button size="small" onClick={() => setDeleting(row)}>
-                        Delete {connection.displayName}
+                      <Button
+                        size="small"
+                        onClick={() => setDeleting(row)}
+                        aria-label={`Delete ${connection.displayName}`}
+                      >
+                        Delete
                       </Button>
                     </Actions>
                   </TableCell>

@@ -62,7 +62,7 @@ export function FlowPage({ flowId }: { flowId: string }) {
 function DetailsSection({ flow }: { flow: Flow }) {
   return (
     <Section title="Details" id="details">
-      <dl>
+      <dl className="details">
         <dt>
           <Text weight="semibold">Owner</Text>
         </dt>

@@ -2,11 +2,9 @@
 // one I own.
 import {
   Button,
-  Dialog,
   DialogActions,
   DialogBody,
   DialogContent,
-  DialogSurface,
   DialogTitle,
   Field,
   Input,
@@ -27,6 +25,7 @@ import { ProblemMessage } from '../components/ProblemMessage';
 import { Actions, PageHeading, ROLE_NAMES, Section, when } from '../components/layout';
 import { navigate, PageLink } from '../router';
 import { useAction, useLoad } from '../useAsync';
+import { AppDialog } from '../components/AppDialog';
 
 async function allFlows(): Promise<Flow[]> {
   const flows: Flow[] = [];
@@ -160,47 +159,45 @@ function CreateFlowDialog({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <Dialog open onOpenChange={(_, data) => !data.open && onClose()}>
-      <DialogSurface>
-        <form onSubmit={(e) => void submit(e)}>
-          <DialogBody>
-            <DialogTitle>New flow</DialogTitle>
-            <DialogContent>
-              <Field label="Name" required>
-                <Input value={name} onChange={(_, d) => setName(d.value)} />
-              </Field>
-              <Field label="Schema version" hint="Cloud runs need schema v2.">
-                <Select value={schemaVersion} onChange={(_, d) => setSchemaVersion(d.value as '1' | '2')}>
-                  <option value="2">2</option>
-                  <option value="1">1</option>
-                </Select>
-              </Field>
-              <Field
-                label="Definition (JSON)"
-                hint="Connector actions name the connection references the flow needs."
-                validationMessage={definitionError}
-              >
-                <Textarea
-                  value={definition}
-                  onChange={(_, d) => setDefinition(d.value)}
-                  rows={8}
-                  textarea={{ style: { fontFamily: 'monospace' } }}
-                />
-              </Field>
-              <ProblemMessage error={action.error} />
-            </DialogContent>
-            <DialogActions>
-              <Button appearance="secondary" onClick={onClose}>
-                Cancel
-              </Button>
-              <Button appearance="primary" type="submit" disabled={action.busy}>
-                Create
-              </Button>
-            </DialogActions>
-          </DialogBody>
-        </form>
-      </DialogSurface>
-    </Dialog>
+    <AppDialog onClose={() => onClose()}>
+      <form onSubmit={(e) => void submit(e)}>
+        <DialogBody>
+          <DialogTitle>New flow</DialogTitle>
+          <DialogContent>
+            <Field label="Name" required>
+              <Input value={name} onChange={(_, d) => setName(d.value)} />
+            </Field>
+            <Field label="Schema version" hint="Cloud runs need schema v2.">
+              <Select value={schemaVersion} onChange={(_, d) => setSchemaVersion(d.value as '1' | '2')}>
+                <option value="2">2</option>
+                <option value="1">1</option>
+              </Select>
+            </Field>
+            <Field
+              label="Definition (JSON)"
+              hint="Connector actions name the connection references the flow needs."
+              validationMessage={definitionError}
+            >
+              <Textarea
+                value={definition}
+                onChange={(_, d) => setDefinition(d.value)}
+                rows={8}
+                textarea={{ style: { fontFamily: 'monospace' } }}
+              />
+            </Field>
+            <ProblemMessage error={action.error} />
+          </DialogContent>
+          <DialogActions>
+            <Button appearance="secondary" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button appearance="primary" type="submit" disabled={action.busy}>
+              Create
+            </Button>
+          </DialogActions>
+        </DialogBody>
+      </form>
+    </AppDialog>
   );
 }
 
@@ -212,27 +209,25 @@ function DeleteFlowDialog({ flow, onClose }: { flow: Flow; onClose: (deleted: bo
       onClose(true);
     });
   return (
-    <Dialog open onOpenChange={(_, data) => !data.open && onClose(false)}>
-      <DialogSurface>
-        <DialogBody>
-          <DialogTitle>Delete {flow.name}?</DialogTitle>
-          <DialogContent>
-            <Text>
-              The flow goes with its sharing, its connection references, its runs and its audit trail. The connections
-              behind its references are not deleted.
-            </Text>
-            <ProblemMessage error={action.error} />
-          </DialogContent>
-          <DialogActions>
-            <Actions>
-              <Button onClick={() => onClose(false)}>Cancel</Button>
-              <Button appearance="primary" onClick={() => void remove()} disabled={action.busy}>
-                Delete
-              </Button>
-            </Actions>
-          </DialogActions>
-        </DialogBody>
-      </DialogSurface>
-    </Dialog>
+    <AppDialog onClose={() => onClose(false)}>
+      <DialogBody>
+        <DialogTitle>Delete {flow.name}?</DialogTitle>
+        <DialogContent>
+          <Text>
+            The flow goes with its sharing, its connection references, its runs and its audit trail. The connections
+            behind its references are not deleted.
+          </Text>
+          <ProblemMessage error={action.error} />
+        </DialogContent>
+        <DialogActions>
+          <Actions>
+            <Button onClick={() => onClose(false)}>Cancel</Button>
+            <Button appearance="primary" onClick={() => void remove()} disabled={action.busy}>
+              Delete
+            </Button>
+          </Actions>
+        </DialogActions>
+      </DialogBody>
+    </AppDialog>
   );
 }
