@@ -108,6 +108,7 @@ describe('the web console', { timeout: STEP }, () => {
     await expect.poll(() => page.getByText(`Signed in as ${names.alice}`).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'New flow' }).click();
     const dialog = page.getByRole('dialog');
+    await expectAccessible(page, 'the new-flow dialog');
     await dialog.getByLabel('Name').fill('Invoices');
     await dialog.getByLabel('Schema version').selectOption('1');
     await dialog.getByLabel('Definition (JSON)').fill(
@@ -129,6 +130,7 @@ describe('the web console', { timeout: STEP }, () => {
 
     await page.getByRole('link', { name: 'Flows', exact: true }).click();
     await expect.poll(() => page.getByRole('link', { name: 'Invoices' }).isVisible()).toBe(true);
+    await expectAccessible(page, 'the flows page');
     await screenshot(page, 'flows');
   });
 
@@ -176,6 +178,7 @@ describe('the web console', { timeout: STEP }, () => {
     const link = page.getByRole('link', { name: /^Continue to Office 365 Outlook/ });
     const consentUrl = (await link.getAttribute('href'))!;
     expect(consentUrl).toMatch(/\/api\/connections\/[^/]+\/consent$/);
+    await expectAccessible(page, 'the consent dialog');
     await screenshot(page, 'consent-dialog');
 
     bob = await signedInConsole(browser, names.bob);
@@ -231,6 +234,7 @@ describe('the web console', { timeout: STEP }, () => {
         .getByRole('button', { name: `Bind ${logicalName}` })
         .click();
       const dialog = page.getByRole('dialog');
+      if (logicalName === 'db') await expectAccessible(page, 'the bind dialog');
       await dialog
         .getByLabel('One of your connections')
         .selectOption({ label: `${connection} (${connector}, Connected)` });
