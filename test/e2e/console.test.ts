@@ -10,6 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium';
 import {
+  eventually,
   expectAccessible,
   openConsole,
   screenshot,
@@ -48,7 +49,7 @@ const badge = (page: Page) => page.getByTestId('cloud-startable');
 
 async function openFlow(user: ConsoleUser): Promise<void> {
   await user.page.goto(flowUrl);
-  await expect.poll(() => user.page.getByRole('heading', { level: 1, name: 'Invoices' }).isVisible()).toBe(true);
+  await eventually(() => user.page.getByRole('heading', { level: 1, name: 'Invoices' }).isVisible()).toBe(true);
 }
 
 async function bearer(user: string): Promise<string> {
@@ -75,7 +76,7 @@ describe('the web console', { timeout: STEP }, () => {
   it('asks whoever is not signed in to sign in, and nothing else', async () => {
     const visitor = await openConsole(browser, 'visitor');
     await visitor.page.goto('/');
-    await expect.poll(() => visitor.page.getByRole('heading', { name: 'Sign in to flowshare' }).isVisible()).toBe(true);
+    await eventually(() => visitor.page.getByRole('heading', { name: 'Sign in to flowshare' }).isVisible()).toBe(true);
     await expect(visitor.page.getByRole('navigation').count()).resolves.toBe(0);
     await expectAccessible(visitor.page, 'the sign-in page');
     await screenshot(visitor.page, 'signed-out');
@@ -105,7 +106,7 @@ describe('the web console', { timeout: STEP }, () => {
   it('lets Alice sign in and create a flow', async () => {
     alice = await signedInConsole(browser, names.alice);
     const { page } = alice;
-    await expect.poll(() => page.getByText(`Signed in as ${names.alice}`).isVisible()).toBe(true);
+    await eventually(() => page.getByText(`Signed in as ${names.alice}`).isVisible()).toBe(true);
     await page.getByRole('button', { name: 'New flow' }).click();
     const dialog = page.getByRole('dialog');
     await expectAccessible(page, 'the new-flow dialog');
@@ -120,16 +121,16 @@ describe('the web console', { timeout: STEP }, () => {
       }),
     );
     await dialog.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByRole('heading', { level: 1, name: 'Invoices' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { level: 1, name: 'Invoices' }).isVisible()).toBe(true);
     flowUrl = new URL(page.url()).pathname;
     expect(flowUrl).toMatch(/^\/flows\/.+/);
-    await expect.poll(() => badge(page).textContent()).toBe('Not cloud-startable');
+    await eventually(() => badge(page).textContent()).toBe('Not cloud-startable');
     const reasons = await page.getByRole('list', { name: 'Why it is not cloud-startable' }).textContent();
     expect(reasons).toContain('FlowSchemaNotV2');
     expect(reasons).toContain('ConnectionReferenceMissing');
 
     await page.getByRole('link', { name: 'Flows', exact: true }).click();
-    await expect.poll(() => page.getByRole('link', { name: 'Invoices' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('link', { name: 'Invoices' }).isVisible()).toBe(true);
     await expectAccessible(page, 'the flows page');
     await screenshot(page, 'flows');
   });
@@ -199,7 +200,7 @@ describe('the web console', { timeout: STEP }, () => {
     );
 
     await page.getByRole('button', { name: 'Close' }).click();
-    await expect.poll(() => connectionRow(page, 'Alice mail').textContent()).toContain('Waiting for consent');
+    await eventually(() => connectionRow(page, 'Alice mail').textContent()).toContain('Waiting for consent');
   });
 
   it('lets Alice consent in her own browser, then refuses the same callback again', async () => {
@@ -210,9 +211,9 @@ describe('the web console', { timeout: STEP }, () => {
     await expect(tab.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Connected');
     const callback = tab.url();
     expect(callback).toContain('/api/connections/oauth/callback?');
-    await expect
-      .poll(() => page.getByRole('dialog').textContent())
-      .toContain(`Alice mail is connected as ${names.mail}`);
+    await eventually(() => page.getByRole('dialog').textContent()).toContain(
+      `Alice mail is connected as ${names.mail}`,
+    );
 
     const replayed = await tab.goto(callback);
     expect(replayed?.status()).toBe(400);
@@ -220,7 +221,7 @@ describe('the web console', { timeout: STEP }, () => {
     await tab.close();
 
     await page.getByRole('button', { name: 'Done' }).click();
-    await expect.poll(() => connectionRow(page, 'Alice mail').textContent()).toContain(names.mail);
+    await eventually(() => connectionRow(page, 'Alice mail').textContent()).toContain(names.mail);
   });
 
   it('lets Alice bind and embed the references; the badge turns ready only after the embed and the schema upgrade', async () => {
@@ -239,25 +240,25 @@ describe('the web console', { timeout: STEP }, () => {
         .getByLabel('One of your connections')
         .selectOption({ label: `${connection} (${connector}, Connected)` });
       await dialog.getByRole('button', { name: 'Bind', exact: true }).click();
-      await expect.poll(() => referenceRow(page, logicalName).textContent()).toContain(connection);
+      await eventually(() => referenceRow(page, logicalName).textContent()).toContain(connection);
     }
-    await expect.poll(() => badge(page).textContent()).toBe('Not cloud-startable');
+    await eventually(() => badge(page).textContent()).toBe('Not cloud-startable');
 
     for (const logicalName of ['db', 'mail']) {
       // The switch shows what the service holds: it turns once the service has embedded the reference.
       await referenceRow(page, logicalName).getByRole('switch').click();
-      await expect.poll(() => referenceRow(page, logicalName).getByRole('switch').isChecked()).toBe(true);
+      await eventually(() => referenceRow(page, logicalName).getByRole('switch').isChecked()).toBe(true);
     }
     // Embedded, but schema v1: still not startable, for that one reason.
     const reasons = page.getByRole('list', { name: 'Why it is not cloud-startable' });
-    await expect.poll(() => reasons.textContent()).not.toContain('ConnectionReferenceNotEmbedded');
+    await eventually(() => reasons.textContent()).not.toContain('ConnectionReferenceNotEmbedded');
     await expect(reasons.textContent()).resolves.toContain('FlowSchemaNotV2');
     await expect(badge(page).textContent()).resolves.toBe('Not cloud-startable');
 
     await page.getByRole('button', { name: 'Upgrade schema to v2' }).click();
-    await expect.poll(() => badge(page).textContent()).toBe('Cloud-startable');
+    await eventually(() => badge(page).textContent()).toBe('Cloud-startable');
     await expect(page.getByRole('button', { name: 'Upgrade schema to v2' }).count()).resolves.toBe(0);
-    await expect.poll(() => page.getByRole('table', { name: 'Audit trail' }).textContent()).toContain('embedded');
+    await eventually(() => page.getByRole('table', { name: 'Audit trail' }).textContent()).toContain('embedded');
     await expectAccessible(page, "a flow's page, as its owner");
     await screenshot(page, 'flow-owner');
   });
@@ -274,7 +275,7 @@ describe('the web console', { timeout: STEP }, () => {
       await expect(row.textContent()).resolves.not.toContain('Finance DB');
       await expect(row.getByRole('button', { name: /Rebind|Remove/ }).count()).resolves.toBe(0);
     }
-    await expect.poll(() => page.getByRole('heading', { name: 'Audit' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Audit' }).isVisible()).toBe(true);
     await expectAccessible(page, "a flow's page, as a co-owner");
     await screenshot(page, 'flow-coowner');
   });
@@ -288,7 +289,7 @@ describe('the web console', { timeout: STEP }, () => {
     await expect(page.getByRole('heading', { name: 'Audit' }).count()).resolves.toBe(0);
     await expect(page.getByRole('heading', { name: 'Cloud runs' }).count()).resolves.toBe(0);
     await expect(page.getByLabel('Person (user id)').count()).resolves.toBe(0);
-    await expect.poll(() => page.getByRole('button', { name: 'Leave this flow' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('button', { name: 'Leave this flow' }).isVisible()).toBe(true);
     await expectAccessible(page, "a flow's page, as a user");
     await screenshot(page, 'flow-user');
   });
@@ -305,14 +306,14 @@ describe('the web console', { timeout: STEP }, () => {
     const { page } = alice;
     await page.getByRole('link', { name: 'Connections' }).click();
     await connectionRow(page, 'Alice mail').getByRole('button', { name: 'Check Alice mail' }).click();
-    await expect.poll(() => connectionRow(page, 'Alice mail').textContent()).toContain('reauthRequired');
+    await eventually(() => connectionRow(page, 'Alice mail').textContent()).toContain('reauthRequired');
 
     await connectionRow(page, 'Alice mail').getByRole('button', { name: 'Fix Alice mail' }).click();
     const tab = await continueToProvider(alice);
     const fixedAs = unique('alice-mail2');
     await consentAs(tab, fixedAs);
     await tab.close();
-    await expect.poll(() => page.getByRole('dialog').textContent()).toContain(`connected as ${fixedAs}`);
+    await eventually(() => page.getByRole('dialog').textContent()).toContain(`connected as ${fixedAs}`);
     await page.getByRole('button', { name: 'Done' }).click();
     await expectAccessible(page, 'the connections page');
     await screenshot(page, 'connections');
@@ -320,9 +321,9 @@ describe('the web console', { timeout: STEP }, () => {
     const after = (await call('GET', `/connections/${mailId}`, { token })).body;
     expect(after).toMatchObject({ id: mailId, status: 'Connected', account: fixedAs });
     await openFlow(alice);
-    await expect.poll(() => referenceRow(page, 'mail').textContent()).toContain('Alice mail');
+    await eventually(() => referenceRow(page, 'mail').textContent()).toContain('Alice mail');
     await expect(referenceRow(page, 'mail').getByRole('switch').isChecked()).resolves.toBe(true);
-    await expect.poll(() => badge(page).textContent()).toBe('Cloud-startable');
+    await eventually(() => badge(page).textContent()).toBe('Cloud-startable');
   });
 
   it("refuses a cross-site POST made with Alice's cookie", async () => {
@@ -337,7 +338,7 @@ describe('the web console', { timeout: STEP }, () => {
       const page = await alice.context.newPage();
       // Same site (localhost), another origin: the SameSite=Lax cookie goes along, the check refuses it.
       await page.goto(`http://localhost:${attacker.port}/`);
-      await expect.poll(() => answers.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      await expect.poll(() => answers.length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
       alice.context.off('response', listener);
       expect(answers.every((status) => status === 403)).toBe(true);
       await page.close();
@@ -382,7 +383,7 @@ describe('the web console', { timeout: STEP }, () => {
     const { page } = alice;
     await page.goto('/connections');
     const row = connectionRow(page, 'Finance DB');
-    await expect.poll(() => row.textContent()).toContain('(embedded)');
+    await eventually(() => row.textContent()).toContain('(embedded)');
     await row.getByRole('button', { name: 'Delete Finance DB' }).click();
     const dialog = page.getByRole('dialog');
     await expect(dialog.getByRole('list', { name: 'Where it is used' }).textContent()).resolves.toContain(
@@ -391,13 +392,13 @@ describe('the web console', { timeout: STEP }, () => {
     await expectAccessible(page, 'the delete-connection dialog');
     await screenshot(page, 'delete-connection');
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
-    await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('(Conflict)');
+    await eventually(() => dialog.getByRole('alert').textContent()).toContain('(Conflict)');
     await dialog.getByLabel('Unembed it there, then delete it').check();
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
-    await expect.poll(() => row.count()).toBe(0);
+    await eventually(() => row.count()).toBe(0);
 
     await openFlow(alice);
-    await expect.poll(() => badge(page).textContent()).toBe('Not cloud-startable');
+    await eventually(() => badge(page).textContent()).toBe('Not cloud-startable');
   });
 
   it('lets only the owner delete the flow', async () => {
@@ -409,7 +410,7 @@ describe('the web console', { timeout: STEP }, () => {
     await page.goto('/');
     await page.getByRole('button', { name: 'Delete Invoices' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
-    await expect.poll(() => page.getByText('You own no flows yet.').isVisible()).toBe(true);
+    await eventually(() => page.getByText('You own no flows yet.').isVisible()).toBe(true);
     await expect(page.getByRole('link', { name: 'Invoices' }).count()).resolves.toBe(0);
     await expectAccessible(page, 'the flows page');
   });
@@ -459,11 +460,11 @@ describe('the web console', { timeout: STEP }, () => {
     await page.keyboard.press('Enter');
     await tabTo(page, page.getByRole('dialog').getByRole('button', { name: 'Bind', exact: true }));
     await page.keyboard.press('Enter');
-    await expect.poll(() => referenceRow(page, 'db').textContent()).toContain('Dave DB');
+    await eventually(() => referenceRow(page, 'db').textContent()).toContain('Dave DB');
     const embed = referenceRow(page, 'db').getByRole('switch');
     await tabTo(page, embed);
     await page.keyboard.press('Space');
-    await expect.poll(() => embed.isChecked()).toBe(true);
+    await eventually(() => embed.isChecked()).toBe(true);
 
     // Share it, then sign out.
     await tabTo(page, page.getByLabel('Person (user id)'));
@@ -483,7 +484,7 @@ describe('the web console', { timeout: STEP }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to flowshare' }).waitFor();
     await page.goto('/');
-    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to flowshare' }).isVisible()).toBe(true);
+    await eventually(() => page.getByRole('heading', { name: 'Sign in to flowshare' }).isVisible()).toBe(true);
     // And signing in again brings her back where she was.
     await signIn(carol);
   });

@@ -13,6 +13,11 @@ import { stack, testName } from './stack';
 
 export const SCREENSHOT_DIR = join(__dirname, '..', '.screenshots');
 
+/** What a page shows once it has caught up: polled, for longer than expect.poll's second, as the machine may be busy. */
+export function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 15_000, interval: 100 });
+}
+
 export function siteUrl(): string {
   return new URL(stack().apiUrl).origin;
 }
@@ -67,7 +72,7 @@ export async function signIn(user: ConsoleUser): Promise<void> {
   await page.getByRole('link', { name: 'Sign in' }).click();
   await page.getByLabel('User').fill(user.name);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect.poll(() => page.getByRole('heading', { level: 1, name: 'Flows' }).isVisible()).toBe(true);
+  await eventually(() => page.getByRole('heading', { level: 1, name: 'Flows' }).isVisible()).toBe(true);
 }
 
 export async function signedInConsole(browser: Browser, name: string): Promise<ConsoleUser> {
