@@ -478,11 +478,18 @@ describe('the web console', { timeout: STEP }, () => {
     await dave.context.close();
   });
 
-  it('signs out: the session ends on the server', async () => {
+  it('signs out: the session ends on the server, and every open page of it asks to sign in again', async () => {
     const { page } = carol;
     await page.goto('/');
-    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Flows' }).waitFor();
+    const other = await carol.context.newPage();
+    await other.goto('/connections');
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByRole('heading', { name: 'Sign in to flowshare' }).waitFor();
+    // The first page learns it at its next request.
+    await page.getByRole('link', { name: 'Connections' }).click();
     await page.getByRole('heading', { name: 'Sign in to flowshare' }).waitFor();
+    await other.close();
     await page.goto('/');
     await eventually(() => page.getByRole('heading', { name: 'Sign in to flowshare' }).isVisible()).toBe(true);
     // And signing in again brings her back where she was.

@@ -2,7 +2,7 @@
 // path names. Without a session it offers sign-in and shows nothing else.
 import { Button, makeStyles, Spinner, Text, Title1, tokens } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
-import { api, ApiProblem, ask, setCsrfToken, type Session } from './api/client';
+import { api, ApiProblem, ask, setCsrfToken, SIGNED_OUT_EVENT, type Session } from './api/client';
 import { ProblemMessage } from './components/ProblemMessage';
 import { ConnectionsPage } from './pages/ConnectionsPage';
 import { FlowPage } from './pages/FlowPage';
@@ -54,6 +54,15 @@ export function App() {
           error instanceof ApiProblem && error.status === 401 ? { kind: 'signedOut' } : { kind: 'failed', error },
         ),
     );
+  }, []);
+
+  useEffect(() => {
+    const gone = () => {
+      setCsrfToken(undefined);
+      setState({ kind: 'signedOut' });
+    };
+    window.addEventListener(SIGNED_OUT_EVENT, gone);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, gone);
   }, []);
 
   const signOut = async () => {

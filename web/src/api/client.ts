@@ -36,8 +36,20 @@ const csrf: Middleware = {
   },
 };
 
+/** Told to the page when the API no longer knows the session (it ended, or was ended elsewhere). */
+export const SIGNED_OUT_EVENT = 'flowshare:signed-out';
+
+const sessionGone: Middleware = {
+  onResponse({ request, response }) {
+    if (response.status === 401 && !new URL(request.url).pathname.endsWith('/auth/session')) {
+      window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    }
+    return response;
+  },
+};
+
 export const api = createClient<paths>({ baseUrl: '/api', credentials: 'same-origin' });
-api.use(csrf);
+api.use(csrf, sessionGone);
 
 /** What the API answered instead of success, in words and with its stable `code`. */
 export class ApiProblem extends Error {
