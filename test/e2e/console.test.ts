@@ -39,6 +39,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // Everything the browsers received is recorded for the suite-wide secret scan before they go.
+  for (const user of [alice, bob, carol]) await user?.settled();
   await browser?.close();
 });
 
@@ -80,6 +82,7 @@ describe('the web console', { timeout: STEP }, () => {
     await expect(visitor.page.getByRole('navigation').count()).resolves.toBe(0);
     await expectAccessible(visitor.page, 'the sign-in page');
     await screenshot(visitor.page, 'signed-out');
+    await visitor.settled();
     await visitor.context.close();
   });
 
@@ -366,6 +369,7 @@ describe('the web console', { timeout: STEP }, () => {
         'JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })',
       )) as string;
       const readableCookies = (await page.evaluate('document.cookie')) as string;
+      await user.settled();
       expect(readableCookies, 'the session cookie is HttpOnly').not.toContain('flowshare-session');
       const everything = [storage, readableCookies, ...user.received];
       expect(user.received.length).toBeGreaterThan(5);
@@ -475,6 +479,7 @@ describe('the web console', { timeout: STEP }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Sign in to flowshare' }).waitFor();
     expect(dave.errors).toEqual([]);
+    await dave.settled();
     await dave.context.close();
   });
 

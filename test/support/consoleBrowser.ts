@@ -30,14 +30,17 @@ export interface ConsoleUser {
   received: string[];
   /** What its pages logged as errors (CSP violations among them). */
   errors: string[];
+  /** Resolves once every response received so far has been kept and recorded. */
+  settled(): Promise<void>;
 }
 
 export async function openConsole(browser: Browser, name: string): Promise<ConsoleUser> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: siteUrl() });
   const received: string[] = [];
   const errors: string[] = [];
+  const pending = new Set<Promise<void>>();
   context.on('response', (response) => {
-    void (async () => {
+    const keeping = (async () => {
       const headers = new Headers();
       for (const { name, value } of await response.headersArray()) headers.append(name, value);
       // Redirects have no body to read.
@@ -49,10 +52,15 @@ export async function openConsole(browser: Browser, name: string): Promise<Conso
         body,
       );
     })();
+    pending.add(keeping);
+    void keeping.finally(() => pending.delete(keeping));
   });
   context.on('page', (page) => watch(page, errors));
   const page = await context.newPage();
-  return { name, context, page, received, errors };
+  const settled = async () => {
+    await Promise.allSettled([...pending]);
+  };
+  return { name, context, page, received, errors, settled };
 }
 
 function watch(page: Page, errors: string[]): void {
