@@ -65,12 +65,18 @@ export function httpRoutesOf(functions: RegisteredFunction[]): HttpRoute[] {
 function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
   const template = (trigger.route ?? fn.metadata.name).replace(/^\/+|\/+$/g, '');
   const paramNames: string[] = [];
-  // `{name}` and `{name?}`, with an optional `:constraint` the host would check.
+  // `{name}` and `{name?}`, with an optional `:constraint` the host would check,
+  // and a last `{*name}` taking the rest of the path, none of it included.
   const source = template
     .split('/')
     .map((segment) => {
+      const catchAll = /^\{\*([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(segment);
+      if (catchAll) {
+        paramNames.push(catchAll[1]!);
+        return '(?:/(.*))?';
+      }
       const param = /^\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
-      if (!param) return `/${escapeRegExp(segment)}`;
+      if (!param) return segment === '' ? '' : `/${escapeRegExp(segment)}`;
       paramNames.push(param[1]!);
       return param[2] ? '(?:/([^/]+))?' : '/([^/]+)';
     })
@@ -89,13 +95,15 @@ function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
 
 /**
  * As ASP.NET routing ranks templates: segment by segment, a literal before a
- * parameter, so `connections/oauth/callback` wins over `connections/{id}/...`.
+ * parameter, so `connections/oauth/callback` wins over `connections/{id}/...`,
+ * and a catch-all (`{*path}`) after everything else.
  */
 function bySpecificity(a: HttpRoute, b: HttpRoute): number {
   const sa = a.template.split('/');
   const sb = b.template.split('/');
   for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-    const rank = (segment: string | undefined) => (segment === undefined ? 2 : segment.startsWith('{') ? 1 : 0);
+    const rank = (segment: string | undefined) =>
+      segment === undefined ? 2 : segment.startsWith('{*') ? 3 : segment.startsWith('{') ? 1 : 0;
     const diff = rank(sa[i]) - rank(sb[i]);
     if (diff !== 0) return diff;
   }

@@ -157,14 +157,16 @@ function signInForm(req: IncomingMessage, res: ServerResponse): boolean {
 <html lang="en"><head><meta charset="utf-8"><title>Sign in - local provider</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}input,button{font:inherit;padding:.3rem .5rem}</style></head>
 <body><h1>Sign in</h1><p>The local provider of flowshare's development stack. Sign in as any user name; there is no password.</p>
-<form method="get" action="/authorize">${hidden}<label>User <input name="login_hint" required autofocus pattern="[A-Za-z0-9._@-]{1,100}"></label>
+<form method="get" action="/authorize">${hidden}<label>User <input name="login_hint" required autofocus pattern="[A-Za-z0-9._@\\-]{1,100}"></label>
 <button type="submit">Sign in</button></form></body></html>
 `;
   res.writeHead(200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
+    // The form's answer redirects to the client's redirect URI (flowshare, on another local
+    // port), and browsers hold that redirect to form-action too.
     'Content-Security-Policy':
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://localhost:* http://127.0.0.1:*; frame-ancestors 'none'",
   });
   res.end(body);
   return true;

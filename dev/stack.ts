@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../lib/config';
+import { API_PREFIX } from '../lib/http/routes';
 import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite';
 import { devConnectorCatalog, devSignInSettings } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
@@ -35,6 +36,9 @@ export interface StackInfo {
   pid: number;
   /** Azurite's own process, so fault tests can take storage away. */
   azuritePid: number;
+  /** The site's root: the web console. */
+  siteUrl?: string;
+  /** Where the API's routes are: `<siteUrl>/api`. */
   apiUrl?: string;
   issuerUrl: string;
   jwksUri: string;
@@ -44,7 +48,7 @@ export interface StackInfo {
   storageConnectionString: string;
   storagePorts: AzuritePorts;
   functions: string[];
-  /** Every HTTP route served: method and template below the route prefix. */
+  /** Every HTTP route served: method and template below host.json's route prefix (`api/flows`, `{*path}`). */
   routes: Array<{ method: string; route: string }>;
 }
 
@@ -127,11 +131,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     if (options.functions) {
       const loaded = loadFunctions(join(options.root, 'dist', 'functions'), log);
+      // The Functions host's default prefix is `api`; flowshare's host.json sets none (the
+      // console has the root) and puts its API routes below `api/` itself (lib/http/routes.ts).
       const routePrefix = readHostJson(options.root).extensions?.http?.routePrefix ?? 'api';
       const server = createFunctionsServer({ routes: loaded.httpRoutes, routePrefix, log });
       const port = await listen(server, options.httpPort);
       stoppers.push(() => close(server));
-      info.apiUrl = `http://localhost:${port}/${routePrefix}`;
+      info.siteUrl = `http://localhost:${port}`;
+      info.apiUrl = [info.siteUrl, routePrefix, API_PREFIX].filter(Boolean).join('/');
       // Read by the functions at their first request, which comes after this.
       process.env.OAUTH_REDIRECT_URI = `${info.apiUrl}/connections/oauth/callback`;
       process.env.SIGNIN_REDIRECT_URI = `${info.apiUrl}/auth/callback`;

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   const banner = [
     '',
     'flowshare local stack is running',
+    ...(info.siteUrl ? [`  console     ${info.siteUrl}/   (sign in as any user name)`] : []),
     ...(info.apiUrl ? [`  functions   ${info.apiUrl}   (health: ${info.apiUrl}/health)`] : []),
     `  issuer      ${info.issuerUrl}   (OpenID configuration: ${info.issuerUrl}/.well-known/openid-configuration)`,
     `  providers   ${info.providersUrl}   (what they received: ${info.providersUrl}/dev/received)`,

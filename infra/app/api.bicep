@@ -102,6 +102,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         // lib/domain/limits.ts) before any function runs, rather than reading
         // up to its default of 100 MiB first.
         FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1048576'
+        // The site's root is the web console (functions/web.ts), not the host's default page.
+        AzureWebJobsDisableHomepage: 'true'
       },
       // Each OAuth client secret the catalog names, as a Key Vault reference.
       toObject(items(oauthClientSecretNames), s => s.key, s => '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${s.value})')

@@ -29,7 +29,7 @@ export interface RouteDoc {
 export interface DocumentedRoute {
   operationId: string;
   method: Lowercase<HttpMethod>;
-  /** The route template below the route prefix, as registered. */
+  /** The route template below `/api` (API_PREFIX), as the OpenAPI document's paths are. */
   route: string;
   doc: RouteDoc;
 }
@@ -45,6 +45,14 @@ export const WRITE: ErrorCode[] = [...READ, 'Forbidden', 'PayloadTooLarge', 'Cro
 /** A call with a run token: refused, or too late (the run ended). */
 export const RUN_TOKEN: ErrorCode[] = ['Unauthenticated', 'ValidationFailed', 'RunEnded', 'StorageUnavailable'];
 
+/**
+ * Every API route is served below `/api`. host.json's routePrefix is empty so
+ * that the web console can have the site's root; the prefix is added here,
+ * once, for every route. The OpenAPI document keeps `servers: [{url: '/api'}]`
+ * and its paths without it.
+ */
+export const API_PREFIX = 'api';
+
 const documented: DocumentedRoute[] = [];
 
 /** Registers an anonymous-level HTTP function (callers are authenticated in code) and its documentation. */
@@ -59,6 +67,19 @@ export function httpRoute(
     route: options.route,
     doc: options.doc,
   });
+  app.http(name, {
+    methods: options.methods,
+    route: `${API_PREFIX}/${options.route}`,
+    authLevel: 'anonymous',
+    handler: options.handler,
+  });
+}
+
+/**
+ * Registers a route of the web console's pages: outside `/api` and outside the
+ * OpenAPI document, which describes the API alone.
+ */
+export function pageRoute(name: string, options: { methods: HttpMethod[]; route: string; handler: HttpHandler }): void {
   app.http(name, { methods: options.methods, route: options.route, authLevel: 'anonymous', handler: options.handler });
 }
 

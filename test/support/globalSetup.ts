@@ -22,6 +22,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cwd: root,
     stdio: 'inherit',
   });
+  // The web console the host serves at the root (npm run build:web).
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mts', '--logLevel', 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
   clearRecords();
   const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-test-'));
   const logFile = join(LOG_DIR, 'stack.log');

@@ -31,6 +31,7 @@ describe('infra and configuration', () => {
       'APPLICATIONINSIGHTS_CONNECTION_STRING',
       'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
       'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
+      'AzureWebJobsDisableHomepage',
     ];
     const known = new Set([...knownSettings(), ...hostSettings]);
     for (const name of appSettingNames()) expect(known, `${name} is set by infra but read by nothing`).toContain(name);
