@@ -5,32 +5,21 @@
 // tokens are kept, redirects are not followed and paths cannot be escaped.
 import { describe, expect, it } from 'vitest';
 import { DEV_CLIENTS } from '../../dev/devConnectors';
-import { signedIn } from '../support/browser';
 import { mailbox, received, setTokenLifetime, tokenRequestCounts } from '../support/providers';
-import { call, expectProblem, stack, unique } from '../support/stack';
+import { call, expectProblem, stack } from '../support/stack';
+import { consentedConnection } from './oauthConnections';
 import { cast, sharedFlow, type Cast, type Person } from './people';
-
-/** An Office 365 connection of `who`, consented as the provider user `mailbox`. */
-async function office(who: Person, mailboxUser = unique('mailbox')): Promise<{ id: string; mailboxUser: string }> {
-  const created = await call('POST', '/connections', {
-    token: who.token,
-    body: { connectorId: 'shared_office365', displayName: 'Mail' },
-  });
-  const browser = await signedIn(who.id);
-  expect((await browser.consent(created.body.consentUrl, mailboxUser)).status).toBe(200);
-  return { id: created.body.id, mailboxUser };
-}
 
 /** A flow whose `mail` reference is bound to the owner's Office 365 connection. */
 async function flowWithMail(
   embedded = false,
-): Promise<{ people: Cast; flowId: string; owner: { id: string; mailboxUser: string } }> {
+): Promise<{ people: Cast; flowId: string; owner: { id: string; providerUser: string } }> {
   const people = await cast();
   const flowId = await sharedFlow(people, {
     name: 'Mailer',
     definition: { actions: [{ type: 'connector', connectionReference: 'mail', operation: 'SendEmail' }] },
   });
-  const owner = await office(people.owner);
+  const owner = await consentedConnection(people.owner);
   const ref = `/flows/${flowId}/connection-references/mail`;
   expect(
     (
@@ -56,7 +45,7 @@ describe('a design-time call', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ status: 200, body: expect.objectContaining({}) });
     const calls = (await received('office365')).filter(
-      (r) => r.identity.kind === 'user' && r.identity.user === owner.mailboxUser,
+      (r) => r.identity.kind === 'user' && r.identity.user === owner.providerUser,
     );
     expect(calls.at(-1)).toMatchObject({ operation: 'GetMyProfile', status: 200 });
   });
@@ -71,7 +60,7 @@ describe('a design-time call', () => {
     const answer = await tryRead(people.coOwner, flowId, { operationId: 'ListEmails' });
     expect(answer.status).toBe(200);
     const calls = (await received('office365')).filter((r) => r.operation === 'ListEmails');
-    expect(calls.at(-1)?.identity).toMatchObject({ kind: 'user', user: owner.mailboxUser });
+    expect(calls.at(-1)?.identity).toMatchObject({ kind: 'user', user: owner.providerUser });
   });
 
   it('is refused to a run-only user, a stranger, another tenant and nobody, as the rules say', async () => {
@@ -115,7 +104,7 @@ describe('a design-time call', () => {
   it('says so when the provider revoked the grant, and the connection is Error for its owner', async () => {
     const { people, flowId, owner } = await flowWithMail();
     // Tokens the provider gave earlier are still valid: revoke, then make the access token due.
-    await fetch(`${stack().issuerUrl}/dev/users/${owner.mailboxUser}/revoke`, { method: 'POST' });
+    await fetch(`${stack().issuerUrl}/dev/users/${owner.providerUser}/revoke`, { method: 'POST' });
     await setTokenLifetime(DEV_CLIENTS.office365, null);
     const refreshed = await call('POST', `/connections/${owner.id}/refresh`, { token: people.owner.token });
     expect(refreshed.body).toMatchObject({ status: 'Error', statusReason: 'reauthRequired' });
@@ -135,10 +124,10 @@ describe('access tokens', () => {
     }
     const { people, flowId, owner } = setup;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const before = (await tokenRequestCounts(owner.mailboxUser)).byClient[DEV_CLIENTS.office365]!;
+    const before = (await tokenRequestCounts(owner.providerUser)).byClient[DEV_CLIENTS.office365]!;
     const answers = await Promise.all(Array.from({ length: 20 }, () => tryRead(people.owner, flowId)));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
-    const after = (await tokenRequestCounts(owner.mailboxUser)).byClient[DEV_CLIENTS.office365]!;
+    const after = (await tokenRequestCounts(owner.providerUser)).byClient[DEV_CLIENTS.office365]!;
     expect(after.refresh_token - before.refresh_token).toBe(1);
     expect(after.refused).toBe(before.refused);
     // The provider rotated the refresh token: only the new one works, so a check now proves it was kept.
@@ -147,20 +136,21 @@ describe('access tokens', () => {
   });
 });
 
+/** A flow whose `files` reference is bound to the owner's SharePoint connection. */
+async function filesFlow(): Promise<{ people: Cast; flowId: string }> {
+  const people = await cast();
+  const flowId = await sharedFlow(people, { name: 'Files' });
+  const sites = await consentedConnection(people.owner, 'shared_sharepointonline');
+  await call('PUT', `/flows/${flowId}/connection-references/files`, {
+    token: people.owner.token,
+    body: { connectorId: 'shared_sharepointonline', connectionId: sites.id },
+  });
+  return { people, flowId };
+}
+
 describe('egress', () => {
   it("answers a provider's redirect as it is, and the credential never goes where it points", async () => {
-    const people = await cast();
-    const flowId = await sharedFlow(people, { name: 'Files' });
-    const created = await call('POST', '/connections', {
-      token: people.owner.token,
-      body: { connectorId: 'shared_sharepointonline', displayName: 'Sites' },
-    });
-    const browser = await signedIn(people.owner.id);
-    expect((await browser.consent(created.body.consentUrl, unique('sites'))).status).toBe(200);
-    await call('PUT', `/flows/${flowId}/connection-references/files`, {
-      token: people.owner.token,
-      body: { connectorId: 'shared_sharepointonline', connectionId: created.body.id },
-    });
+    const { people, flowId } = await filesFlow();
     const answer = await tryRead(
       people.owner,
       flowId,
@@ -174,18 +164,7 @@ describe('egress', () => {
   });
 
   it('keeps a path value that tries to climb or leave in its one segment', async () => {
-    const people = await cast();
-    const flowId = await sharedFlow(people, { name: 'Lists' });
-    const created = await call('POST', '/connections', {
-      token: people.owner.token,
-      body: { connectorId: 'shared_sharepointonline', displayName: 'Sites' },
-    });
-    const browser = await signedIn(people.owner.id);
-    expect((await browser.consent(created.body.consentUrl, unique('sites'))).status).toBe(200);
-    await call('PUT', `/flows/${flowId}/connection-references/files`, {
-      token: people.owner.token,
-      body: { connectorId: 'shared_sharepointonline', connectionId: created.body.id },
-    });
+    const { people, flowId } = await filesFlow();
     for (const list of ['../../office365/v1.0/me', 'https://evil.example/x', '..']) {
       const answer = await tryRead(people.owner, flowId, { operationId: 'GetItems', parameters: { list } }, 'files');
       if (list === '..') {

@@ -3,36 +3,24 @@
 // never holds a connection's secret; every call checks the sharing rules
 // again, so a change mid-run stops the very next call.
 import { describe, expect, it } from 'vitest';
-import { signedIn } from '../support/browser';
 import { complete, leaseNext, registerMachine, succeeded } from '../support/machines';
 import { DEV_CLIENTS } from '../../dev/devConnectors';
 import { mailbox, received, setTokenLifetime } from '../support/providers';
 import { call, expectProblem, stack, unique, type Body } from '../support/stack';
+import { consentedConnection } from './oauthConnections';
 import { cast, sharedFlow, type Cast, type Person } from './people';
-
-/** An Office 365 connection of `who`, consented as a provider user of their own. */
-async function office(who: Person): Promise<{ id: string; mailboxUser: string }> {
-  const mailboxUser = unique(`${who.id}-mail`);
-  const created = await call('POST', '/connections', {
-    token: who.token,
-    body: { connectorId: 'shared_office365', displayName: 'Mail' },
-  });
-  const browser = await signedIn(who.id);
-  expect((await browser.consent(created.body.consentUrl, mailboxUser)).status).toBe(200);
-  return { id: created.body.id, mailboxUser };
-}
 
 /** A v2 flow that sends mail through reference `mail`, bound to the owner's connection. */
 async function mailFlow(
   embedded: boolean,
-): Promise<{ people: Cast; flowId: string; owner: { id: string; mailboxUser: string } }> {
+): Promise<{ people: Cast; flowId: string; owner: { id: string; providerUser: string } }> {
   const people = await cast();
   const flowId = await sharedFlow(people, {
     name: 'Mailer',
     schemaVersion: 2,
     definition: { actions: [{ type: 'connector', connectionReference: 'mail', operation: 'SendEmail' }] },
   });
-  const owner = await office(people.owner);
+  const owner = await consentedConnection(people.owner);
   const ref = `/flows/${flowId}/connection-references/mail`;
   await call('PUT', ref, {
     token: people.owner.token,
@@ -62,7 +50,7 @@ async function attended(who: Person, flowId: string, connections?: Record<string
 describe('an attended run', () => {
   it("sends a run-only user's mail as their own provider account", async () => {
     const { people, flowId } = await mailFlow(true);
-    const mine = await office(people.user);
+    const mine = await consentedConnection(people.user);
     const lease = await attended(people.user, flowId);
     const recipient = unique('recipient');
     const subject = unique('subject');
@@ -70,7 +58,7 @@ describe('an attended run', () => {
     expect(sent.status, sent.text).toBe(200);
     expect(sent.body.status).toBeLessThan(300);
     const [mail] = (await mailbox(recipient)).filter((m) => m.subject === subject);
-    expect(mail).toMatchObject({ from: mine.mailboxUser, to: recipient, body: 'Hello' });
+    expect(mail).toMatchObject({ from: mine.providerUser, to: recipient, body: 'Hello' });
   });
 
   it("sends a co-owner's mail through an embedded reference as the reference owner's account", async () => {
@@ -80,12 +68,12 @@ describe('an attended run', () => {
     const subject = unique('subject');
     expect((await send(lease.run.id, lease.token, recipient, subject)).status).toBe(200);
     const [mail] = (await mailbox(recipient)).filter((m) => m.subject === subject);
-    expect(mail?.from).toBe(owner.mailboxUser);
+    expect(mail?.from).toBe(owner.providerUser);
     // And the provider saw that account, never flowshare's own, and no credential left flowshare but to it.
     const calls = (await received('office365')).filter(
       (r) => r.operation === 'SendEmail' && r.identity.kind === 'user',
     );
-    expect(calls.at(-1)?.identity).toMatchObject({ user: owner.mailboxUser });
+    expect(calls.at(-1)?.identity).toMatchObject({ user: owner.providerUser });
   });
 
   it.each([
@@ -131,7 +119,7 @@ describe('an attended run', () => {
     }
     const { people, flowId, owner } = setup;
     const lease = await attended(people.coOwner, flowId);
-    await fetch(`${stack().issuerUrl}/dev/users/${owner.mailboxUser}/revoke`, { method: 'POST' });
+    await fetch(`${stack().issuerUrl}/dev/users/${owner.providerUser}/revoke`, { method: 'POST' });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expectProblem(await send(lease.run.id, lease.token, unique('r')), 409, 'ConnectionReauthRequired');
     const read = await call('GET', `/connections/${owner.id}`, { token: people.owner.token });
@@ -184,7 +172,7 @@ describe('a cloud run', () => {
     const to = lease.inputs.to as string;
     const sent = await send(lease.run.id, lease.token, to, 'Nightly');
     expect(sent.status, sent.text).toBe(200);
-    expect((await mailbox(to)).map((m) => m.from)).toEqual([owner.mailboxUser]);
+    expect((await mailbox(to)).map((m) => m.from)).toEqual([owner.providerUser]);
     const done = await complete(lease.run.id, lease.token, {
       status: 'Succeeded',
       outputs: { delivered: 1 },
