@@ -7,6 +7,7 @@ import { ProblemMessage } from './components/ProblemMessage';
 import { ConnectionsPage } from './pages/ConnectionsPage';
 import { FlowPage } from './pages/FlowPage';
 import { FlowsPage } from './pages/FlowsPage';
+import { MachinesPage } from './pages/MachinesPage';
 import { PageLink, usePath } from './router';
 import { SessionContext, signInHref } from './session';
 
@@ -124,10 +125,11 @@ export function App() {
   );
 }
 
-/** The console's sections; phase two adds Machines here. */
+/** The console's sections. */
 const NAV = [
   { href: '/', label: 'Flows', section: 'flows' },
   { href: '/connections', label: 'Connections', section: 'connections' },
+  { href: '/machines', label: 'Machines', section: 'machines' },
 ] as const;
 
 function route(path: string): { section: string; element: React.ReactElement } {
@@ -135,6 +137,7 @@ function route(path: string): { section: string; element: React.ReactElement } {
   if (flow) return { section: 'flows', element: <FlowPage key={flow[1]} flowId={decodeURIComponent(flow[1]!)} /> };
   if (path === '/' || path === '/flows') return { section: 'flows', element: <FlowsPage /> };
   if (path === '/connections') return { section: 'connections', element: <ConnectionsPage /> };
+  if (path === '/machines') return { section: 'machines', element: <MachinesPage /> };
   return {
     section: '',
     element: (
