@@ -8,6 +8,7 @@ import { ConnectionsPage } from './pages/ConnectionsPage';
 import { FlowPage } from './pages/FlowPage';
 import { FlowsPage } from './pages/FlowsPage';
 import { MachinesPage } from './pages/MachinesPage';
+import { RunPage } from './pages/RunPage';
 import { PageLink, usePath } from './router';
 import { SessionContext, signInHref } from './session';
 
@@ -136,6 +137,12 @@ function route(path: string): { section: string; element: React.ReactElement } {
   const flow = /^\/flows\/([^/]+)\/?$/.exec(path);
   if (flow) return { section: 'flows', element: <FlowPage key={flow[1]} flowId={decodeURIComponent(flow[1]!)} /> };
   if (path === '/' || path === '/flows') return { section: 'flows', element: <FlowsPage /> };
+  // A run's id is its flow's and its own part joined by a dot (runPageHref): a path ending in a dot would name a file.
+  const run = /^\/flows\/([^/]+)\/runs\/([^/]+)\/?$/.exec(path);
+  if (run) {
+    const runId = `${decodeURIComponent(run[1]!)}.${decodeURIComponent(run[2]!)}`;
+    return { section: 'flows', element: <RunPage key={runId} runId={runId} /> };
+  }
   if (path === '/connections') return { section: 'connections', element: <ConnectionsPage /> };
   if (path === '/machines') return { section: 'machines', element: <MachinesPage /> };
   return {
