@@ -20,7 +20,8 @@ import { can } from '../../../lib/domain/roles';
 import { api, ask, type ConnectionReference, type Connector, type ConnectorCallAnswer, type Role } from '../api/client';
 import { useAction } from '../useAsync';
 import { AppDialog } from './AppDialog';
-import { ParameterFields, parametersOf, type RawValues } from './ParameterFields';
+import { parametersOf, type RawValues } from '../parameters';
+import { ParameterFields } from './ParameterFields';
 import { ProblemMessage } from './ProblemMessage';
 
 /** Why the caller cannot try an action through the reference, or undefined when they can. */
