@@ -233,7 +233,17 @@ describe('the web console: machines, runs and design-time calls', { timeout: STE
 
   it('starts a cloud run from the page; a test machine leases and completes it; its status and results show', async () => {
     const { page } = alice;
+    // Inputs are a JSON object: anything else is said on the page, and nothing is asked of the API.
+    const before = await listedRuns(page);
+    await page.getByLabel('Inputs (JSON, optional)').fill('[1, 2]');
+    await page.getByRole('button', { name: 'Start cloud run' }).click();
+    await eventually(() => page.getByText('The inputs must be a JSON object').isVisible()).toBe(true);
+    await expect(listedRuns(page)).resolves.toEqual(before);
+
     const runId = await startCloudRun(page, machine.name, '{"invoice": 42}');
+    await expect(page.getByRole('status').filter({ hasText: 'A cloud run on' }).textContent()).resolves.toMatch(
+      new RegExp(`^A cloud run on ${machine.name} is (queued|dispatched): it shows under Runs\\.$`),
+    );
     await expect(statusOf(page, runId)).resolves.toMatch(/^(Queued|Dispatched)$/);
     const leased = await leaseRun(runId);
     expect(leased.inputs).toEqual({ invoice: 42 });

@@ -16,6 +16,7 @@ export function CloudRunForm(props: { flowId: string; ready: boolean; onStarted:
   const [choice, setChoice] = useState('');
   const [inputs, setInputs] = useState('');
   const [inputsError, setInputsError] = useState<string | undefined>();
+  const [requested, setRequested] = useState<string | undefined>();
   const action = useAction();
   const options = machines.data ?? [];
   const machine = options.find((m) => m.id === (choice || options[0]?.id));
@@ -32,6 +33,7 @@ export function CloudRunForm(props: { flowId: string; ready: boolean; onStarted:
       parsed = value as Record<string, unknown>;
     }
     setInputsError(undefined);
+    setRequested(undefined);
     await action.run(async () => {
       if (!machine) return;
       const run = await ask(
@@ -40,6 +42,7 @@ export function CloudRunForm(props: { flowId: string; ready: boolean; onStarted:
           body: { machineId: machine.id, ...(parsed !== undefined ? { inputs: parsed } : {}) },
         }),
       );
+      setRequested(`A cloud run on ${machine.name} is ${run.status.toLowerCase()}: it shows under Runs.`);
       props.onStarted(run);
     });
   };
@@ -93,6 +96,9 @@ export function CloudRunForm(props: { flowId: string; ready: boolean; onStarted:
         </Text>
       ) : null}
       <ProblemMessage error={action.error} />
+      <div role="status" aria-live="polite">
+        {requested ? <Text>{requested}</Text> : null}
+      </div>
     </form>
   );
 }
