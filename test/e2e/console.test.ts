@@ -10,6 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/chromium';
 import {
+  consentAs,
+  continueToProvider,
   eventually,
   expectAccessible,
   openConsole,
@@ -56,22 +58,6 @@ async function openFlow(user: ConsoleUser): Promise<void> {
 
 async function bearer(user: string): Promise<string> {
   return tokenFor(user);
-}
-
-/** Opens the consent link of the dialog in a new tab, and continues to the provider from flowshare's consent page. */
-async function continueToProvider(user: ConsoleUser): Promise<Page> {
-  const link = user.page.getByRole('link', { name: /^Continue to Office 365 Outlook/ });
-  const [tab] = await Promise.all([user.context.waitForEvent('page'), link.click()]);
-  await tab.getByRole('button', { name: 'Continue to Office 365 Outlook' }).click();
-  await tab.getByLabel('User').waitFor();
-  return tab;
-}
-
-/** At the provider's sign-in page: who consents. Answers the page the browser ends on. */
-async function consentAs(tab: Page, providerUser: string): Promise<void> {
-  await tab.getByLabel('User').fill(providerUser);
-  await tab.getByRole('button', { name: 'Sign in' }).click();
-  await tab.getByRole('heading', { level: 1 }).waitFor();
 }
 
 describe('the web console', { timeout: STEP }, () => {

@@ -123,3 +123,19 @@ export async function tabTo(page: Page, target: Locator, max = 80): Promise<void
   }
   throw new Error(`Tab never reached ${String(target)}`);
 }
+
+/** Opens the consent link of the dialog in a new tab, and continues to the provider from flowshare's consent page. */
+export async function continueToProvider(user: ConsoleUser): Promise<Page> {
+  const link = user.page.getByRole('link', { name: /^Continue to Office 365 Outlook/ });
+  const [tab] = await Promise.all([user.context.waitForEvent('page'), link.click()]);
+  await tab.getByRole('button', { name: 'Continue to Office 365 Outlook' }).click();
+  await tab.getByLabel('User').waitFor();
+  return tab;
+}
+
+/** At the provider's sign-in page: who consents; waits for the page the browser ends on. */
+export async function consentAs(tab: Page, providerUser: string): Promise<void> {
+  await tab.getByLabel('User').fill(providerUser);
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await tab.getByRole('heading', { level: 1 }).waitFor();
+}

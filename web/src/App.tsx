@@ -7,6 +7,8 @@ import { ProblemMessage } from './components/ProblemMessage';
 import { ConnectionsPage } from './pages/ConnectionsPage';
 import { FlowPage } from './pages/FlowPage';
 import { FlowsPage } from './pages/FlowsPage';
+import { MachinesPage } from './pages/MachinesPage';
+import { RunPage } from './pages/RunPage';
 import { PageLink, usePath } from './router';
 import { SessionContext, signInHref } from './session';
 
@@ -124,17 +126,25 @@ export function App() {
   );
 }
 
-/** The console's sections; phase two adds Machines here. */
+/** The console's sections. */
 const NAV = [
   { href: '/', label: 'Flows', section: 'flows' },
   { href: '/connections', label: 'Connections', section: 'connections' },
+  { href: '/machines', label: 'Machines', section: 'machines' },
 ] as const;
 
 function route(path: string): { section: string; element: React.ReactElement } {
   const flow = /^\/flows\/([^/]+)\/?$/.exec(path);
   if (flow) return { section: 'flows', element: <FlowPage key={flow[1]} flowId={decodeURIComponent(flow[1]!)} /> };
   if (path === '/' || path === '/flows') return { section: 'flows', element: <FlowsPage /> };
+  // A run's id is its flow's and its own part joined by a dot (runPageHref): a path ending in a dot would name a file.
+  const run = /^\/flows\/([^/]+)\/runs\/([^/]+)\/?$/.exec(path);
+  if (run) {
+    const runId = `${decodeURIComponent(run[1]!)}.${decodeURIComponent(run[2]!)}`;
+    return { section: 'flows', element: <RunPage key={runId} runId={runId} /> };
+  }
   if (path === '/connections') return { section: 'connections', element: <ConnectionsPage /> };
+  if (path === '/machines') return { section: 'machines', element: <MachinesPage /> };
   return {
     section: '',
     element: (

@@ -1,15 +1,21 @@
 // Whether the flow can be started from a cloud flow, with every reason it
-// cannot (GET .../cloud-readiness: the cloud-run processor's own checks), and
-// the schema upgrade that one of those reasons asks for.
+// cannot (GET .../cloud-readiness: the cloud-run processor's own checks), the
+// schema upgrade that one of those reasons asks for, and starting a cloud run.
 import { Badge, Button, Spinner, Text } from '@fluentui/react-components';
 import { can } from '../../../lib/domain/roles';
-import { api, ask } from '../api/client';
+import { api, ask, type Run } from '../api/client';
 import type { FlowSectionProps } from '../pages/FlowPage';
 import { useAction, useLoad } from '../useAsync';
+import { CloudRunForm } from './CloudRunForm';
 import { ProblemMessage } from './ProblemMessage';
 import { Section } from './layout';
 
-export function ReadinessSection({ flow, version, changed }: FlowSectionProps) {
+export function ReadinessSection({
+  flow,
+  version,
+  changed,
+  onRunStarted,
+}: FlowSectionProps & { onRunStarted: (run: Run) => void }) {
   const flowId = flow.id;
   const readiness = useLoad(
     () => ask(api.GET('/flows/{flowId}/cloud-readiness', { params: { path: { flowId } } })),
@@ -69,6 +75,9 @@ export function ReadinessSection({ flow, version, changed }: FlowSectionProps) {
         </div>
       ) : null}
       <ProblemMessage error={upgrade.error} />
+      {can(flow.role, 'runCloud') && readiness.data ? (
+        <CloudRunForm flowId={flowId} ready={readiness.data.ready} onStarted={onRunStarted} />
+      ) : null}
     </Section>
   );
 }

@@ -2,7 +2,7 @@
 // of the bound connection, and "Embed in desktop flow", which only the
 // reference owner may switch (others are told why not; users do not see it).
 // Owners and co-owners bind a reference to one of their own connections; its
-// owner rebinds or removes it.
+// owner rebinds or removes it; they try an action through it (TryAction.tsx).
 import {
   Badge,
   Button,
@@ -31,6 +31,7 @@ import { useAction, useLoad } from '../useAsync';
 import { ProblemMessage } from './ProblemMessage';
 import { Actions, Section } from './layout';
 import { AppDialog } from './AppDialog';
+import { TryActionButton } from './TryAction';
 
 /** A reference the definition names: added (bound) or not yet. */
 interface Row {
@@ -170,6 +171,15 @@ export function ReferencesSection({ flow, version, changed }: FlowSectionProps) 
                       >
                         Remove
                       </Button>
+                    ) : null}
+                    {reference ? (
+                      <TryActionButton
+                        flowId={flowId}
+                        role={flow.role}
+                        reference={reference}
+                        connector={connectors.data?.value.find((c) => c.id === reference.connectorId)}
+                        mine={mine(reference)}
+                      />
                     ) : null}
                   </Actions>
                 </TableCell>

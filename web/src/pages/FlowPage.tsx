@@ -1,5 +1,6 @@
 // A flow: its details and definition, whether it can start from a cloud
-// flow, its connection references, the prompt a console run shows, who it is
+// flow (and starting a cloud run), its runs, its connection references (and
+// trying an action through one), the prompt a console run shows, who it is
 // shared with, and its audit trail. What each part offers follows the
 // caller's role (lib/domain/roles.ts, the same table the API decides with).
 import { Badge, Spinner, Text } from '@fluentui/react-components';
@@ -12,6 +13,7 @@ import { PageHeading, ROLE_NAMES, Section, when } from '../components/layout';
 import { ReadinessSection } from '../components/ReadinessSection';
 import { ReferencesSection } from '../components/ReferencesSection';
 import { RunPromptSection } from '../components/RunPromptSection';
+import { RunsSection } from '../components/RunsSection';
 import { SharingSection } from '../components/SharingSection';
 import { useLoad } from '../useAsync';
 
@@ -26,6 +28,9 @@ export interface FlowSectionProps {
 export function FlowPage({ flowId }: { flowId: string }) {
   const [version, setVersion] = useState(0);
   const changed = useCallback(() => setVersion((v) => v + 1), []);
+  // A run started here: the runs are read again, nothing else.
+  const [runsVersion, setRunsVersion] = useState(0);
+  const runStarted = useCallback(() => setRunsVersion((v) => v + 1), []);
   const flow = useLoad(() => ask(api.GET('/flows/{flowId}', { params: { path: { flowId } } })), [flowId, version]);
 
   if (flow.error) {
@@ -50,7 +55,8 @@ export function FlowPage({ flowId }: { flowId: string }) {
         }
       />
       <DetailsSection flow={flow.data} />
-      {can(role, 'checkCloudReadiness') ? <ReadinessSection {...props} /> : null}
+      {can(role, 'checkCloudReadiness') ? <ReadinessSection {...props} onRunStarted={runStarted} /> : null}
+      {can(role, 'readRunHistory') ? <RunsSection {...props} runsVersion={runsVersion} /> : null}
       <ReferencesSection {...props} />
       <RunPromptSection {...props} />
       <SharingSection {...props} />
