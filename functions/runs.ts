@@ -1,16 +1,36 @@
 import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate, runTokenOf } from '../lib/auth/authenticate';
+import { DomainError } from '../lib/domain/errors';
 import { isFinal } from '../lib/domain/runLifecycle';
+import { runOutcome } from '../lib/domain/runOutcome';
 import { withProblemDetails } from '../lib/http/problem';
-import { pageRequest, parseBody, pathId } from '../lib/http/request';
+import { pageRequest, parseBody, parseQuery, pathId } from '../lib/http/request';
 import { list, ok } from '../lib/http/response';
 import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
-import { httpRoute, READ, RUN_TOKEN, WRITE } from '../lib/http/routes';
-import { cloudRunAskOf, cloudRunBody, completeRunBody, pageQuery, runReportOf, startRunBody } from '../lib/http/bodies';
+import { API_PREFIX, httpRoute, READ, RUN_TOKEN, WRITE } from '../lib/http/routes';
+import {
+  cloudRunAskOf,
+  cloudRunBody,
+  cloudRunQuery,
+  completeRunBody,
+  getRunQuery,
+  pageQuery,
+  runReportOf,
+  startRunBody,
+} from '../lib/http/bodies';
 
 /** How soon a client polling a run that has not ended should ask again, in seconds. */
 const RETRY_AFTER_SECONDS = '2';
+
+/**
+ * The outcome route's address, absolute: Power Automate's connector actions
+ * follow an absolute Location (the connector's gateway maps the API's host to
+ * its own); it names the host the request came to.
+ */
+function outcomeLocation(request: HttpRequest, runId: string): string {
+  return new URL(`/${API_PREFIX}/runs/${encodeURIComponent(runId)}/outcome`, request.url).toString();
+}
 
 function accepted(body: unknown, location: string): HttpResponseInit {
   const response = ok(body, { status: 202, location });
@@ -39,20 +59,45 @@ export async function cloudReadiness(request: HttpRequest, context: InvocationCo
   return ok(await services().runs.readiness(caller, pathId(request, 'flowId'), requestLog(request, context)));
 }
 
-/** 202 and where to ask: the asynchronous request-reply pattern cloud flows follow. */
+/**
+ * 202 and where to ask: the asynchronous request-reply pattern cloud flows
+ * follow. `?poll=outcome` points there at the outcome route, which fails
+ * unless the run succeeds (the connector's run action asks for it).
+ */
 export async function requestCloudRun(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
   const flowId = pathId(request, 'flowId');
+  const { poll } = parseQuery(request, cloudRunQuery);
   const { body, text } = await parseBody(request, cloudRunBody);
   const run = await services().runs.requestCloudRun(caller, flowId, cloudRunAskOf(body, text));
-  return accepted(run, `/api/runs/${run.id}`);
+  return accepted(run, poll === 'outcome' ? outcomeLocation(request, run.id) : `/api/runs/${run.id}`);
 }
 
-/** 202 with Retry-After until the run has ended, then 200 with how it ended. */
+/**
+ * 202 with Retry-After until the run has ended, then 200 with how it ended;
+ * `?poll=none`: 200 with the run as it is now (a client that would otherwise
+ * follow the 202, as Power Automate's actions do, only wants to read it).
+ */
 export async function getRun(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
+  const { poll } = parseQuery(request, getRunQuery);
   const run = await services().runs.get(caller, pathId(request, 'runId'));
-  return isFinal(run.status) ? ok(run) : accepted(run, `/api/runs/${run.id}`);
+  return isFinal(run.status) || poll === 'none' ? ok(run) : accepted(run, `/api/runs/${run.id}`);
+}
+
+/**
+ * For a client that waits for the run and must then succeed or fail with it:
+ * 202 with Retry-After (and itself as Location) until the run has ended, 200
+ * once it Succeeded, and 409 RunNotSucceeded for any other end, saying why
+ * in words and carrying the run (lib/domain/runOutcome.ts).
+ */
+export async function getRunOutcome(request: HttpRequest): Promise<HttpResponseInit> {
+  const caller = await authenticate(request);
+  const run = await services().runs.get(caller, pathId(request, 'runId'));
+  const outcome = runOutcome(run);
+  if (outcome.kind === 'pending') return accepted(run, outcomeLocation(request, run.id));
+  if (outcome.kind === 'succeeded') return ok(run);
+  throw new DomainError('RunNotSucceeded', outcome.detail, { runStatus: run.status, run });
 }
 
 export async function cancelRun(request: HttpRequest): Promise<HttpResponseInit> {
@@ -140,6 +185,7 @@ httpRoute('requestCloudRun', {
   doc: {
     summary: 'Queue a cloud run for one of your machines: 202, Location and Retry-After',
     who: 'owner, co-owner',
+    query: cloudRunQuery,
     body: cloudRunBody,
     ok: { status: 202, schema: 'Run', headers: ['Location', 'Retry-After'] },
     problems: [...WRITE, 'Conflict'],
@@ -151,11 +197,31 @@ httpRoute('getRun', {
   route: 'runs/{runId}',
   handler: withProblemDetails(getRun),
   doc: {
-    summary: '202 with Retry-After until the run has ended, 200 once it has',
+    summary: '202 with Retry-After until the run has ended, 200 once it has; ?poll=none: 200 with the run as it is now',
     who: 'those who may read its flow',
+    query: getRunQuery,
     ok: { status: 200, schema: 'Run' },
     alsoOk: { status: 202, description: 'Not ended yet', schema: 'Run', headers: ['Location', 'Retry-After'] },
     problems: READ,
+  },
+});
+
+httpRoute('getRunOutcome', {
+  methods: ['GET'],
+  route: 'runs/{runId}/outcome',
+  handler: withProblemDetails(getRunOutcome),
+  doc: {
+    summary:
+      '202 with Retry-After until the run has ended; 200 once it Succeeded, 409 RunNotSucceeded saying why otherwise',
+    who: 'those who may read its flow',
+    ok: { status: 200, schema: 'Run' },
+    alsoOk: {
+      status: 202,
+      description: 'Not ended yet: ask its absolute Location again after Retry-After',
+      schema: 'Run',
+      headers: ['Location', 'Retry-After'],
+    },
+    problems: [...READ, 'RunNotSucceeded'],
   },
 });
 

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'ConnectionNotAllowed',
   'ConnectionReauthRequired',
   'RunEnded',
+  'RunNotSucceeded',
   'PreconditionFailed',
   'PayloadTooLarge',
   'InternalError',

@@ -42,6 +42,15 @@ export const pageQuery = z.object({
   continuationToken: z.string().min(1).max(4096).optional(),
 });
 
+export const listFlowsQuery = pageQuery.extend({
+  cloudStartable: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe(
+      'true: only the flows you may start cloud runs of (you own or co-own them); a page may then hold fewer than top',
+    ),
+});
+
 export const createConnectionBody = z.strictObject({
   connectorId: idSchema,
   displayName: displayNameSchema,
@@ -85,6 +94,24 @@ const jsonObject = z.record(z.string(), z.unknown());
 export const cloudRunBody = z.strictObject({
   machineId: idSchema.describe('one of your machines'),
   inputs: jsonObject.optional().describe(`the run's inputs, up to ${MAX_RUN_INPUTS_BYTES} bytes of JSON`),
+});
+
+export const cloudRunQuery = z.object({
+  poll: z
+    .enum(['run', 'outcome'])
+    .optional()
+    .describe(
+      "where the 202's Location points: run (the default), GET /api/runs/{runId}; outcome, GET /api/runs/{runId}/outcome as an absolute URL, which answers an error unless the run succeeds",
+    ),
+});
+
+export const getRunQuery = z.object({
+  poll: z
+    .enum(['run', 'none'])
+    .optional()
+    .describe(
+      'run (the default): 202 with Location and Retry-After until the run has ended; none: 200 with the run as it is now, ended or not',
+    ),
 });
 
 export const leaseQuery = z.object({

@@ -184,6 +184,8 @@ export const schemas = {
       .array(z.object({ logicalName: idSchema, connectorId: idSchema }))
       .optional()
       .describe('ConnectionRequired'),
+    runStatus: z.enum(PUBLIC_RUN_STATUSES).optional().describe('RunEnded, RunNotSucceeded: how the run ended'),
+    run: run.optional().describe('RunNotSucceeded: the run, as the caller may see it'),
   }),
 } as const;
 

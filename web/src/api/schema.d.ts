@@ -368,7 +368,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Flows you own or that are shared with you
+         * Flows you own or that are shared with you; ?cloudStartable=true: those you may start cloud runs of
          * @description Who: any caller.
          */
         get: operations["listFlows"];
@@ -696,10 +696,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * 202 with Retry-After until the run has ended, 200 once it has
+         * 202 with Retry-After until the run has ended, 200 once it has; ?poll=none: 200 with the run as it is now
          * @description Who: those who may read its flow.
          */
         get: operations["getRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{runId}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 202 with Retry-After until the run has ended; 200 once it Succeeded, 409 RunNotSucceeded saying why otherwise
+         * @description Who: those who may read its flow.
+         */
+        get: operations["getRunOutcome"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1077,7 +1097,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "ValidationFailed" | "Unauthenticated" | "Forbidden" | "NotReferenceOwner" | "RunModeNotAllowed" | "CrossSiteRequestRefused" | "NotFound" | "Conflict" | "ConnectionRequired" | "ConnectionUnavailable" | "ConnectionNotAllowed" | "ConnectionReauthRequired" | "RunEnded" | "PreconditionFailed" | "PayloadTooLarge" | "InternalError" | "StorageUnavailable" | "IdentityProviderUnavailable" | "ConnectorCallFailed" | "ConnectorTimeout" | "ResponseTooLarge";
+            code: "ValidationFailed" | "Unauthenticated" | "Forbidden" | "NotReferenceOwner" | "RunModeNotAllowed" | "CrossSiteRequestRefused" | "NotFound" | "Conflict" | "ConnectionRequired" | "ConnectionUnavailable" | "ConnectionNotAllowed" | "ConnectionReauthRequired" | "RunEnded" | "RunNotSucceeded" | "PreconditionFailed" | "PayloadTooLarge" | "InternalError" | "StorageUnavailable" | "IdentityProviderUnavailable" | "ConnectorCallFailed" | "ConnectorTimeout" | "ResponseTooLarge";
             /** @description ValidationFailed: each invalid field */
             errors?: {
                 field: string;
@@ -1088,6 +1108,58 @@ export interface components {
                 logicalName: string;
                 connectorId: string;
             }[];
+            /**
+             * @description RunEnded, RunNotSucceeded: how the run ended
+             * @enum {string}
+             */
+            runStatus?: "Queued" | "Dispatched" | "Running" | "Succeeded" | "Failed" | "Cancelled" | "TimedOut" | "Rejected";
+            /** @description RunNotSucceeded: the run, as the caller may see it */
+            run?: {
+                id: string;
+                flowId: string;
+                /** @enum {string} */
+                mode: "attended" | "cloud";
+                /** @enum {string} */
+                status: "Queued" | "Dispatched" | "Running" | "Succeeded" | "Failed" | "Cancelled" | "TimedOut" | "Rejected";
+                initiatedBy: string;
+                /** @description a cloud run: the machine it is for */
+                machineId?: string;
+                connections: {
+                    [key: string]: string | null;
+                };
+                errors?: {
+                    code: string;
+                    detail: string;
+                    logicalName?: string;
+                }[];
+                /** @description while Running */
+                leaseExpiresAt?: string;
+                /** @description while Running: someone asked to cancel it */
+                cancelRequested?: boolean;
+                /** @description once completed; its initiator and makers only */
+                outputs?: {
+                    [key: string]: unknown;
+                };
+                /** @description once completed; its initiator and makers only */
+                actions?: {
+                    name: string;
+                    /** @enum {string} */
+                    status: "Succeeded" | "Failed" | "Skipped" | "Cancelled";
+                    /** @description ISO 8601 time */
+                    startedAt: string;
+                    durationMs: number;
+                    error?: {
+                        code: string;
+                        detail: string;
+                    };
+                }[];
+                /** @description ISO 8601 time */
+                createdAt: string;
+                /** @description ISO 8601 time */
+                startedAt?: string;
+                /** @description ISO 8601 time */
+                completedAt?: string;
+            };
         } & {
             [key: string]: unknown;
         };
@@ -2430,6 +2502,7 @@ export interface operations {
             query?: {
                 top?: number;
                 continuationToken?: string;
+                cloudStartable?: "true" | "false";
             };
             header?: never;
             path?: never;
@@ -3873,7 +3946,9 @@ export interface operations {
     };
     requestCloudRun: {
         parameters: {
-            query?: never;
+            query?: {
+                poll?: "run" | "outcome";
+            };
             header?: never;
             path: {
                 flowId: string;
@@ -3971,7 +4046,9 @@ export interface operations {
     };
     getRun: {
         parameters: {
-            query?: never;
+            query?: {
+                poll?: "run" | "none";
+            };
             header?: never;
             path: {
                 runId: string;
@@ -4020,6 +4097,84 @@ export interface operations {
             };
             /** @description Not found: NotFound */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The identity provider is unavailable: IdentityProviderUnavailable; StorageUnavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRunOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Not ended yet: ask its absolute Location again after Retry-After */
+            202: {
+                headers: {
+                    Location?: string;
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description The request is not valid: ValidationFailed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required: Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found: NotFound */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The run ended without succeeding: RunNotSucceeded */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
