@@ -249,7 +249,7 @@ function asStop(error: unknown): Stop {
   if (error instanceof Stop) return error;
   if (error instanceof ExpressionFailed) return new Stop('Failed', 'Failed', 'ExpressionFailed', error.message);
   if (error instanceof Cancelled)
-    return new Stop('Cancelled', 'Cancelled', 'Cancelled', 'The run was cancelled while this action ran.');
+    return new Stop('Cancelled', 'Cancelled', 'Cancelled', 'The run was stopped while this action ran.');
   if (error instanceof GatewayProblem) {
     if (error.code === 'RunEnded') return new Stop('Ended', 'Cancelled', error.code, error.message, error.runStatus);
     return new Stop('Failed', 'Failed', error.code, error.message);
