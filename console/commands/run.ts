@@ -30,9 +30,11 @@ export async function runFlow(
   options: RunOptions,
 ): Promise<number> {
   const interactive = !options.yes && Boolean(process.stdin.isTTY && out.stream.isTTY);
-  const flow = await findFlow(api, flowRef);
-  const inputs = parseInputs(options.input, flow.definition as Definition);
+  // The arguments' form first: a usage error needs no service.
+  const given = parsePairs(options.input, '--input', 'name=value');
   const asked = parsePairs(options.connection, '--connection', 'reference=connectionId');
+  const flow = await findFlow(api, flowRef);
+  const inputs = parseInputs(given, flow.definition as Definition);
   const prompt = (await body(api.GET('/flows/{flowId}/run-prompt', { params: { path: { flowId: flow.id } } }))).value;
   for (const [name, id] of asked) {
     const entry = prompt.find((e) => e.logicalName === name);
@@ -198,10 +200,10 @@ function parsePairs(pairs: string[], option: string, form: string): Map<string, 
   return map;
 }
 
-function parseInputs(pairs: string[], definition: Definition): Record<string, unknown> {
+function parseInputs(given: Map<string, string>, definition: Definition): Record<string, unknown> {
   const specs = definition?.inputs;
   const inputs: Record<string, unknown> = {};
-  for (const [name, text] of parsePairs(pairs, '--input', 'name=value')) {
+  for (const [name, text] of given) {
     if (specs && !Object.hasOwn(specs, name)) {
       throw new UsageError(`--input ${name}: the flow takes ${Object.keys(specs).join(', ') || 'no inputs'}.`);
     }
