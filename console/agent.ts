@@ -20,6 +20,8 @@ export interface AgentOptions {
   graceSeconds: number;
   /** How long each lease request waits for a run (long polling). */
   waitSeconds: number;
+  /** How often a run's lease is renewed (and a cancellation heard); a third of the lease by default. */
+  heartbeatSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -84,6 +86,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         apiUrl: options.apiUrl,
         lease,
         signal: stopRuns.signal,
+        ...(options.heartbeatSeconds ? { heartbeatSeconds: options.heartbeatSeconds } : {}),
         events: {
           onActionEnd: (report) => log(`[${slot}] ${runId}${actionLine(report)}`),
           onNote: (message) => log(`[${slot}] ${runId} ${message}`),

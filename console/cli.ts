@@ -181,15 +181,29 @@ function program(): { command: Command; exitCode: () => number } {
       30,
     )
     .option('--wait-seconds <s>', 'how long each lease request waits for a run', toInteger('--wait-seconds', 0, 30), 20)
-    .action(async (o: { machineKeyFile: string; concurrency: number; graceSeconds: number; waitSeconds: number }) => {
-      exitCode = await runAgent({
-        apiUrl: apiOf(),
-        keyFile: o.machineKeyFile,
-        concurrency: o.concurrency,
-        graceSeconds: o.graceSeconds,
-        waitSeconds: o.waitSeconds,
-      });
-    });
+    .option(
+      '--heartbeat-seconds <s>',
+      "how often a run's lease is renewed and a cancellation heard (default: a third of the lease)",
+      toInteger('--heartbeat-seconds', 1),
+    )
+    .action(
+      async (o: {
+        machineKeyFile: string;
+        concurrency: number;
+        graceSeconds: number;
+        waitSeconds: number;
+        heartbeatSeconds?: number;
+      }) => {
+        exitCode = await runAgent({
+          apiUrl: apiOf(),
+          keyFile: o.machineKeyFile,
+          concurrency: o.concurrency,
+          graceSeconds: o.graceSeconds,
+          waitSeconds: o.waitSeconds,
+          ...(o.heartbeatSeconds ? { heartbeatSeconds: o.heartbeatSeconds } : {}),
+        });
+      },
+    );
 
   return { command, exitCode: () => exitCode };
 }

@@ -30,6 +30,8 @@ export interface LeaseOptions {
   inputs?: unknown;
   /** Aborted to stop the run (Ctrl-C, or an agent that must stop): the action under way finishes or is cancelled. */
   signal?: AbortSignal;
+  /** How often to renew the lease, which is also how soon a cancellation is heard; a third of the lease by default. */
+  heartbeatSeconds?: number;
   events?: LeaseEvents;
 }
 
@@ -59,6 +61,7 @@ export async function executeLease(options: LeaseOptions): Promise<LeaseResult> 
   const heartbeats = new AbortController();
   const beating = heartbeat(api, runId, {
     signal: heartbeats.signal,
+    everyMs: options.heartbeatSeconds === undefined ? undefined : options.heartbeatSeconds * 1000,
     expiresAt: () => leaseExpiresAt,
     renewed: (until) => (leaseExpiresAt = until),
     cancelRequested: () => {
@@ -99,6 +102,7 @@ async function heartbeat(
   runId: string,
   on: {
     signal: AbortSignal;
+    everyMs: number | undefined;
     expiresAt: () => number;
     renewed: (until: number) => void;
     cancelRequested: () => void;
@@ -108,7 +112,8 @@ async function heartbeat(
 ): Promise<void> {
   let failing = false;
   while (!on.signal.aborted) {
-    const wait = failing ? 2_000 : Math.max(1_000, (on.expiresAt() - Date.now()) / 3);
+    const due = Math.max(1_000, (on.expiresAt() - Date.now()) / 3);
+    const wait = failing ? 2_000 : Math.min(due, on.everyMs ?? due);
     try {
       await sleep(wait, undefined, { signal: on.signal });
     } catch {
