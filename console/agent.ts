@@ -62,6 +62,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         if (answer.response.status === 204 || !answer.data) continue;
         lease = answer.data;
       } catch (error) {
+        if (stopping.signal.aborted) return; // the last lease request, cut short by the service going away
         if (error instanceof ApiProblem && error.status === 401) {
           if (!refused) log('The machine key is refused (rotated, or its machine deleted): stopping.');
           refused = true;

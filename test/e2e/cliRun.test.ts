@@ -3,6 +3,7 @@
 // refused before the run starts, a run-only user's mail sent from their own
 // provider account, a co-owner's run on the embedded connection, the exit
 // codes, and no connection secret in anything the command prints or writes.
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { signedIn } from '../support/browser';
 import { cli, expectNoConnectionSecret, filesUnder, login, startCli, tempHome } from '../support/cli';
@@ -102,13 +103,20 @@ describe('flowshare run without a terminal', () => {
     expect(run.body).toMatchObject({ status: 'Succeeded', connections: { db: newer.id }, outputs: { rows: 1 } });
     expect(await rows(newer.key, 'ledger')).toEqual([{ entry: 'second' }]);
 
+    // The sign-in is kept owner-only, and nothing else is written.
     const written = filesUnder(home);
     expect(written.map((f) => f.path)).toEqual([`${home}/.config/flowshare/sessions.json`]);
     expect(written[0]!.mode & 0o777).toBe(0o600);
+    expect(statSync(`${home}/.config/flowshare`).mode & 0o777).toBe(0o700);
     await expectNoConnectionSecret([
       ...written.map((f) => ({ where: f.path, text: f.text })),
       { where: 'what it printed', text: result.stdout + result.stderr + json.stdout + json.stderr },
     ]);
+
+    // Signed out, the sign-in is gone from the disk, and the next run asks for one (exit 4).
+    expect((await cli(['logout'], { home })).stdout).toContain('Signed out');
+    expect(filesUnder(home)).toEqual([]);
+    expect((await cli(['run', flowId, '--input', 'entry=third'], { home })).code).toBe(4);
   });
 
   it('refuses before the run starts when a reference has no connection, listing it (exit 3)', async () => {
