@@ -32,8 +32,9 @@ async function rows(key: string, table: string): Promise<Body[]> {
 /** A flow writing one row through reference `db`, then waiting `seconds`, then writing another. */
 async function flow(seconds = 0) {
   const people = await cast();
+  const name = unique('Prompted');
   const flowId = await sharedFlow(people, {
-    name: unique('Prompted'),
+    name,
     definition: {
       actions: [
         {
@@ -59,17 +60,18 @@ async function flow(seconds = 0) {
     token: people.owner.token,
     body: { connectorId: 'shared_sql', connectionId: ownerDb.id },
   });
-  return { people, flowId };
+  return { people, flowId, name };
 }
 
 describe('the connection prompt, in a terminal', () => {
   it('selects the default, the oldest Connected connection, and Enter accepts it', async () => {
-    const { people, flowId } = await flow();
+    const { people, name } = await flow();
     const older = await sqlConnection(people.user, 'Older DB');
     const newer = await sqlConnection(people.user, 'Newer DB');
     const home = tempHome();
     await login(home, people.user.id);
-    const terminal = new Terminal(['run', flowId], home);
+    // A flow is named by its id, or by its name among the person's flows.
+    const terminal = new Terminal(['run', name], home);
     await terminal.waitFor(/Connection for db \(shared_sql\)[\s\S]*Add a new connection/);
     // The default is where the cursor stands: the older one.
     expect(terminal.text).toMatch(/❯ Older DB/);

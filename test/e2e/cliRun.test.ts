@@ -3,11 +3,11 @@
 // refused before the run starts, a run-only user's mail sent from their own
 // provider account, a co-owner's run on the embedded connection, the exit
 // codes, and no connection secret in anything the command prints or writes.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { signedIn } from '../support/browser';
 import { cli, expectNoConnectionSecret, filesUnder, login, startCli, tempHome } from '../support/cli';
-import { issueSqlKey, mailbox } from '../support/providers';
+import { issueSqlKey, mailbox, tokenRequestCounts } from '../support/providers';
 import { call, stack, unique, type Body } from '../support/stack';
 import { cast, sharedFlow, type Person } from './people';
 
@@ -64,6 +64,29 @@ async function ledgerFlow() {
   });
   return { people, flowId, ownerDb };
 }
+
+describe('flowshare login', () => {
+  it('renews an expired access token with its refresh token, which the issuer rotates', async () => {
+    const { people } = await ledgerFlow();
+    const home = tempHome();
+    await login(home, people.user.id);
+    const file = `${home}/.config/flowshare/sessions.json`;
+    const before = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Body>;
+    const session = before[stack().apiUrl];
+    expect(session).toMatchObject({ kind: 'local', user: people.user.id });
+    writeFileSync(file, JSON.stringify({ [stack().apiUrl]: { ...session, expiresAt: Date.now() - 1_000 } }));
+    const listed = await cli(['flows', '--json'], { home });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).value).toHaveLength(1);
+    const after = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Body>)[stack().apiUrl];
+    expect(after.refreshToken).not.toBe(session.refreshToken);
+    expect(after.expiresAt).toBeGreaterThan(Date.now());
+    expect((await tokenRequestCounts(people.user.id)).byClient['flowshare-cli']).toMatchObject({
+      authorization_code: 1,
+      refresh_token: 1,
+    });
+  });
+});
 
 describe('flowshare run without a terminal', () => {
   it("takes each reference's default: a user's oldest own connection", async () => {
