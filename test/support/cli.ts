@@ -4,21 +4,29 @@
 // Everything it prints goes to test/.logs/ so the suite-wide secret scan
 // searches it; the files it writes can be searched for connection secrets.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawn as spawnPty, type IPty } from 'node-pty';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { LOG_DIR } from './secrets';
 import { stack, testName } from './stack';
 
 const root = resolve(__dirname, '../..');
 export const LAUNCHER = join(root, 'console/bin/flowshare.cjs');
 
-/** A person's (or a machine's) own home: its configuration folder is theirs alone. */
+const homes: string[] = [];
+
+/** A person's (or a machine's) own home: its configuration folder is theirs alone. Removed after the file's tests. */
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), 'flowshare-home-'));
+  const home = mkdtempSync(join(tmpdir(), 'flowshare-home-'));
+  homes.push(home);
+  return home;
 }
+
+afterAll(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
 
 function environment(home: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
