@@ -246,7 +246,7 @@ async function main() {
     const flowId = (
       await call('POST', '/flows', ownerToken, {
         name: 'Bench',
-        definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'Q' }] },
+        definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' }] },
       })
     ).body.id as string;
     await call('PUT', `/flows/${flowId}/permissions/user`, ownerToken, { role: 'user' });

@@ -228,7 +228,16 @@ class ProviderGrants {
       const scopes = String(token.payload.scope ?? '')
         .split(' ')
         .filter((scope) => scope && !OIDC_SCOPES.has(scope));
-      Object.assign(token.payload, { oid: user, tid: DEV_TENANT_ID, azp: clientId, scp: scopes.join(' ') });
+      // A scope of an API (`api://flowshare/user_impersonation`, as the flowshare command asks)
+      // makes the token that API's, as Entra ID does: its audience the API, its scp the permission.
+      const api = scopes.map((scope) => /^(api:\/\/[^/]+)\/(.+)$/.exec(scope)).find((match) => match !== null);
+      Object.assign(token.payload, {
+        oid: user,
+        tid: DEV_TENANT_ID,
+        azp: clientId,
+        scp: api ? api[2] : scopes.join(' '),
+        ...(api ? { aud: api[1] } : {}),
+      });
       const lifetime = clientId ? this.lifetimes.get(clientId) : undefined;
       if (lifetime !== undefined) token.payload.exp = Number(token.payload.iat) + lifetime;
     });

@@ -1,6 +1,7 @@
 // The checks a cloud run must pass, all at once: cloud readiness and the
 // cloud-run processor both ask `checkCloudRun` (docs/domain.md, "Runs"). Pure: no I/O.
 import type { ConnectionStatus } from './connections';
+import { walkActions } from './definitions';
 import type { ConnectionReference } from './references';
 import { can, type Role } from './roles';
 import type { RunError } from './runs';
@@ -13,6 +14,8 @@ export interface CloudRunFacts {
   /** Status of each embedded reference's connection now; undefined when it is gone. */
   embeddedStatus: Map<string, ConnectionStatus | undefined>;
   definitionReferences: string[];
+  /** What keeps the definition from running now (checkDefinitionForRun). */
+  definitionErrors?: RunError[];
   /** Whether the machine the run is for still exists; undefined when no machine is asked about (readiness). */
   machineExists?: boolean;
 }
@@ -59,18 +62,16 @@ export function checkCloudRun(facts: CloudRunFacts): RunError[] {
       });
     }
   }
+  errors.push(...(facts.definitionErrors ?? []));
   return errors;
 }
 
-/** The logical names the definition's connector actions use, in order of first use. */
+/** The logical names the definition's connector actions use (in branches too), in order of first use. */
 export function definitionReferences(definition: unknown): string[] {
-  const actions = (definition as { actions?: unknown })?.actions;
-  if (!Array.isArray(actions)) return [];
-  const names = actions
-    .filter((a): a is { type: string; connectionReference: string } => {
-      const action = a as { type?: unknown; connectionReference?: unknown };
-      return action?.type === 'connector' && typeof action.connectionReference === 'string';
-    })
-    .map((a) => a.connectionReference);
+  const actions = (definition as { actions?: unknown } | null)?.actions;
+  const names = walkActions(actions)
+    .map(({ action }) => action)
+    .filter((action) => action.type === 'connector' && typeof action.connectionReference === 'string')
+    .map((action) => action.connectionReference!);
   return [...new Set(names)];
 }

@@ -22,7 +22,9 @@ export type RunErrorCode =
   | 'MachineNotFound'
   | 'ProcessingFailed'
   | 'LeaseExpired'
-  | 'NotLeased';
+  | 'NotLeased'
+  | 'DefinitionInvalid'
+  | 'OperationNotFound';
 
 export interface RunError {
   code: RunErrorCode;
@@ -189,6 +191,8 @@ export interface ResolveRequest {
   ownerOf: Map<string, string>;
   /** Logical names the definition's connector actions use. */
   definitionReferences: string[];
+  /** What else keeps the definition from running now (checkDefinitionForRun). */
+  definitionErrors?: RunError[];
 }
 
 /**
@@ -215,13 +219,17 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     );
   }
   const notDefined = [...new Set(request.definitionReferences)].filter((name) => !entries.has(name));
-  if (notDefined.length > 0) {
-    throw new DomainError('Conflict', 'The flow definition names connection references that do not exist.', {
-      errors: notDefined.map((logicalName) => ({
-        code: 'ConnectionReferenceMissing',
-        logicalName,
-        detail: 'no such reference',
-      })),
+  const definitionErrors = request.definitionErrors ?? [];
+  if (notDefined.length > 0 || definitionErrors.length > 0) {
+    throw new DomainError('Conflict', 'The flow definition cannot run as it is.', {
+      errors: [
+        ...notDefined.map((logicalName) => ({
+          code: 'ConnectionReferenceMissing',
+          logicalName,
+          detail: 'no such reference',
+        })),
+        ...definitionErrors,
+      ],
     });
   }
 

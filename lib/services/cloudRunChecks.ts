@@ -11,6 +11,7 @@ import type { FlowSnapshot, FlowStore, StoredPermission, StoredReference } from 
 import { consoleLog, type Log } from '../log';
 import type { ConnectionService } from './connections';
 import { checkCloudRun, definitionReferences } from '../domain/cloudRuns';
+import { checkDefinitionForRun } from '../domain/definitionChecks';
 
 export interface CloudRunCheck {
   errors: RunError[];
@@ -25,6 +26,12 @@ export class CloudRunChecks {
     private readonly store: FlowStore,
     private readonly connections: ConnectionService,
   ) {}
+
+  /** What keeps a stored definition from running now, its references' connectors by logical name. */
+  definitionErrors(definitionJson: string, connectorOf: ReadonlyMap<string, string>): RunError[] {
+    const operations = new Map(this.connections.catalog().map((c) => [c.id, c.operations.map((o) => o.id)]));
+    return checkDefinitionForRun(JSON.parse(definitionJson), connectorOf, (id) => operations.get(id));
+  }
 
   async check(
     tenantId: string,
@@ -67,6 +74,10 @@ export class CloudRunChecks {
       references,
       embeddedStatus: new Map(statuses),
       definitionReferences: definitionReferences(JSON.parse(definitionJson)),
+      definitionErrors: this.definitionErrors(
+        definitionJson,
+        new Map(references.map((r) => [r.logicalName, r.connectorId])),
+      ),
       machineExists,
     });
     return { errors, references, initiator };

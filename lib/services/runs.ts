@@ -82,6 +82,10 @@ export class RunService {
         prompt,
         ownerOf,
         definitionReferences: definitionReferences(JSON.parse(definitionJson)),
+        definitionErrors: this.checks.definitionErrors(
+          definitionJson,
+          new Map(prompt.map((entry) => [entry.logicalName, entry.connectorId])),
+        ),
       });
       return { connections: resolved, role, prompt, definitionJson };
     });

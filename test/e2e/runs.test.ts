@@ -522,7 +522,7 @@ describe('the cloud-run processor', () => {
     const people = await cast();
     const flowId = await sharedFlow(people, {
       name: 'Keys',
-      definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'Q' }] },
+      definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' }] },
     });
     const db = (
       await call('POST', '/connections', {
@@ -579,7 +579,7 @@ describe('references named like object built-ins', () => {
       const flowId = await sharedFlow(people, {
         name: 'Built-ins',
         schemaVersion: 2,
-        definition: { actions: [{ type: 'connector', connectionReference: name, operation: 'Q' }] },
+        definition: { actions: [{ type: 'connector', connectionReference: name, operation: 'ExecuteQuery' }] },
       });
       const ownerDb = await sqlConnection(people.owner);
       const bound = await call('PUT', `/flows/${flowId}/connection-references/${name}`, {
@@ -667,7 +667,11 @@ describe('the cloud-run processor, one reason at a time', () => {
       name: 'Nightly',
       schemaVersion: flaw.schemaVersion,
       definition: {
-        actions: flaw.definitionNames.map((name) => ({ type: 'connector', connectionReference: name, operation: 'Q' })),
+        actions: flaw.definitionNames.map((name) => ({
+          type: 'connector',
+          connectionReference: name,
+          operation: 'ExecuteQuery',
+        })),
       },
     });
     const db = await sqlConnection(people.owner);

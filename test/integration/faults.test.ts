@@ -71,7 +71,7 @@ class CutBeforeCommit extends FlowStore {
 /** A flow whose definition uses reference `db`, bound to its owner's SQL connection. */
 async function flowWithReference(): Promise<{ owner: Caller; flowId: string }> {
   const owner = { tenantId: unique('tenant'), principalId: 'owner' };
-  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
+  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"ExecuteQuery"}]}';
   const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
   const connection = { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' };
   const db = (await services.connections.create(owner, connection, 'http://x')).value;

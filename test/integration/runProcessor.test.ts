@@ -52,7 +52,7 @@ function processor(store: FlowStore): CloudRunProcessor {
  */
 async function queuedRun(
   schemaVersion: 1 | 2 = 2,
-  definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}',
+  definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"ExecuteQuery"}]}',
   initiatedBy = 'olivia',
   machine: 'exists' | 'deleted' = 'exists',
 ): Promise<{ request: CloudRunRequest; uuid: string; machineId: string; initiatedBy: string }> {
@@ -171,14 +171,14 @@ describe('the cloud-run processor', () => {
   });
 
   it('reads the flow again when its definition is replaced while the processor reads it', async () => {
-    const definition = (operation: string) =>
+    const definition = (filler: string) =>
       JSON.stringify({
         actions: [
-          { type: 'connector', connectionReference: 'db', operation },
-          { type: 'note', text: 'x'.repeat(INLINE_DEFINITION_LIMIT) },
+          { type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' },
+          { type: 'note', text: filler.repeat(INLINE_DEFINITION_LIMIT) },
         ],
       });
-    const { request } = await queuedRun(2, definition('Q'));
+    const { request } = await queuedRun(2, definition('x'));
     const olivia = { tenantId: request.tenantId, principalId: 'olivia' };
     // The old blob is gone by the time the processor fetches it.
     let replaced = false;
@@ -186,7 +186,7 @@ describe('the cloud-run processor', () => {
       override async definitionOf(flow: StoredFlow): Promise<string> {
         if (!replaced) {
           replaced = true;
-          await services.flows.update(olivia, request.flowId, { definitionJson: definition('Q2') });
+          await services.flows.update(olivia, request.flowId, { definitionJson: definition('y') });
         }
         return super.definitionOf(flow);
       }

@@ -47,7 +47,11 @@ async function flowLentByBob(): Promise<{ olivia: Caller; bob: Caller; dave: Cal
   const tenantId = unique('tenant');
   const [olivia, bob, dave] = ['olivia', 'bob', 'dave'].map((principalId) => ({ tenantId, principalId }));
   const definitionJson = JSON.stringify({
-    actions: names.map((connectionReference) => ({ type: 'connector', connectionReference, operation: 'Q' })),
+    actions: names.map((connectionReference) => ({
+      type: 'connector',
+      connectionReference,
+      operation: 'ExecuteQuery',
+    })),
   });
   const flowId = (await services.flows.create(olivia!, { name: 'Lent', definitionJson })).value.id;
   await services.permissions.share(olivia!, flowId, 'bob', 'coOwner');

@@ -22,6 +22,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cwd: root,
     stdio: 'inherit',
   });
+  // The flowshare command (console/), on that production build: the tests run its launcher.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.console.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   // The web console the host serves at the root (npm run build:web).
   execFileSync(
     process.execPath,
