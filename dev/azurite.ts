@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { azuriteConnectionString } from '../lib/config';
+import { azuriteConnectionString } from '../lib/storage/developmentStorage';
 
 export interface AzuritePorts {
   blob: number;

@@ -10,20 +10,7 @@ import {
   type Connector,
   type OAuthApp,
 } from './domain/connectors';
-
-/** The well-known Azurite account; its key is public and only opens the emulator. */
-export const AZURITE_ACCOUNT = 'devstoreaccount1';
-export const AZURITE_ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-export function azuriteConnectionString(ports: { blob: number; queue: number; table: number }, host = '127.0.0.1') {
-  return (
-    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};` +
-    `BlobEndpoint=http://${host}:${ports.blob}/${AZURITE_ACCOUNT};` +
-    `QueueEndpoint=http://${host}:${ports.queue}/${AZURITE_ACCOUNT};` +
-    `TableEndpoint=http://${host}:${ports.table}/${AZURITE_ACCOUNT};`
-  );
-}
+import { AZURITE_DEFAULT_PORTS, azuriteConnectionString } from './storage/developmentStorage';
 
 const list = z
   .string()
@@ -289,7 +276,7 @@ function storageSettings(s: z.output<typeof settingsSchema>): StorageSettings {
   if (s.AzureWebJobsStorage) {
     const connectionString =
       s.AzureWebJobsStorage.trim() === 'UseDevelopmentStorage=true'
-        ? azuriteConnectionString({ blob: 10000, queue: 10001, table: 10002 })
+        ? azuriteConnectionString(AZURITE_DEFAULT_PORTS)
         : s.AzureWebJobsStorage;
     return { kind: 'connectionString', connectionString };
   }

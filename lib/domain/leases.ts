@@ -6,7 +6,8 @@ import { DomainError, notFound } from './errors';
 import { RawJson } from './rawJson';
 import { can, type Role } from './roles';
 import { canMove, isFinal, leaseLapsedAt, publicStatus, type PublicRunStatus, type RunStatus } from './runLifecycle';
-import { runView, type Run, type RunView } from './runs';
+import type { Run } from './runs';
+import { runView, type RunView } from './runView';
 
 /**
  * What a run token says, once opened: the run it is for and the lease it was

@@ -35,6 +35,11 @@ export const FLOW_ACTIONS = {
 
 export type FlowAction = keyof typeof FLOW_ACTIONS;
 
+/** Owners and co-owners: the flow's makers. */
+export function isMaker(role: Role | undefined): boolean {
+  return role !== undefined && (MAKERS as readonly Role[]).includes(role);
+}
+
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }

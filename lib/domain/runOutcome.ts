@@ -4,7 +4,7 @@
 // that Succeeded is a success; any other end is told in words, from what the
 // reader may see of the run. Pure: no I/O.
 import { isFinal, type PublicRunStatus } from './runLifecycle';
-import type { RunView } from './runs';
+import type { RunView } from './runView';
 
 export type RunOutcome = { kind: 'pending' } | { kind: 'succeeded' } | { kind: 'unsuccessful'; detail: string };
 

@@ -1,13 +1,12 @@
-// Runs: the bring-your-own-connection prompt of attended console runs, the
-// resolution of a console run, and what callers see of a run. The checks a
-// cloud run must pass are in cloudRuns.ts, the lifecycle in runLifecycle.ts,
-// leases and cancelling in leases.ts. Pure: no I/O.
+// Runs: the bring-your-own-connection prompt of attended console runs and the
+// resolution of a console run. What callers see of a run is in runView.ts, the
+// checks a cloud run must pass in cloudRuns.ts, the lifecycle in
+// runLifecycle.ts, leases and cancelling in leases.ts. Pure: no I/O.
 import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
-import { RawJson } from './rawJson';
 import type { ConnectionReference } from './references';
-import type { Role } from './roles';
-import { publicStatus, type PublicRunStatus, type RunStatus } from './runLifecycle';
+import { isMaker, type Role } from './roles';
+import type { RunStatus } from './runLifecycle';
 
 export const RUN_MODES = ['attended', 'cloud'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
@@ -137,8 +136,6 @@ export interface ConnectionSummary {
   createdAt: string;
 }
 
-const isMaker = (role: Role | undefined) => role === 'owner' || role === 'coOwner';
-
 /**
  * For each reference, what the caller may pick and what is picked for them.
  * Co-owners (and the owner) get an embedded reference's connection as the
@@ -266,56 +263,4 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     });
   }
   return byName(chosen);
-}
-
-// ---- what callers see ---------------------------------------------------------
-
-export interface RunView {
-  id: string;
-  flowId: string;
-  mode: RunMode;
-  status: PublicRunStatus;
-  initiatedBy: string;
-  machineId?: string;
-  /** The connection id per reference; null where it is someone else's and not lent to the viewer. */
-  connections: Record<string, string | null>;
-  errors?: RunError[];
-  /** While Running: until when its lease holds, and whether someone asked to cancel it. */
-  leaseExpiresAt?: string;
-  cancelRequested?: boolean;
-  /** Its outputs and action results, once completed, for its initiator and the flow's makers. */
-  outputs?: RawJson;
-  actions?: ActionResult[];
-  createdAt: string;
-  startedAt?: string;
-  completedAt?: string;
-}
-
-export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
-  const connections = byName(
-    Object.entries(run.connections).map(([name, c]) => {
-      const visible = c.ownerId === viewerId || (c.source === 'embedded' && isMaker(viewerRole));
-      return [name, visible ? c.connectionId : null] as const;
-    }),
-  );
-  // What a run did is its initiator's and the makers': another user of the flow sees that it ran, not what it read.
-  const seesResults = run.initiatedBy === viewerId || isMaker(viewerRole);
-  const running = run.status === 'Running';
-  return {
-    id: run.id,
-    flowId: run.flowId,
-    mode: run.mode,
-    status: publicStatus(run.status),
-    initiatedBy: run.initiatedBy,
-    ...(run.machineId ? { machineId: run.machineId } : {}),
-    connections,
-    ...(run.errors && run.errors.length > 0 ? { errors: run.errors } : {}),
-    ...(running && run.leaseExpiresAt ? { leaseExpiresAt: run.leaseExpiresAt } : {}),
-    ...(running ? { cancelRequested: run.cancelRequestedBy !== undefined } : {}),
-    ...(seesResults && run.outputsJson !== undefined ? { outputs: new RawJson(run.outputsJson) } : {}),
-    ...(seesResults && run.actions ? { actions: run.actions } : {}),
-    createdAt: run.createdAt,
-    ...(run.startedAt ? { startedAt: run.startedAt } : {}),
-    ...(run.completedAt ? { completedAt: run.completedAt } : {}),
-  };
 }

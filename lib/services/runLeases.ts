@@ -20,7 +20,8 @@ import {
   type LeaseView,
   type RunTokenClaims,
 } from '../domain/leases';
-import { parseRunId, runView, type ActionResult, type RunView } from '../domain/runs';
+import { parseRunId, type ActionResult } from '../domain/runs';
+import { runView, type RunView } from '../domain/runView';
 import { ConcurrencyConflict } from '../storage/errors';
 import type { FlowStore, StoredRun } from '../storage/flows';
 import type { Dispatch, MachineStore } from '../storage/machines';

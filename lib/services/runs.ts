@@ -14,13 +14,12 @@ import {
   buildRunPrompt,
   parseRunId,
   resolveAttendedRun,
-  runView,
   type ConnectionSummary,
   type PromptEntry,
   type RunError,
   type RunRequest,
-  type RunView,
 } from '../domain/runs';
+import { runView, type RunView } from '../domain/runView';
 import type { ConnectionStore } from '../storage/connections';
 import type { FlowStore, StoredRun } from '../storage/flows';
 import type { Role } from '../domain/roles';

@@ -11,7 +11,7 @@ import { countRequests } from '../support/requestCounter';
 import { newId } from '../../lib/services/ids';
 import { runId, type Run } from '../../lib/domain/runs';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
-import { AZURITE_ACCOUNT } from '../../lib/config';
+import { AZURITE_ACCOUNT } from '../../lib/storage/developmentStorage';
 
 const storage = testStorage();
 const services = createServices(storage, testServiceSettings());

@@ -16,7 +16,8 @@ import {
 } from '../../lib/domain/leases';
 import type { Role } from '../../lib/domain/roles';
 import { RUN_STATUSES, type RunStatus } from '../../lib/domain/runLifecycle';
-import { runView, type Run } from '../../lib/domain/runs';
+import type { Run } from '../../lib/domain/runs';
+import { runView } from '../../lib/domain/runView';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const later = (ms: number) => new Date(now.getTime() + ms).toISOString();

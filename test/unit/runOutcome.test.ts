@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { PUBLIC_RUN_STATUSES } from '../../lib/domain/runLifecycle';
 import { runOutcome } from '../../lib/domain/runOutcome';
-import type { RunView } from '../../lib/domain/runs';
+import type { RunView } from '../../lib/domain/runView';
 
 const run = (status: RunView['status'], more: Partial<RunView> = {}) => ({ status, ...more });
 

@@ -17,10 +17,10 @@ import {
   byName,
   parseRunId,
   resolveAttendedRun,
-  runView,
   type ConnectionSummary,
   type Run,
 } from '../../lib/domain/runs';
+import { runView } from '../../lib/domain/runView';
 import { checkCloudRun, definitionReferences } from '../../lib/domain/cloudRuns';
 
 const at = '2026-11-25T00:00:00.000Z';
