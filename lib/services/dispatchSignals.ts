@@ -12,12 +12,17 @@ function keyOf(machine: MachineRef): string {
 export class DispatchSignals {
   private readonly waiting = new Map<string, Set<() => void>>();
 
-  /** Wakes every lease waiting on the machine. */
+  /**
+   * Wakes the lease that has waited longest on the machine: one dispatched
+   * run needs one look. Waking them all made every slot of a machine (the
+   * agent's --concurrency) query and race to claim the same run; the others
+   * still look at their next interval, so a run the woken one does not take
+   * is found all the same.
+   */
   notify(machine: MachineRef): void {
     const waiters = this.waiting.get(keyOf(machine));
-    if (!waiters) return;
-    this.waiting.delete(keyOf(machine));
-    for (const wake of waiters) wake();
+    const longest = waiters?.values().next().value;
+    longest?.();
   }
 
   /** Resolves when the machine is notified, or after `ms`, whichever comes first. */
