@@ -1,24 +1,37 @@
-// The least any Node HTTP service could do for `GET flow`: parse the request,
-// issue the one storage query with the same SDK, write the first row as JSON.
-// No routing, authentication, validation or logging. `npm run bench` runs it
-// as a process of its own beside the stack, to show what is left for the
-// service on this machine. Not part of flowshare.
+// The least any Node HTTP service could do for a read route: parse the
+// request, issue the route's storage queries (in parallel, as the route
+// does) with the same SDK, and answer the rows read as JSON. No routing,
+// authentication, validation or logging. `npm run bench` runs one per read
+// route, as a process of its own beside the stack, to show what is left for
+// the service on this machine. Not part of flowshare.
 //
-//   node dist/bench/bareServer.js <table connection string> <table> <OData filter>
+//   node dist/bench/bareServer.js <table connection string> '<JSON: [{"table": …, "filter": …}, …]>'
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TableClient } from '@azure/data-tables';
 
-const [connectionString, tableName, filter] = process.argv.slice(2);
-if (!connectionString || !tableName || !filter)
-  throw new Error('usage: bareServer <connection string> <table> <filter>');
-const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+/** One table query of a route. */
+export interface BareQuery {
+  table: string;
+  filter: string;
+}
+
+const [connectionString, spec] = process.argv.slice(2);
+if (!connectionString || !spec) throw new Error('usage: bareServer <connection string> <JSON queries>');
+const queries = (JSON.parse(spec) as BareQuery[]).map(({ table, filter }) => ({
+  client: TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true }),
+  filter,
+}));
+
+async function rowsOf({ client, filter }: (typeof queries)[number]): Promise<unknown[]> {
+  const rows: unknown[] = [];
+  for await (const row of client.listEntities({ queryOptions: { filter } })) rows.push(row);
+  return rows;
+}
 
 const server = createServer((_request, response) => {
   void (async () => {
-    const rows: unknown[] = [];
-    for await (const row of table.listEntities({ queryOptions: { filter } })) rows.push(row);
-    const body = JSON.stringify(rows[0] ?? null);
+    const body = JSON.stringify(await Promise.all(queries.map(rowsOf)));
     response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   })().catch(() => {
@@ -29,3 +42,5 @@ server.keepAliveTimeout = 130_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
 });
+// `--cpu-prof` writes its profile when the process exits normally, not when it is killed.
+process.on('SIGTERM', () => server.close(() => process.exit(0)).closeAllConnections());
