@@ -5,7 +5,7 @@
 // route, as a process of its own beside the stack, to show what is left for
 // the service on this machine. Not part of flowshare.
 //
-//   node dist/bench/bareServer.js <table connection string> '<JSON: [{"table": …, "filter": …}, …]>'
+//   node dist/bench/bareServer.js <table connection string> '<JSON: [{"table": …, "filter": …, "select"?: […]}, …]>'
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TableClient } from '@azure/data-tables';
@@ -14,18 +14,19 @@ import { TableClient } from '@azure/data-tables';
 export interface BareQuery {
   table: string;
   filter: string;
+  select?: string[];
 }
 
 const [connectionString, spec] = process.argv.slice(2);
 if (!connectionString || !spec) throw new Error('usage: bareServer <connection string> <JSON queries>');
-const queries = (JSON.parse(spec) as BareQuery[]).map(({ table, filter }) => ({
+const queries = (JSON.parse(spec) as BareQuery[]).map(({ table, filter, select }) => ({
   client: TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true }),
-  filter,
+  queryOptions: { filter, ...(select ? { select } : {}) },
 }));
 
-async function rowsOf({ client, filter }: (typeof queries)[number]): Promise<unknown[]> {
+async function rowsOf({ client, queryOptions }: (typeof queries)[number]): Promise<unknown[]> {
   const rows: unknown[] = [];
-  for await (const row of client.listEntities({ queryOptions: { filter } })) rows.push(row);
+  for await (const row of client.listEntities({ queryOptions })) rows.push(row);
   return rows;
 }
 

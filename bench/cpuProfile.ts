@@ -2,8 +2,11 @@
 // lives, for `npm run bench -- --profile <scenario>` (bench/README.md). Also
 // runnable on its own:
 //
-//   node dist/bench/cpuProfile.js <file.cpuprofile> [<requests>]
-import { readFileSync } from 'node:fs';
+//   node dist/bench/cpuProfile.js <file.cpuprofile>
+//
+// (summed over the timed stretch and per request when <file>.window.json,
+// written beside it by --profile, says when that was and how many requests ran)
+import { existsSync, readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
@@ -29,6 +32,8 @@ export interface ProfileSummary {
   busyMs: number;
   /** Self time by where the code lives: ours (lib/, functions/), the local host (dev/), a package, Node, GC. */
   byOrigin: Array<{ origin: string; ms: number }>;
+  /** The same, with Node's own code (and native calls) counted for the code that called it. */
+  byCaller: Array<{ origin: string; ms: number }>;
   /** Functions by self time. */
   topSelf: Array<{ frame: string; ms: number }>;
   /** Our own functions (lib/, functions/) by total time: themselves and all they call. */
@@ -65,6 +70,7 @@ export function summarizeProfile(file: string, options: { window?: Window; top?:
 
   const self = new Map<string, number>();
   const origins = new Map<string, number>();
+  const callers = new Map<string, number>();
   const ours = new Map<string, number>();
   const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);
   let busyUs = 0;
@@ -79,6 +85,13 @@ export function summarizeProfile(file: string, options: { window?: Window; top?:
     busyUs += us;
     add(self, frameName(leaf.callFrame), us);
     add(origins, originOf(leaf.callFrame.url, leaf.callFrame.functionName), us);
+    let caller: ProfileNode | undefined = leaf;
+    while (caller && ['node', '(native)'].includes(originOf(caller.callFrame.url, caller.callFrame.functionName))) {
+      const parent = parentOf.get(caller.id);
+      caller = parent === undefined ? undefined : byId.get(parent);
+    }
+    const from = caller ? originOf(caller.callFrame.url, caller.callFrame.functionName) : '(root)';
+    add(callers, from === '(root)' ? 'node (from the event loop)' : from, us);
     // Each of our functions on the stack, once even if it recurses.
     const seen = new Set<string>();
     for (let id: number | undefined = leaf.id; id !== undefined; id = parentOf.get(id)) {
@@ -93,6 +106,7 @@ export function summarizeProfile(file: string, options: { window?: Window; top?:
   return {
     busyMs: busyUs / 1000,
     byOrigin: ranked(origins, top).map(([origin, us]) => ({ origin, ms: us / 1000 })),
+    byCaller: ranked(callers, top).map(([origin, us]) => ({ origin, ms: us / 1000 })),
     topSelf: ranked(self, top).map(([frame, us]) => ({ frame, ms: us / 1000 })),
     oursTotal: ranked(ours, top).map(([frame, us]) => ({ frame, ms: us / 1000 })),
   };
@@ -109,6 +123,8 @@ export function formatSummary(title: string, summary: ProfileSummary, requests?:
     `${title}: ${value(summary.busyMs)} ${unit} busy${requests ? ` over ${requests} requests` : ''}`,
     `Self time by origin (${unit}):`,
     rows(summary.byOrigin.map(({ origin, ms }) => ({ name: origin, ms }))),
+    `Self time by origin, Node's own counted for its caller (${unit}):`,
+    rows(summary.byCaller.map(({ origin, ms }) => ({ name: origin, ms }))),
     `Functions by self time (${unit}):`,
     rows(summary.topSelf.map(({ frame, ms }) => ({ name: frame, ms }))),
     `Our own functions (lib/, functions/) by total time (${unit}):`,
@@ -117,7 +133,11 @@ export function formatSummary(title: string, summary: ProfileSummary, requests?:
 }
 
 if (require.main === module) {
-  const [file, requests] = process.argv.slice(2);
-  if (!file) throw new Error('usage: cpuProfile <file.cpuprofile> [<requests>]');
-  console.log(formatSummary(file, summarizeProfile(file), requests ? Number(requests) : undefined));
+  const [file] = process.argv.slice(2);
+  if (!file) throw new Error('usage: cpuProfile <file.cpuprofile>');
+  const sidecar = file.replace(/\.cpuprofile$/, '.window.json');
+  const timed = existsSync(sidecar)
+    ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Window & { requests: number })
+    : undefined;
+  console.log(formatSummary(file, summarizeProfile(file, { window: timed }), timed?.requests));
 }

@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { Agent, request as httpRequest } from 'node:http';
+import diagnostics from 'node:diagnostics_channel';
+import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { BareQuery } from './bareServer';
@@ -192,4 +193,35 @@ export function httpClient(api: string) {
 export function round(value: number, digits = 0): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/**
+ * The storage requests `op` sends (method and path with its query), seen on
+ * Node's diagnostics channel. Nothing else may run meanwhile; unlike
+ * countRequests it needs no AsyncLocalStorage, which would slow every
+ * promise of this process from then on.
+ */
+export async function recordRequests(op: () => Promise<unknown>): Promise<Array<{ method: string; path: string }>> {
+  const seen: Array<{ method: string; path: string }> = [];
+  const onStart = (message: unknown) => {
+    const { request } = message as { request: ClientRequest };
+    seen.push({ method: request.method, path: request.path });
+  };
+  diagnostics.subscribe('http.client.request.start', onStart);
+  try {
+    await op();
+  } finally {
+    diagnostics.unsubscribe('http.client.request.start', onStart);
+  }
+  return seen;
+}
+
+/** A table query as recorded (`GET /<account>/<table>()?$filter=…&$select=…`), for the bare server. */
+export function bareQueryOf(request: { method: string; path: string }): BareQuery {
+  const url = new URL(request.path, 'http://storage');
+  const table = /^\/[^/]+\/([^/(]+)\(\)$/.exec(url.pathname)?.[1];
+  const filter = url.searchParams.get('$filter');
+  if (request.method !== 'GET' || !table || !filter) throw new Error(`not a table query: ${request.path}`);
+  const select = url.searchParams.get('$select');
+  return { table, filter, ...(select ? { select: select.split(',') } : {}) };
 }

@@ -35,11 +35,14 @@ import { mintToken, type SigningKey } from '../dev/issuer';
 import { startStackProcess } from '../dev/stackProcess';
 import { createServices } from '../lib/services';
 import { createStorage } from '../lib/storage/clients';
+import { CONNECTION_RANGE } from '../lib/storage/connections';
+import { LIST_COLUMNS } from '../lib/storage/connectionRows';
 import {
   flowPartitionKey,
   permissionRowKey,
   principalPartitionKey,
   PENDING_UNEMBED_RANGE,
+  rangeFilter,
   REFERENCE_RANGE,
   referenceRowKey,
 } from '../lib/storage/keys';
@@ -51,10 +54,12 @@ import { runId, type Run } from '../lib/domain/runs';
 import type { BareQuery } from './bareServer';
 import { formatSummary, summarizeProfile, type Window } from './cpuProfile';
 import {
+  bareQueryOf,
   DURATION_MS,
   httpClient,
   measure,
   measureInTurns,
+  recordRequests,
   round,
   startBareServer,
   WARMUP_MS,
@@ -95,7 +100,10 @@ interface Scenario {
   route: Op;
   raw: Op;
   counted: () => Promise<unknown>;
-  /** The table queries a bare HTTP server answers the route with (bench/bareServer.ts), in parallel. */
+  /**
+   * Read routes: the table queries a bare HTTP server answers the route with
+   * (bench/bareServer.ts), in parallel; those `counted` sends, as recorded.
+   */
   bare?: BareQuery[];
   /** Puts the state where `counted` starts from, uncounted. */
   prepare?: () => Promise<unknown>;
@@ -110,7 +118,9 @@ interface Scenario {
 const BARE_RATIO_TARGET = 0.85;
 
 async function main() {
-  const { values: flags } = parseArgs({ options: { profile: { type: 'string' } } });
+  const { values: flags } = parseArgs({
+    options: { profile: { type: 'string' }, only: { type: 'string', multiple: true } },
+  });
   const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-bench-'));
   const profileDirs = { stack: join(stateDir, 'profile-stack'), bare: join(stateDir, 'profile-bare') };
   const cpuProf = (dir: string) => (flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir]);
@@ -203,9 +213,16 @@ async function main() {
       ')';
     const flowQuery = (principal: string, references: boolean, partition = pk) =>
       drain(storage.flows.listEntities({ queryOptions: { filter: flowFilter(principal, references, partition) } }));
-    const connectionsFilter = (user: string) => odata`PartitionKey eq ${principalPartitionKey('bench', user)}`;
+    // As ConnectionStore.listAll reads them: the range of connection rows, the listed columns.
     const ownConnections = (user: string) =>
-      drain(storage.connections.listEntities({ queryOptions: { filter: connectionsFilter(user) } }));
+      drain(
+        storage.connections.listEntities({
+          queryOptions: {
+            filter: rangeFilter(principalPartitionKey('bench', user), CONNECTION_RANGE),
+            select: LIST_COLUMNS,
+          },
+        }),
+      );
     const caller = (user: string) => ({ tenantId: 'bench', principalId: user });
     let guest = 0;
     // Raw rows need names no earlier round used.
@@ -239,7 +256,6 @@ async function main() {
         read: true,
         route: () => call('GET', `/flows/${flowId}`, userToken),
         raw: () => flowQuery('user', false),
-        bare: [{ table: DEFAULT_NAMES.flowsTable, filter: flowFilter('user', false) }],
         counted: () => services.flows.get(caller('user'), flowId),
       },
       {
@@ -247,10 +263,6 @@ async function main() {
         read: true,
         route: () => call('GET', `/flows/${flowId}/run-prompt`, userToken),
         raw: () => Promise.all([flowQuery('user', true), ownConnections('user')]),
-        bare: [
-          { table: DEFAULT_NAMES.flowsTable, filter: flowFilter('user', true) },
-          { table: DEFAULT_NAMES.connectionsTable, filter: connectionsFilter('user') },
-        ],
         counted: () => services.runs.prompt(caller('user'), flowId),
       },
       {
@@ -424,6 +436,10 @@ async function main() {
         // Kept (dist/ is not committed), to open in a profiler or sum again with cpuProfile.js.
         const kept = join(__dirname, `${title.replace(/\W+/g, '-')}.cpuprofile`);
         copyFileSync(join(dir, file), kept);
+        writeFileSync(
+          kept.replace(/\.cpuprofile$/, '.window.json'),
+          JSON.stringify({ ...window, requests: summary.ops }),
+        );
         console.log(`\n(${kept})`);
         console.log(
           `\n${title} at 16: ${round(summary.opsPerSec)} requests/s, ${summary.serviceCpuMsPerOp} CPU ms per request (from /proc)`,
@@ -440,8 +456,22 @@ async function main() {
       return;
     }
 
+    // A read route's bare server makes exactly the requests the service makes,
+    // and so must the raw side: both checked against what the service sends.
+    for (const scenario of scenarios.filter((sc) => sc.read)) {
+      const sent = await recordRequests(scenario.counted);
+      const raw = await recordRequests(() => scenario.raw(0, 0));
+      const paths = (requests: typeof sent) => requests.map((r) => `${r.method} ${r.path}`).sort();
+      if (JSON.stringify(paths(raw)) !== JSON.stringify(paths(sent))) {
+        throw new Error(`${scenario.name}: the raw requests are not the service's:\n${paths(raw)}\n${paths(sent)}`);
+      }
+      scenario.bare = sent.map(bareQueryOf);
+    }
+
     const results: Result[] = [];
-    for (const scenario of scenarios) {
+    // `--only <scenario>` (repeatable): just those rows, printed; no scale case, no files written.
+    const measured = flags.only ? scenarios.filter((sc) => flags.only!.includes(sc.name)) : scenarios;
+    for (const scenario of measured) {
       const bare = scenario.bare && (await startBareServer(scenario.bare, info.storageConnectionString));
       try {
         const contenders = [
@@ -483,48 +513,52 @@ async function main() {
 
     // The scale case: the same reads and writes on a flow with 500 references and
     // 5,000 permissions, at concurrency 1, beside the small flow's numbers.
-    const bigFlow = (await call('POST', '/flows', ownerToken, { name: 'Big' })).body.id as string;
-    await call('PUT', `/flows/${bigFlow}/permissions/user`, ownerToken, { role: 'user' });
-    const at = new Date().toISOString();
-    const bulk: FlowChange[] = [
-      ...Array.from({ length: 5_000 }, (_, i): FlowChange => ({
-        kind: 'putPermission',
-        permission: { principalId: `bulk${i}`, role: 'user', grantedBy: 'owner', grantedAt: at },
-        over: undefined,
-      })),
-      ...Array.from({ length: 500 }, (_, i): FlowChange => ({
-        kind: 'putReference',
-        reference: {
-          logicalName: `ref${i}`,
-          connectorId: 'shared_sql',
-          ownerId: 'owner',
-          connectionId: ownerDb,
-          embedded: true,
-          createdAt: at,
-          modifiedAt: at,
+    const scale = flags.only ? [] : await setUpScale();
+    async function setUpScale() {
+      const bigFlow = (await call('POST', '/flows', ownerToken, { name: 'Big' })).body.id as string;
+      await call('PUT', `/flows/${bigFlow}/permissions/user`, ownerToken, { role: 'user' });
+      const at = new Date().toISOString();
+      const bulk: FlowChange[] = [
+        ...Array.from({ length: 5_000 }, (_, i): FlowChange => ({
+          kind: 'putPermission',
+          permission: { principalId: `bulk${i}`, role: 'user', grantedBy: 'owner', grantedAt: at },
+          over: undefined,
+        })),
+        ...Array.from({ length: 500 }, (_, i): FlowChange => ({
+          kind: 'putReference',
+          reference: {
+            logicalName: `ref${i}`,
+            connectorId: 'shared_sql',
+            ownerId: 'owner',
+            connectionId: ownerDb,
+            embedded: true,
+            createdAt: at,
+            modifiedAt: at,
+          },
+          over: undefined,
+        })),
+      ];
+      const bulkStore = new FlowStore(storage);
+      for (let i = 0; i < bulk.length; i += 100) await bulkStore.commit('bench', bigFlow, bulk.slice(i, i + 100));
+      const scaled: Array<{ name: string; op: () => Promise<unknown>; counted: () => Promise<unknown> }> = [
+        {
+          name: 'GET flow',
+          op: () => call('GET', `/flows/${bigFlow}`, userToken),
+          counted: () => services.flows.get(caller('user'), bigFlow),
         },
-        over: undefined,
-      })),
-    ];
-    const bulkStore = new FlowStore(storage);
-    for (let i = 0; i < bulk.length; i += 100) await bulkStore.commit('bench', bigFlow, bulk.slice(i, i + 100));
-    const scale: Array<{ name: string; op: () => Promise<unknown>; counted: () => Promise<unknown> }> = [
-      {
-        name: 'GET flow',
-        op: () => call('GET', `/flows/${bigFlow}`, userToken),
-        counted: () => services.flows.get(caller('user'), bigFlow),
-      },
-      {
-        name: 'run-prompt',
-        op: () => call('GET', `/flows/${bigFlow}/run-prompt`, userToken),
-        counted: () => services.runs.prompt(caller('user'), bigFlow),
-      },
-      {
-        name: 'share',
-        op: () => call('PUT', `/flows/${bigFlow}/permissions/big${guest++}`, ownerToken, { role: 'user' }),
-        counted: () => services.permissions.share(caller('owner'), bigFlow, `bigc${guest++}`, 'user'),
-      },
-    ];
+        {
+          name: 'run-prompt',
+          op: () => call('GET', `/flows/${bigFlow}/run-prompt`, userToken),
+          counted: () => services.runs.prompt(caller('user'), bigFlow),
+        },
+        {
+          name: 'share',
+          op: () => call('PUT', `/flows/${bigFlow}/permissions/big${guest++}`, ownerToken, { role: 'user' }),
+          counted: () => services.permissions.share(caller('owner'), bigFlow, `bigc${guest++}`, 'user'),
+        },
+      ];
+      return scaled;
+    }
     const scaleTimings = [];
     for (const { name, op } of scale) {
       await measure(op, 1, pids, WARMUP_MS);
@@ -533,7 +567,7 @@ async function main() {
 
     // Counted after timing: counting runs operations in an AsyncLocalStorage
     // scope, which turns on promise hooks for the rest of this process.
-    for (const scenario of scenarios) {
+    for (const scenario of measured) {
       await scenario.prepare?.();
       const counted = (await countRequests(scenario.counted)).requests.length;
       for (const result of results.filter((r) => r.name === scenario.name)) {
@@ -554,10 +588,12 @@ async function main() {
         bigRequestsPerOp: (await countRequests(scale.find((s) => s.name === name)!.counted)).requests.length,
       });
     }
-    console.log('\nA flow with 500 references and 5,000 permissions, against the small one (concurrency 1):');
-    console.table(scaleRows);
-    writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(root, 'bench', 'scale.json'), `${JSON.stringify(scaleRows, null, 2)}\n`);
+    if (!flags.only) {
+      console.log('\nA flow with 500 references and 5,000 permissions, against the small one (concurrency 1):');
+      console.table(scaleRows);
+      writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+      writeFileSync(join(root, 'bench', 'scale.json'), `${JSON.stringify(scaleRows, null, 2)}\n`);
+    }
     console.table(results);
     for (const r of results.filter((row) => row.concurrency === 16)) {
       const scenario = scenarios.find((sc) => sc.name === r.name)!;
