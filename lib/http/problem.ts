@@ -130,7 +130,7 @@ export function logRequest(
     function: context.functionName,
     invocationId: context.invocationId,
     method: request.method,
-    path: new URL(request.url).pathname,
+    path: pathOf(request.url),
     ...(caller ? { tenantId: caller.tenantId, callerId: caller.principalId } : {}),
     ...(request.params.flowId ? { flowId: request.params.flowId } : {}),
     status,
@@ -139,6 +139,22 @@ export function logRequest(
   });
   if (status >= 500) context.error(line);
   else context.log(line);
+}
+
+/**
+ * `new URL(url).pathname` for a URL as WHATWG serializes it (request.url is
+ * one), without parsing it again on every request: the path starts at the
+ * first "/" after "://" (a serialized host and user info hold none) and ends
+ * at "?" or "#". Anything else is parsed.
+ */
+export function pathOf(url: string): string {
+  const authority = url.indexOf('://');
+  const start = authority < 0 ? -1 : url.indexOf('/', authority + 3);
+  if (start < 0 || !/^https?:\/\//i.test(url)) return new URL(url).pathname;
+  const query = url.indexOf('?', start);
+  const fragment = url.indexOf('#', start);
+  const end = Math.min(query < 0 ? url.length : query, fragment < 0 ? url.length : fragment);
+  return url.slice(start, end);
 }
 
 function problemCodeOf(response: HttpResponseInit): string | undefined {
