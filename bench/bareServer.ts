@@ -5,10 +5,16 @@
 // route, as a process of its own beside the stack, to show what is left for
 // the service on this machine. Not part of flowshare.
 //
-//   node dist/bench/bareServer.js <table connection string> '<JSON: [{"table": …, "filter": …, "select"?: […]}, …]>'
-import { createServer } from 'node:http';
+// With --on-host the same function runs on the local host (dev/functionsHost.ts)
+// instead, behind the request and response objects of @azure/functions that
+// the Functions worker builds in Azure too, still with nothing of flowshare's:
+// `--profile` measures it, to tell their cost from the service's own.
+//
+//   node dist/bench/bareServer.js [--on-host] <table connection string> '<JSON: [{"table": …, "filter": …, "select"?: […]}, …]>'
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TableClient } from '@azure/data-tables';
+import { createFunctionsServer, type HttpRoute } from '../dev/functionsHost';
 
 /** One table query of a route. */
 export interface BareQuery {
@@ -17,8 +23,9 @@ export interface BareQuery {
   select?: string[];
 }
 
-const [connectionString, spec] = process.argv.slice(2);
-if (!connectionString || !spec) throw new Error('usage: bareServer <connection string> <JSON queries>');
+const onHost = process.argv[2] === '--on-host';
+const [connectionString, spec] = process.argv.slice(onHost ? 3 : 2);
+if (!connectionString || !spec) throw new Error('usage: bareServer [--on-host] <connection string> <JSON queries>');
 const queries = (JSON.parse(spec) as BareQuery[]).map(({ table, filter, select }) => ({
   client: TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true }),
   queryOptions: { filter, ...(select ? { select } : {}) },
@@ -30,15 +37,33 @@ async function rowsOf({ client, queryOptions }: (typeof queries)[number]): Promi
   return rows;
 }
 
-const server = createServer((_request, response) => {
-  void (async () => {
-    const body = JSON.stringify(await Promise.all(queries.map(rowsOf)));
-    response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    response.end(body);
-  })().catch(() => {
-    response.writeHead(503).end();
-  });
-});
+const answer = async () => JSON.stringify(await Promise.all(queries.map(rowsOf)));
+
+/** One function, `GET /api/bare`, answering as the plain server does. */
+function onLocalHost(): Server {
+  const route: HttpRoute = {
+    functionName: 'bare',
+    methods: new Set(['GET']),
+    template: 'bare',
+    pattern: /^\/bare$/i,
+    paramNames: [],
+    trigger: { type: 'httpTrigger', name: 'request' },
+    handler: async () => ({ status: 200, body: await answer(), headers: { 'content-type': 'application/json' } }),
+  };
+  return createFunctionsServer({ routes: [route], routePrefix: 'api', log: () => undefined });
+}
+
+const server = onHost
+  ? onLocalHost()
+  : createServer((_request, response) => {
+      answer().then(
+        (body) => {
+          response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          response.end(body);
+        },
+        () => response.writeHead(503).end(),
+      );
+    });
 server.keepAliveTimeout = 130_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);

@@ -4,8 +4,9 @@
 //
 //   node dist/bench/cpuProfile.js <file.cpuprofile>
 //
-// (summed over the timed stretch and per request when <file>.window.json,
-// written beside it by --profile, says when that was and how many requests ran)
+// (summed over the timed stretch, and in CPU µs per request, when
+// <file>.window.json, written beside it by --profile, says when that was, how
+// many requests ran and the CPU they took)
 import { existsSync, readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -21,10 +22,9 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Microseconds on the profile's clock (CLOCK_MONOTONIC, as process.hrtime). */
+/** Stretches of time, in microseconds on the profile's clock (CLOCK_MONOTONIC, as process.hrtime). */
 export interface Window {
-  fromUs: number;
-  toUs: number;
+  turns: Array<{ fromUs: number; toUs: number }>;
 }
 
 export interface ProfileSummary {
@@ -79,7 +79,7 @@ export function summarizeProfile(file: string, options: { window?: Window; top?:
     at += profile.timeDeltas[i] ?? 0;
     // As DevTools does: a sample lasts until the next one.
     const us = profile.timeDeltas[i + 1] ?? 0;
-    if (options.window && (at < options.window.fromUs || at > options.window.toUs)) continue;
+    if (options.window && !options.window.turns.some(({ fromUs, toUs }) => at >= fromUs && at <= toUs)) continue;
     const leaf = byId.get(profile.samples[i]!)!;
     if (leaf.callFrame.functionName === '(idle)') continue;
     busyUs += us;
@@ -112,15 +112,31 @@ export function summarizeProfile(file: string, options: { window?: Window; top?:
   };
 }
 
-/** The summary as text, in CPU µs per request when the number of requests is known. */
-export function formatSummary(title: string, summary: ProfileSummary, requests?: number): string {
-  const unit = requests ? 'µs/request' : 'ms';
-  const value = (ms: number) => (requests ? ((ms * 1000) / requests).toFixed(1) : ms.toFixed(0));
+/** What the profiled stretch did, from outside the profile. */
+export interface Timed {
+  requests: number;
+  /** The process's CPU per request (from /proc), what the samples' shares are shares of. */
+  cpuMsPerRequest?: number;
+}
+
+/**
+ * The summary as text: each row's share of the busy samples and, when the
+ * stretch is known, that share of the CPU the process spent per request, in
+ * µs. (Samples are taken on the wall clock: on a busy machine a process waits
+ * for a core inside whatever it runs, so a share is sound and a sample's
+ * length is not.)
+ */
+export function formatSummary(title: string, summary: ProfileSummary, timed?: Timed): string {
+  const cpuUs = timed?.cpuMsPerRequest === undefined ? undefined : timed.cpuMsPerRequest * 1000;
+  const unit = cpuUs === undefined ? 'ms of samples' : 'CPU µs/request';
+  const value = (ms: number) => (cpuUs === undefined ? ms.toFixed(0) : ((cpuUs * ms) / summary.busyMs).toFixed(1));
   const share = (ms: number) => `${((100 * ms) / summary.busyMs).toFixed(1)}%`.padStart(6);
   const rows = (list: Array<{ ms: number; name: string }>) =>
     list.map(({ ms, name }) => `  ${value(ms).padStart(8)} ${share(ms)}  ${name}`).join('\n');
   return [
-    `${title}: ${value(summary.busyMs)} ${unit} busy${requests ? ` over ${requests} requests` : ''}`,
+    `${title}: ${summary.busyMs.toFixed(0)} ms of busy samples` +
+      (timed ? ` over ${timed.requests} requests` : '') +
+      (cpuUs === undefined ? '' : `, ${cpuUs.toFixed(0)} CPU µs per request`),
     `Self time by origin (${unit}):`,
     rows(summary.byOrigin.map(({ origin, ms }) => ({ name: origin, ms }))),
     `Self time by origin, Node's own counted for its caller (${unit}):`,
@@ -136,8 +152,6 @@ if (require.main === module) {
   const [file] = process.argv.slice(2);
   if (!file) throw new Error('usage: cpuProfile <file.cpuprofile>');
   const sidecar = file.replace(/\.cpuprofile$/, '.window.json');
-  const timed = existsSync(sidecar)
-    ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Window & { requests: number })
-    : undefined;
-  console.log(formatSummary(file, summarizeProfile(file, { window: timed }), timed?.requests));
+  const timed = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as Window & Timed) : undefined;
+  console.log(formatSummary(file, summarizeProfile(file, { window: timed }), timed));
 }

@@ -109,21 +109,36 @@ export async function measure(op: Op, concurrency: number, pids: Pids, durationM
 export async function measureInTurns(
   contenders: Array<{ op: Op; pids: Pids }>,
   concurrency: number,
+  /** Told when each turn ran, in µs of process.hrtime (a CPU profile's clock). */
+  onTurn?: (contender: number, fromUs: number, toUs: number) => void,
 ): Promise<Summary[]> {
   const samples: Sample[][] = contenders.map(() => []);
+  const clockUs = () => Number(process.hrtime.bigint() / 1000n);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, { op, pids }] of contenders.entries()) {
+      const fromUs = clockUs();
       samples[i]!.push(await sample(op, concurrency, pids, DURATION_MS / ROUNDS));
+      onTurn?.(i, fromUs, clockUs());
     }
   }
   return samples.map(summarize);
 }
 
 /** Runs bench/bareServer.ts as a process of its own, answering `queries`; answers how to call it. */
-export async function startBareServer(queries: BareQuery[], connectionString: string, nodeArgs: string[] = []) {
+export async function startBareServer(
+  queries: BareQuery[],
+  connectionString: string,
+  options: { nodeArgs?: string[]; onHost?: boolean } = {},
+) {
   const child = spawn(
     process.execPath,
-    [...nodeArgs, join(__dirname, 'bareServer.js'), connectionString, JSON.stringify(queries)],
+    [
+      ...(options.nodeArgs ?? []),
+      join(__dirname, 'bareServer.js'),
+      ...(options.onHost ? ['--on-host'] : []),
+      connectionString,
+      JSON.stringify(queries),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
@@ -131,6 +146,8 @@ export async function startBareServer(queries: BareQuery[], connectionString: st
   const { port } = JSON.parse(line) as { port: number };
   return {
     call: httpClient(`http://127.0.0.1:${port}`),
+    /** What to request of it: any path of the plain server, the one function's on the host. */
+    path: options.onHost ? '/api/bare' : '/',
     pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');

@@ -55,7 +55,6 @@ import type { BareQuery } from './bareServer';
 import { formatSummary, summarizeProfile, type Window } from './cpuProfile';
 import {
   bareQueryOf,
-  DURATION_MS,
   httpClient,
   measure,
   measureInTurns,
@@ -64,7 +63,6 @@ import {
   startBareServer,
   WARMUP_MS,
   type Op,
-  type Summary,
 } from './measure';
 
 const root = resolve(__dirname, '../..');
@@ -122,7 +120,11 @@ async function main() {
     options: { profile: { type: 'string' }, only: { type: 'string', multiple: true } },
   });
   const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-bench-'));
-  const profileDirs = { stack: join(stateDir, 'profile-stack'), bare: join(stateDir, 'profile-bare') };
+  const profileDirs = {
+    stack: join(stateDir, 'profile-stack'),
+    bare: join(stateDir, 'profile-bare'),
+    bareOnHost: join(stateDir, 'profile-bare-on-host'),
+  };
   const cpuProf = (dir: string) => (flags.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir]);
   const log = createWriteStream(join(stateDir, 'stack.log'));
   const stack = await startStackProcess({
@@ -399,63 +401,6 @@ async function main() {
       },
     ];
 
-    /**
-     * The scenario's route, and its bare server if it has one, each warmed up
-     * and then timed at 16 while both processes run under --cpu-prof; then the
-     * profiles, stopped and summed over the timed stretch only.
-     */
-    async function profile(scenario: Scenario) {
-      const bare =
-        scenario.bare &&
-        (await startBareServer(scenario.bare, info.storageConnectionString, cpuProf(profileDirs.bare)));
-      const timed: Array<{ title: string; dir: string; window: Window; summary: Summary }> = [];
-      const contenders = [
-        { title: `the service, ${scenario.name}`, dir: profileDirs.stack, op: scenario.route, of: pids },
-        ...(bare
-          ? [
-              {
-                title: 'the bare server',
-                dir: profileDirs.bare,
-                op: () => bare.call('GET', '/', userToken),
-                of: { ...pids, service: bare.pid },
-              },
-            ]
-          : []),
-      ];
-      for (const { title, dir, op, of } of contenders) {
-        await measure(op, 16, of, WARMUP_MS);
-        const fromUs = Number(process.hrtime.bigint() / 1000n);
-        const summary = await measure(op, 16, of, DURATION_MS);
-        timed.push({ title, dir, window: { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) }, summary });
-      }
-      await bare?.stop();
-      await stack.stop(); // --cpu-prof writes the profiles as the processes exit
-      for (const { title, dir, window, summary } of timed) {
-        const [file] = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
-        if (!file) throw new Error(`no CPU profile was written to ${dir}`);
-        // Kept (dist/ is not committed), to open in a profiler or sum again with cpuProfile.js.
-        const kept = join(__dirname, `${title.replace(/\W+/g, '-')}.cpuprofile`);
-        copyFileSync(join(dir, file), kept);
-        writeFileSync(
-          kept.replace(/\.cpuprofile$/, '.window.json'),
-          JSON.stringify({ ...window, requests: summary.ops }),
-        );
-        console.log(`\n(${kept})`);
-        console.log(
-          `\n${title} at 16: ${round(summary.opsPerSec)} requests/s, ${summary.serviceCpuMsPerOp} CPU ms per request (from /proc)`,
-        );
-        console.log(formatSummary(title, summarizeProfile(join(dir, file), { window }), summary.ops));
-      }
-    }
-
-    if (flags.profile !== undefined) {
-      const scenario = scenarios.find((sc) => sc.name === flags.profile);
-      if (!scenario)
-        throw new Error(`--profile: no scenario "${flags.profile}" (${scenarios.map((sc) => sc.name).join(', ')})`);
-      await profile(scenario);
-      return;
-    }
-
     // A read route's bare server makes exactly the requests the service makes,
     // and so must the raw side: both checked against what the service sends.
     for (const scenario of scenarios.filter((sc) => sc.read)) {
@@ -468,6 +413,70 @@ async function main() {
       scenario.bare = sent.map(bareQueryOf);
     }
 
+    /**
+     * The scenario's route and, for a read route, its bare server and the same
+     * on the local host, all under --cpu-prof, warmed up and then timed at 16
+     * in turns; then the profiles, summed over each one's turns only.
+     */
+    async function profile(scenario: Scenario) {
+      const bareOf = async (onHost: boolean, dir: string) =>
+        scenario.bare &&
+        (await startBareServer(scenario.bare, info.storageConnectionString, { nodeArgs: cpuProf(dir), onHost }));
+      const bares = [
+        { title: 'the bare server', server: await bareOf(false, profileDirs.bare) },
+        { title: 'the bare server on the local host', server: await bareOf(true, profileDirs.bareOnHost) },
+      ];
+      const contenders = [
+        { title: `the service, ${scenario.name}`, dir: profileDirs.stack, op: scenario.route, pids },
+        ...bares.flatMap(({ title, server }, i) =>
+          server
+            ? [
+                {
+                  title,
+                  dir: i === 0 ? profileDirs.bare : profileDirs.bareOnHost,
+                  op: () => server.call('GET', server.path, userToken),
+                  pids: { ...pids, service: server.pid },
+                },
+              ]
+            : [],
+        ),
+      ];
+      for (const { op, pids: of } of contenders) await measure(op, 16, of, WARMUP_MS);
+      const windows: Window[] = contenders.map(() => ({ turns: [] }));
+      const summaries = await measureInTurns(contenders, 16, (i, fromUs, toUs) =>
+        windows[i]!.turns.push({ fromUs, toUs }),
+      );
+      for (const { server } of bares) await server?.stop();
+      await stack.stop(); // --cpu-prof writes the profiles as the processes exit
+      for (const [i, { title, dir }] of contenders.entries()) {
+        const [file] = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+        if (!file) throw new Error(`no CPU profile was written to ${dir}`);
+        const summary = summaries[i]!;
+        const timedStretch = { requests: summary.ops, cpuMsPerRequest: summary.serviceCpuMsPerOp };
+        // Kept (dist/ is not committed), to open in a profiler or sum again with cpuProfile.js.
+        const kept = join(__dirname, `${title.replace(/\W+/g, '-')}.cpuprofile`);
+        copyFileSync(join(dir, file), kept);
+        writeFileSync(
+          kept.replace(/\.cpuprofile$/, '.window.json'),
+          JSON.stringify({ ...windows[i], ...timedStretch }),
+        );
+        console.log(`\n(${kept})`);
+        console.log(
+          `${title} at 16: ${round(summary.opsPerSec)} requests/s, ${summary.serviceCpuMsPerOp} CPU ms per request (from /proc)`,
+        );
+        console.log(formatSummary(title, summarizeProfile(join(dir, file), { window: windows[i] }), timedStretch));
+      }
+    }
+
+    if (flags.profile !== undefined) {
+      const scenario = scenarios.find((sc) => sc.name === flags.profile);
+      if (!scenario) {
+        throw new Error(`--profile: no scenario "${flags.profile}" (${scenarios.map((sc) => sc.name).join(', ')})`);
+      }
+      await profile(scenario);
+      return;
+    }
+
     const results: Result[] = [];
     // `--only <scenario>` (repeatable): just those rows, printed; no scale case, no files written.
     const measured = flags.only ? scenarios.filter((sc) => flags.only!.includes(sc.name)) : scenarios;
@@ -477,7 +486,7 @@ async function main() {
         const contenders = [
           { op: scenario.route, pids },
           { op: scenario.raw, pids },
-          ...(bare ? [{ op: () => bare.call('GET', '/', userToken), pids: { ...pids, service: bare.pid } }] : []),
+          ...(bare ? [{ op: () => bare.call('GET', bare.path, userToken), pids: { ...pids, service: bare.pid } }] : []),
         ];
         for (const { op, pids: of } of contenders) await measure(op, 16, of, WARMUP_MS);
         for (const concurrency of scenario.concurrencies ?? CONCURRENCIES) {
