@@ -206,15 +206,17 @@ async function main() {
     const drain = async <T>(iterable: AsyncIterable<T>) => {
       for await (const _ of iterable) void _;
     };
-    const flowFilter = (principal: string, references: boolean, partition = pk) =>
-      `${odata`PartitionKey eq ${partition}`} and (${odata`RowKey eq 'flow'`} or ${odata`RowKey eq ${permissionRowKey(principal)}`}` +
-      (references
-        ? ` or (${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})` +
-          ` or (${odata`RowKey ge ${PENDING_UNEMBED_RANGE.from} and RowKey lt ${PENDING_UNEMBED_RANGE.to}`})`
-        : '') +
-      ')';
+    /** A read of a flow's partition as readSnapshot writes it: the flow row, these rows, these ranges. */
+    const flowRead = (partition: string, rowKeys: string[], ranges: Array<{ from: string; to: string }> = []) => {
+      const rows = ['flow', ...rowKeys].map((rowKey) => odata`RowKey eq ${rowKey}`);
+      const within = ranges.map(({ from, to }) => `(${odata`RowKey ge ${from} and RowKey lt ${to}`})`);
+      const filter = `${odata`PartitionKey eq ${partition}`} and (${[...rows, ...within].join(' or ')})`;
+      return storage.flows.listEntities<{ etag: string }>({ queryOptions: { filter } });
+    };
     const flowQuery = (principal: string, references: boolean, partition = pk) =>
-      drain(storage.flows.listEntities({ queryOptions: { filter: flowFilter(principal, references, partition) } }));
+      drain(
+        flowRead(partition, [permissionRowKey(principal)], references ? [REFERENCE_RANGE, PENDING_UNEMBED_RANGE] : []),
+      );
     // As ConnectionStore.listAll reads them: the range of connection rows, the listed columns.
     const ownConnections = (user: string) =>
       drain(
@@ -231,24 +233,73 @@ async function main() {
     let rawId = 0;
 
     /** A share's storage requests, issued raw: the owner's read, the index, the permission and audit, the index. */
+    // The writes below are the service's, row for row, except that they are
+    // made on any version (If-Match: *): raw clients do not retry lost races.
+    const anyVersion = { etag: '*' };
+    /**
+     * A share's storage requests, issued raw: the owner's and the guest's
+     * permissions read with the flow, the guest's index row, the permission
+     * with its audit entry and the owner's still-holds check, the index again.
+     */
     const rawShare = async (owner: string, flow: string, partition: string) => {
       const who = `raw${rawId++}`;
-      const row = { partitionKey: partition, rowKey: permissionRowKey(who), principalId: who, role: 'user' };
-      await flowQuery(owner, false, partition);
-      await storage.principalIndex.upsertEntity({ partitionKey: principalPartitionKey('bench', who), rowKey: flow });
+      const at = new Date().toISOString();
+      await drain(flowRead(partition, [permissionRowKey(owner), permissionRowKey(who)]));
+      const index = { partitionKey: principalPartitionKey('bench', who), rowKey: flow, flowId: flow, addedAt: at };
+      await storage.principalIndex.upsertEntity(index, 'Replace');
       await storage.flows.submitTransaction([
-        ['create', row],
-        ['create', { partitionKey: partition, rowKey: `audit|raw|${who}` }],
+        [
+          'create',
+          {
+            partitionKey: partition,
+            rowKey: permissionRowKey(who),
+            principalId: who,
+            role: 'user',
+            grantedBy: owner,
+            grantedAt: at,
+          },
+        ],
+        [
+          'create',
+          { partitionKey: partition, rowKey: `audit|raw|${who}`, action: 'shared', actorId: owner, at, subjectId: who },
+        ],
+        ['update', { partitionKey: partition, rowKey: permissionRowKey(owner) }, 'Merge', anyVersion],
       ]);
-      await storage.principalIndex.upsertEntity({ partitionKey: principalPartitionKey('bench', who), rowKey: flow });
+      await storage.principalIndex.upsertEntity(index, 'Replace');
     };
-    /** An embed's storage requests, issued raw: the owner's read with the reference, the connection, the write. */
+    /**
+     * An embed's storage requests, issued raw: the owner's permission, the
+     * reference and what is left to unembed read with the flow, the owner's
+     * connection, then the reference replaced with its audit entry and the
+     * owner's still-holds check.
+     */
     const rawEmbed = async (owner: string, connection: string, partition: string) => {
-      await flowQuery(owner, false, partition);
+      const at = new Date().toISOString();
+      await drain(flowRead(partition, [permissionRowKey(owner), referenceRowKey('db')], [PENDING_UNEMBED_RANGE]));
       await storage.connections.getEntity(principalPartitionKey('bench', owner), `conn|${connection}`);
-      // The same conditional write, on any version: raw clients do not retry lost races.
+      const reference = {
+        logicalName: 'db',
+        connectorId: 'shared_sql',
+        referenceOwnerId: owner,
+        connectionId: connection,
+        embedded: true,
+        createdAt: at,
+        modifiedAt: at,
+      };
       await storage.flows.submitTransaction([
-        ['update', { partitionKey: partition, rowKey: referenceRowKey('db') }, 'Merge'],
+        ['update', { partitionKey: partition, rowKey: referenceRowKey('db'), ...reference }, 'Replace', anyVersion],
+        [
+          'create',
+          {
+            partitionKey: partition,
+            rowKey: `audit|raw|${rawId++}`,
+            action: 'embedded',
+            actorId: owner,
+            at,
+            subjectId: 'db',
+          },
+        ],
+        ['update', { partitionKey: partition, rowKey: permissionRowKey(owner) }, 'Merge', anyVersion],
       ]);
     };
 
