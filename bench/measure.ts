@@ -103,7 +103,7 @@ export async function measure(op: Op, concurrency: number, pids: Pids, durationM
 }
 
 /**
- * Several operations timed in turns (ROUNDS of DURATION_MS / ROUNDS each), so
+ * Several operations timed in turns (ROUNDS of durationMs / ROUNDS each), so
  * that whatever drifts on a shared machine drifts alike for all of them.
  */
 export async function measureInTurns(
@@ -111,13 +111,14 @@ export async function measureInTurns(
   concurrency: number,
   /** Told when each turn ran, in µs of process.hrtime (a CPU profile's clock). */
   onTurn?: (contender: number, fromUs: number, toUs: number) => void,
+  durationMs = DURATION_MS,
 ): Promise<Summary[]> {
   const samples: Sample[][] = contenders.map(() => []);
   const clockUs = () => Number(process.hrtime.bigint() / 1000n);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, { op, pids }] of contenders.entries()) {
       const fromUs = clockUs();
-      samples[i]!.push(await sample(op, concurrency, pids, DURATION_MS / ROUNDS));
+      samples[i]!.push(await sample(op, concurrency, pids, durationMs / ROUNDS));
       onTurn?.(i, fromUs, clockUs());
     }
   }
