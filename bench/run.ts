@@ -12,9 +12,11 @@
 // three share the cores, so the throughput ratio is partly a share of CPU;
 // service CPU beside raw client CPU is what the service itself adds.
 //
-// `npm run bench -- --profile <scenario>` instead runs the stack (and the
-// scenario's bare server) under `node --cpu-prof` and sums where their CPU
-// went while the scenario ran at concurrency 16 (cpuProfile.ts).
+// `npm run bench -- --decompose <scenario>` instead times a read route beside
+// its bare server and the same bare function on the local host, to tell the
+// cost of the Functions objects from the service's own; `--profile <scenario>`
+// does so with each process under `node --cpu-prof`, and sums where their CPU
+// went (cpuProfile.ts).
 import {
   copyFileSync,
   createWriteStream,
@@ -123,7 +125,11 @@ const BARE_RATIO_TARGET = 0.85;
 
 async function main() {
   const { values: flags } = parseArgs({
-    options: { profile: { type: 'string' }, only: { type: 'string', multiple: true } },
+    options: {
+      profile: { type: 'string' },
+      decompose: { type: 'string' },
+      only: { type: 'string', multiple: true },
+    },
   });
   const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-bench-'));
   const profileDirs = {
@@ -474,10 +480,11 @@ async function main() {
 
     /**
      * The scenario's route and, for a read route, its bare server and the same
-     * on the local host, all under --cpu-prof, warmed up and then timed at 16
-     * in turns; then the profiles, summed over each one's turns only.
+     * on the local host, warmed up and then timed at 16 in turns: with
+     * --decompose, the CPU each spent per request; with --profile, all of them
+     * under --cpu-prof, and then the profiles, summed over each one's turns only.
      */
-    async function profile(scenario: Scenario) {
+    async function examine(scenario: Scenario) {
       const bareOf = async (onHost: boolean, dir: string) =>
         scenario.bare &&
         (await startBareServer(scenario.bare, info.storageConnectionString, { nodeArgs: cpuProf(dir), onHost }));
@@ -506,6 +513,17 @@ async function main() {
         windows[i]!.turns.push({ fromUs, toUs }),
       );
       for (const { server } of bares) await server?.stop();
+      if (flags.profile === undefined) {
+        console.table(
+          contenders.map(({ title }, i) => ({
+            process: title,
+            requestsPerSec: round(summaries[i]!.opsPerSec),
+            cpuMsPerRequest: summaries[i]!.serviceCpuMsPerOp,
+            storageCpuMsPerRequest: summaries[i]!.storageCpuMsPerOp,
+          })),
+        );
+        return;
+      }
       await stack.stop(); // --cpu-prof writes the profiles as the processes exit
       for (const [i, { title, dir }] of contenders.entries()) {
         const [file] = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
@@ -527,12 +545,11 @@ async function main() {
       }
     }
 
-    if (flags.profile !== undefined) {
-      const scenario = scenarios.find((sc) => sc.name === flags.profile);
-      if (!scenario) {
-        throw new Error(`--profile: no scenario "${flags.profile}" (${scenarios.map((sc) => sc.name).join(', ')})`);
-      }
-      await profile(scenario);
+    const examined = flags.profile ?? flags.decompose;
+    if (examined !== undefined) {
+      const scenario = scenarios.find((sc) => sc.name === examined);
+      if (!scenario) throw new Error(`no scenario "${examined}" (${scenarios.map((sc) => sc.name).join(', ')})`);
+      await examine(scenario);
       return;
     }
 
