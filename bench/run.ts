@@ -41,6 +41,7 @@ import { CONNECTION_RANGE } from '../lib/storage/connections';
 import { LIST_COLUMNS } from '../lib/storage/connectionRows';
 import {
   flowPartitionKey,
+  machineRowKey,
   permissionRowKey,
   principalPartitionKey,
   PENDING_UNEMBED_RANGE,
@@ -160,7 +161,7 @@ async function main() {
     const flowId = (
       await call('POST', '/flows', ownerToken, {
         name: 'Bench',
-        definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'Q' }] },
+        definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' }] },
       })
     ).body.id as string;
     await call('PUT', `/flows/${flowId}/permissions/user`, ownerToken, { role: 'user' });
@@ -173,6 +174,7 @@ async function main() {
       connectionId: ownerDb,
     });
     await call('PATCH', `/flows/${flowId}/connection-references/db`, ownerToken, { embedded: true });
+    const machineId = (await call('POST', '/machines', ownerToken, { name: 'Bench agent' })).body.id as string;
 
     // The spread rows: SPREAD people, each with a flow of their own set up as the owner's above.
     const spread = await Promise.all(
@@ -205,7 +207,11 @@ async function main() {
     );
     await storage.ensureReady();
     const services = createServices(storage, {
-      connectors: parseCatalog(JSON.stringify(devConnectorCatalog(info.issuerUrl)), { DEV_OAUTH_CLIENT_SECRET: 'x' }),
+      connectors: parseCatalog(
+        JSON.stringify(devConnectorCatalog(info.issuerUrl, info.providersUrl)),
+        { DEV_OAUTH_CLIENT_SECRET: 'x' },
+        { httpOrigins: [info.providersUrl] },
+      ),
       // The stack's own sealing key, so both open the same connections.
       sealingKeys: [
         { id: 'dev', key: Buffer.from(readFileSync(join(stateDir, 'sealing-key'), 'utf8').trim(), 'base64') },
@@ -213,6 +219,8 @@ async function main() {
       oauth: { stateTtlSeconds: 600 },
       signIn: { app: devSignInApp(info.issuerUrl), sessionTtlSeconds: 3600 },
       auth: { issuers: [info.issuerUrl] },
+      cloudRuns: { maxDequeueCount: 5 },
+      gateway: { allowedLoopbackOrigins: [info.providersUrl] },
     });
     const pk = flowPartitionKey('bench', flowId);
     const drain = async <T>(iterable: AsyncIterable<T>) => {
@@ -402,14 +410,10 @@ async function main() {
         raw: async () => {
           await Promise.all([flowQuery('user', true), ownConnections('user')]);
           const rowKey = `run|raw${rawId++}`;
-          // The run with its audit entry, the dispatch, the status: as the service writes them.
+          // The run, Running with its lease, and its audit entry: as the service writes them.
           await storage.flows.submitTransaction([
-            ['create', { partitionKey: pk, rowKey, status: 'Queued' }],
+            ['create', { partitionKey: pk, rowKey, status: 'Running' }],
             ['create', { partitionKey: pk, rowKey: `audit|${rowKey}` }],
-          ]);
-          await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
-          await storage.flows.submitTransaction([
-            ['update', { partitionKey: pk, rowKey, status: 'Dispatched' }, 'Merge'],
           ]);
         },
         counted: () => services.runs.startAttended(caller('user'), flowId, {}),
@@ -418,33 +422,37 @@ async function main() {
         name: 'cloud run, enqueue to Dispatched',
         read: false,
         route: async () => {
-          const requested = await call('POST', `/flows/${flowId}/cloud-runs`, ownerToken);
+          const requested = await call('POST', `/flows/${flowId}/cloud-runs`, ownerToken, { machineId });
           const location = requested.headers.location as string;
           for (;;) {
             const run = await call('GET', location, ownerToken);
-            if (run.status === 200) return run;
+            if (run.status === 200 || (run.body as { status?: string }).status === 'Dispatched') return run;
             await new Promise((r) => setTimeout(r, 20));
           }
         },
         // The same storage requests in sequence, without the queue's polling in between:
-        // the request (read, record, enqueue), then the processor's nine.
+        // the request (read, the machine, record, enqueue), then the processor's eight.
         raw: async () => {
           const rowKey = `run|rawcloud${rawId++}`;
           const setStatus = (status: string) =>
             storage.flows.submitTransaction([['update', { partitionKey: pk, rowKey, status }, 'Merge']]);
-          await flowQuery('owner', false);
+          const machines = principalPartitionKey('bench', 'owner');
+          const machine = () => storage.machines.getEntity(machines, machineRowKey(machineId));
+          await Promise.all([flowQuery('owner', false), machine()]);
           await storage.flows.submitTransaction([
             ['create', { partitionKey: pk, rowKey, status: 'Queued' }],
             ['create', { partitionKey: pk, rowKey: `audit|${rowKey}` }],
           ]);
           await storage.cloudRunRequests.sendMessage(encodeMessage({ runId: rowKey }));
           await storage.flows.getEntity(pk, rowKey);
-          await flowQuery('owner', true);
+          await Promise.all([flowQuery('owner', true), machine()]);
           await storage.connections.getEntity(principalPartitionKey('bench', 'owner'), `conn|${ownerDb}`);
           await setStatus('Dispatching');
           await flowQuery('owner', true); // the references and the initiator's permission again
-          await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
-          await storage.desktopRunDispatch.sendMessage(encodeMessage({ runId: rowKey }));
+          await storage.machines.createEntity({
+            partitionKey: machines,
+            rowKey: `${machineRowKey(machineId)}|${rowKey}`,
+          });
           await setStatus('Dispatched');
         },
         // Recording the run and processing it (the stack's own processor would race a real request).
@@ -459,9 +467,10 @@ async function main() {
             initiatedBy: 'owner',
             connections: {},
             createdAt: new Date().toISOString(),
+            machineId,
           };
           await new FlowStore(storage).commit('bench', flowId, [{ kind: 'putRun', run, over: undefined }]);
-          return services.runs.processCloudRun({ runId: run.id, tenantId: 'bench', flowId });
+          return services.cloudRuns.process({ runId: run.id, tenantId: 'bench', flowId });
         },
       },
     ];

@@ -43,7 +43,21 @@ export function devSignInSettings(issuerUrl: string): Record<string, string> {
   };
 }
 
-export function devConnectorCatalog(issuerUrl: string): ConnectorDefinition[] {
+/** The OAuth clients of the development connectors: the local providers accept tokens minted for them alone. */
+export const DEV_CLIENTS = {
+  office365: 'flowshare-dev-office365',
+  sharepoint: 'flowshare-dev-sharepoint',
+} as const;
+
+/** The header the local SQL provider takes its API key in. */
+export const DEV_SQL_KEY_HEADER = 'X-API-Key';
+
+/**
+ * The development catalog: OAuth connectors whose provider is the local
+ * issuer, and every connector's operations served by the local providers
+ * (dev/providers/) at `providersUrl`.
+ */
+export function devConnectorCatalog(issuerUrl: string, providersUrl: string): ConnectorDefinition[] {
   const oauth = (clientId: string, scopes: string[]) => ({
     authority: DEV_AUTHORITY,
     clientId,
@@ -52,19 +66,106 @@ export function devConnectorCatalog(issuerUrl: string): ConnectorDefinition[] {
     knownAuthorities: [DEV_AUTHORITY_HOST],
     authorityMetadata: devAuthorityMetadata(issuerUrl),
   });
+  const list = { name: 'list', in: 'path', type: 'string', maxLength: 100, description: 'the list' } as const;
   return [
     {
       id: 'shared_office365',
       displayName: 'Office 365 Outlook',
       authType: 'oauth2',
-      oauth: oauth('flowshare-dev-office365', ['Mail.Send', 'Mail.Read']),
+      oauth: oauth(DEV_CLIENTS.office365, ['Mail.Send', 'Mail.Read']),
+      baseUrl: `${providersUrl}/office365/v1.0`,
+      operations: [
+        {
+          id: 'SendEmail',
+          displayName: 'Send an email',
+          method: 'POST',
+          path: '/me/sendMail',
+          read: false,
+          scopes: ['Mail.Send'],
+          parameters: [
+            { name: 'to', in: 'body', type: 'string', required: true, maxLength: 320, description: 'the recipient' },
+            { name: 'subject', in: 'body', type: 'string', required: true, maxLength: 255 },
+            { name: 'body', in: 'body', type: 'string', required: true, maxLength: 100_000 },
+          ],
+        },
+        {
+          id: 'ListEmails',
+          displayName: 'List the emails in my inbox',
+          method: 'GET',
+          path: '/me/messages',
+          read: true,
+          scopes: ['Mail.Read'],
+          parameters: [{ name: 'top', in: 'query', type: 'integer', description: 'at most this many, newest first' }],
+        },
+        { id: 'GetMyProfile', displayName: 'Get my profile', method: 'GET', path: '/me', read: true, parameters: [] },
+      ],
     },
     {
       id: 'shared_sharepointonline',
       displayName: 'SharePoint',
       authType: 'oauth2',
-      oauth: oauth('flowshare-dev-sharepoint', ['Sites.ReadWrite.All']),
+      oauth: oauth(DEV_CLIENTS.sharepoint, ['Sites.ReadWrite.All']),
+      baseUrl: `${providersUrl}/sharepoint`,
+      operations: [
+        {
+          id: 'GetItems',
+          displayName: 'Get the items of a list',
+          method: 'GET',
+          path: '/lists/{list}/items',
+          read: true,
+          scopes: ['Sites.ReadWrite.All'],
+          parameters: [list],
+        },
+        {
+          id: 'CreateItem',
+          displayName: 'Create an item in a list',
+          method: 'POST',
+          path: '/lists/{list}/items',
+          read: false,
+          scopes: ['Sites.ReadWrite.All'],
+          parameters: [
+            list,
+            { name: 'title', in: 'body', type: 'string', required: true, maxLength: 255 },
+            { name: 'fields', in: 'body', type: 'object', description: 'more columns, by name' },
+          ],
+        },
+        {
+          // Answered with a redirect to a download address elsewhere, as SharePoint and OneDrive do.
+          id: 'GetFileContent',
+          displayName: 'Get the content of a file',
+          method: 'GET',
+          path: '/lists/{list}/files/{file}/content',
+          read: true,
+          scopes: ['Sites.ReadWrite.All'],
+          parameters: [list, { name: 'file', in: 'path', type: 'string', maxLength: 200 }],
+        },
+      ],
     },
-    { id: 'shared_sql', displayName: 'SQL Server', authType: 'apiKey' },
+    {
+      id: 'shared_sql',
+      displayName: 'SQL Server',
+      authType: 'apiKey',
+      apiKey: { in: 'header', name: DEV_SQL_KEY_HEADER },
+      baseUrl: `${providersUrl}/sql`,
+      operations: [
+        {
+          id: 'ExecuteQuery',
+          displayName: 'Execute a query',
+          method: 'POST',
+          path: '/query',
+          read: false,
+          parameters: [
+            {
+              name: 'query',
+              in: 'body',
+              type: 'string',
+              required: true,
+              maxLength: 10_000,
+              description: "SELECT * FROM t [WHERE c = 'v'] or INSERT INTO t (c, ...) VALUES ('v', ...)",
+            },
+          ],
+        },
+      ],
+    },
   ];
 }

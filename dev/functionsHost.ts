@@ -66,12 +66,18 @@ export function httpRoutesOf(functions: RegisteredFunction[]): HttpRoute[] {
 function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
   const template = (trigger.route ?? fn.metadata.name).replace(/^\/+|\/+$/g, '');
   const paramNames: string[] = [];
-  // `{name}` and `{name?}`, with an optional `:constraint` the host would check.
+  // `{name}` and `{name?}`, with an optional `:constraint` the host would check,
+  // and a last `{*name}` taking the rest of the path, none of it included.
   const source = template
     .split('/')
     .map((segment) => {
+      const catchAll = /^\{\*([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(segment);
+      if (catchAll) {
+        paramNames.push(catchAll[1]!);
+        return '(?:/(.*))?';
+      }
       const param = /^\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
-      if (!param) return `/${escapeRegExp(segment)}`;
+      if (!param) return segment === '' ? '' : `/${escapeRegExp(segment)}`;
       paramNames.push(param[1]!);
       return param[2] ? '(?:/([^/]+))?' : '/([^/]+)';
     })
@@ -90,13 +96,15 @@ function toRoute(fn: RegisteredFunction, trigger: BindingMetadata): HttpRoute {
 
 /**
  * As ASP.NET routing ranks templates: segment by segment, a literal before a
- * parameter, so `connections/oauth/callback` wins over `connections/{id}/...`.
+ * parameter, so `connections/oauth/callback` wins over `connections/{id}/...`,
+ * and a catch-all (`{*path}`) after everything else.
  */
 function bySpecificity(a: HttpRoute, b: HttpRoute): number {
   const sa = a.template.split('/');
   const sb = b.template.split('/');
   for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-    const rank = (segment: string | undefined) => (segment === undefined ? 2 : segment.startsWith('{') ? 1 : 0);
+    const rank = (segment: string | undefined) =>
+      segment === undefined ? 2 : segment.startsWith('{*') ? 3 : segment.startsWith('{') ? 1 : 0;
     const diff = rank(sa[i]) - rank(sb[i]);
     if (diff !== 0) return diff;
   }
@@ -248,23 +256,24 @@ async function send(res: ServerResponse, response: HttpResponse) {
 }
 
 /**
- * 413 with the problem a handler would answer, then the connection ends, so
- * the client cannot go on sending into it. Not with `Connection: close`: Node
- * then destroys the socket as soon as the answer is written, and closing with
- * the client's body still arriving resets the connection, so a client still
- * writing meets the reset before it reads the 413. Instead the host ends its
- * side after the answer and discards what still arrives (Node dumps an unread
- * body, keeping none of it) until the client closes, or for LINGER_MS at most.
+ * 413 with the problem a handler would answer, and `Connection: close`, then
+ * the connection ends, so the client can neither go on sending into it nor
+ * send another request on it (a pooled connection reused after a 413 would
+ * meet the close). Node dumps an unread body, keeping none of it.
  */
 async function refuseTooLarge(req: IncomingMessage, res: ServerResponse, url: URL, options: FunctionsHostOptions) {
   const { socket } = req;
-  res.once('finish', () => {
+  // The answer says the connection closes, so no client sends another request
+  // on it; Node then closes it with destroySoon, which resets a client still
+  // sending before it reads the 413. Closed gently instead: this side ends,
+  // what still arrives is read and dropped, for LINGER_MS at most.
+  socket.destroySoon = () => {
     socket.end();
     const linger = setTimeout(() => socket.destroy(), LINGER_MS).unref();
     socket.once('close', () => clearTimeout(linger));
-  });
+  };
   const refusal = payloadTooLarge();
-  await send(res, new HttpResponse(problem(refusal.code, refusal.message)));
+  await send(res, new HttpResponse(problem(refusal.code, refusal.message, {}, { Connection: 'close' })));
   options.log(
     'information',
     `${req.method} ${url.pathname} -> 413: the body is larger than ${MAX_REQUEST_BYTES} bytes`,

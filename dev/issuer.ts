@@ -100,6 +100,13 @@ export interface RunningIssuer {
  *                                   prove none of them ever leaves flowshare
  *   GET  /dev/tokens                every token issued to anyone (the test
  *                                   suite's secret scan)
+ *   GET  /dev/users/{user}/token-requests
+ *                                   how many token requests came for them,
+ *                                   per client: codes, refreshes, refused
+ *   POST /dev/clients/{clientId}/token-lifetime  {seconds}
+ *                                   access tokens issued to that client from
+ *                                   now on expire after `seconds` (`null`:
+ *                                   the default hour again)
  */
 export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
   const key = await loadOrCreateSigningKey(options.keyFile);
@@ -150,14 +157,16 @@ function signInForm(req: IncomingMessage, res: ServerResponse): boolean {
 <html lang="en"><head><meta charset="utf-8"><title>Sign in - local provider</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;line-height:1.5}input,button{font:inherit;padding:.3rem .5rem}</style></head>
 <body><h1>Sign in</h1><p>The local provider of flowshare's development stack. Sign in as any user name; there is no password.</p>
-<form method="get" action="/authorize">${hidden}<label>User <input name="login_hint" required autofocus pattern="[A-Za-z0-9._@-]{1,100}"></label>
+<form method="get" action="/authorize">${hidden}<label>User <input name="login_hint" required autofocus pattern="[A-Za-z0-9._@\\-]{1,100}"></label>
 <button type="submit">Sign in</button></form></body></html>
 `;
   res.writeHead(200, {
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
+    // The form's answer redirects to the client's redirect URI (flowshare, on another local
+    // port), and browsers hold that redirect to form-action too.
     'Content-Security-Policy':
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http://localhost:* http://127.0.0.1:*; frame-ancestors 'none'",
   });
   res.end(body);
   return true;
@@ -167,12 +176,33 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Which provider user each code and refresh token belongs to, and who revoked. */
+/** Scopes that say who signs in, not what a token may do: never in an access token's `scp`. */
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+/** Token-endpoint requests of one user with one client, by outcome. */
+interface TokenRequestCount {
+  authorization_code: number;
+  refresh_token: number;
+  refused: number;
+}
+
+/**
+ * Which provider user each code and refresh token belongs to, and who
+ * revoked. Refresh tokens rotate: each refresh answers a new one and the one
+ * it used stops working, as providers with rotation do. Access tokens name
+ * the client they were issued to (`azp`), the scopes asked for (`scp`) and the
+ * user (`sub`, `oid`), which the local providers check (dev/providers/).
+ */
 class ProviderGrants {
   private readonly codeUser = new Map<string, string>();
   private readonly refreshUser = new Map<string, string>();
+  /** Refresh tokens replaced by a newer one: refused, and counted under their user. */
+  private readonly retired = new Map<string, string>();
   private readonly revoked = new Set<string>();
   private readonly issued = new Map<string, string[]>();
+  /** Access token lifetime per client, when a test asked for another than the default hour. */
+  private readonly lifetimes = new Map<string, number>();
+  private readonly requests = new Map<string, Map<string, TokenRequestCount>>();
 
   constructor(service: OAuth2Service) {
     service.on(
@@ -183,32 +213,62 @@ class ProviderGrants {
         if (code) this.codeUser.set(code, typeof hint === 'string' && hint ? hint : DEFAULT_PROVIDER_USER);
       },
     );
-    service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: { body: TokenBody }) => {
+    service.on('beforeTokenSigning', (token: { payload: Record<string, unknown> }, req: TokenEndpointRequest) => {
       const user = this.userOf(req.body);
       if (!user) return;
       token.payload.sub = user;
-      // The ID token (the one without a scope) says who signed in, as Entra ID's
-      // does: the same oid and tid a caller token of theirs carries.
       if (!('scope' in token.payload)) {
+        // The ID token (the one without a scope) says who signed in, as Entra ID's
+        // does: the same oid and tid a caller token of theirs carries.
         Object.assign(token.payload, { oid: user, tid: DEV_TENANT_ID, preferred_username: user, name: user });
+        return;
       }
+      // The access token: for whom, by which client, to do what, as Entra ID's v2 tokens say it.
+      const clientId = clientIdOf(req);
+      const scopes = String(token.payload.scope ?? '')
+        .split(' ')
+        .filter((scope) => scope && !OIDC_SCOPES.has(scope));
+      // A scope of an API (`api://flowshare/user_impersonation`, as the flowshare command asks)
+      // makes the token that API's, as Entra ID does: its audience the API, its scp the permission.
+      const api = scopes.map((scope) => /^(api:\/\/[^/]+)\/(.+)$/.exec(scope)).find((match) => match !== null);
+      Object.assign(token.payload, {
+        oid: user,
+        tid: DEV_TENANT_ID,
+        azp: clientId,
+        scp: api ? api[2] : scopes.join(' '),
+        ...(api ? { aud: api[1] } : {}),
+      });
+      const lifetime = clientId ? this.lifetimes.get(clientId) : undefined;
+      if (lifetime !== undefined) token.payload.exp = Number(token.payload.iat) + lifetime;
     });
     service.on(
       'beforeResponse',
-      (response: { statusCode: number; body: Record<string, unknown> | '' }, req: { body: TokenBody }) => {
+      (response: { statusCode: number; body: Record<string, unknown> | '' }, req: TokenEndpointRequest) => {
         const body = req.body;
         if (body.grant_type !== 'authorization_code' && body.grant_type !== 'refresh_token') return;
         const user = this.userOf(body);
+        const clientId = clientIdOf(req) ?? '(none)';
         if (body.grant_type === 'authorization_code' && body.code) this.codeUser.delete(body.code);
         if (!user || this.revoked.has(user)) {
+          const retiredUser = body.refresh_token ? this.retired.get(body.refresh_token) : undefined;
+          const counted = user ?? retiredUser;
+          if (counted) this.count(counted, clientId).refused += 1;
           response.statusCode = 400;
           response.body = {
             error: 'invalid_grant',
-            error_description: 'The grant is unknown or was revoked by the user.',
+            error_description:
+              'The grant is unknown, was replaced by a newer refresh token, or was revoked by the user.',
           };
           return;
         }
+        this.count(user, clientId)[body.grant_type] += 1;
+        if (body.grant_type === 'refresh_token' && body.refresh_token) {
+          this.refreshUser.delete(body.refresh_token);
+          this.retired.set(body.refresh_token, user);
+        }
         if (typeof response.body === 'object') {
+          const lifetime = this.lifetimes.get(clientId);
+          if (lifetime !== undefined) response.body.expires_in = lifetime;
           const { access_token, id_token, refresh_token } = response.body;
           if (typeof refresh_token === 'string') this.refreshUser.set(refresh_token, user);
           const tokens = [access_token, id_token, refresh_token].filter((t): t is string => typeof t === 'string');
@@ -224,14 +284,29 @@ class ProviderGrants {
     return undefined;
   }
 
+  private count(user: string, clientId: string): TokenRequestCount {
+    const byClient = this.requests.get(user) ?? new Map<string, TokenRequestCount>();
+    this.requests.set(user, byClient);
+    const count = byClient.get(clientId) ?? { authorization_code: 0, refresh_token: 0, refused: 0 };
+    byClient.set(clientId, count);
+    return count;
+  }
+
   /** Serves the development endpoints; false for every other request. */
   handleDevRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    if (/^\/dev\/tokens(?:\?.*)?$/.test(req.url ?? '')) {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path === '/dev/tokens') {
       if (req.method !== 'GET') res.writeHead(405).end();
       else json(res, { tokens: [...this.issued.values()].flat() });
       return true;
     }
-    const match = /^\/dev\/users\/([^/?]+)\/(revoke|tokens)(?:\?.*)?$/.exec(req.url ?? '');
+    const lifetime = /^\/dev\/clients\/([^/]+)\/token-lifetime$/.exec(path);
+    if (lifetime) {
+      if (req.method !== 'POST') res.writeHead(405).end();
+      else void this.setLifetime(decodeURIComponent(lifetime[1]!), req, res);
+      return true;
+    }
+    const match = /^\/dev\/users\/([^/]+)\/(revoke|tokens|token-requests)$/.exec(path);
     if (!match) return false;
     const user = decodeURIComponent(match[1]!);
     if (match[2] === 'revoke' && req.method === 'POST') {
@@ -239,11 +314,44 @@ class ProviderGrants {
       res.writeHead(204).end();
     } else if (match[2] === 'tokens' && req.method === 'GET') {
       json(res, { tokens: this.issued.get(user) ?? [] });
+    } else if (match[2] === 'token-requests' && req.method === 'GET') {
+      const byClient = Object.fromEntries(this.requests.get(user) ?? []);
+      const count = Object.values(byClient).reduce((n, c) => n + c.authorization_code + c.refresh_token + c.refused, 0);
+      json(res, { count, byClient });
     } else {
       res.writeHead(405).end();
     }
     return true;
   }
+
+  /** `{seconds}`: the lifetime of the access tokens issued to the client from now on; `{seconds: null}` resets it. */
+  private async setLifetime(clientId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let seconds: unknown;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      seconds = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { seconds?: unknown }).seconds;
+    } catch {
+      seconds = undefined;
+    }
+    if (seconds === null) {
+      this.lifetimes.delete(clientId);
+    } else if (Number.isInteger(seconds) && (seconds as number) >= 1 && (seconds as number) <= 86_400) {
+      this.lifetimes.set(clientId, seconds as number);
+    } else {
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'seconds must be an integer from 1 to 86400, or null' }));
+      return;
+    }
+    res.writeHead(204).end();
+  }
+}
+
+/** The client a token request comes from: HTTP Basic credentials, else `client_id` in the body. */
+function clientIdOf(req: TokenEndpointRequest): string | undefined {
+  const basic = /^Basic (.+)$/i.exec(req.headers?.authorization ?? '');
+  if (basic) return decodeURIComponent(Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0]!);
+  return typeof req.body.client_id === 'string' ? req.body.client_id : undefined;
 }
 
 function json(res: ServerResponse, value: unknown): void {
@@ -254,4 +362,11 @@ interface TokenBody {
   grant_type?: string;
   code?: string;
   refresh_token?: string;
+  client_id?: unknown;
+}
+
+/** The token request as oauth2-mock-server hands it to its events (an Express request). */
+interface TokenEndpointRequest {
+  body: TokenBody;
+  headers?: IncomingMessage['headers'];
 }

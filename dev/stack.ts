@@ -1,15 +1,17 @@
-// The whole local stack on one machine: Azurite, the local OpenID issuer and
-// the functions, wired together through the same settings the Functions host
+// The whole local stack on one machine: Azurite, the local OpenID issuer, the
+// local provider APIs of the development connectors and the functions, wired together through the same settings the Functions host
 // would read. `npm start` and the end-to-end tests both start it from here.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../lib/config';
+import { API_PREFIX } from '../lib/http/routes';
 import { startAzurite, type AzuritePorts, type RunningAzurite } from './azurite';
 import { devConnectorCatalog, devSignInSettings } from './devConnectors';
 import { createFunctionsServer, loadFunctions, type HostLog } from './functionsHost';
 import { startIssuer, type RunningIssuer } from './issuer';
+import { startProviders } from './providers/server';
 import { QueuePoller, queueSettings, queueTriggersOf } from './queueHost';
 import { TimerRunner, timerTriggersOf } from './timerHost';
 import { applyLocalSettings, readHostJson, readLocalSettings } from './project';
@@ -22,6 +24,7 @@ export interface StackOptions {
   inMemory: boolean;
   httpPort: number;
   issuerPort: number;
+  providersPort: number;
   storagePorts: AzuritePorts;
   /** Serve the functions too; off when `func start` will serve them. */
   functions: boolean;
@@ -33,14 +36,19 @@ export interface StackInfo {
   pid: number;
   /** Azurite's own process, so fault tests can take storage away. */
   azuritePid: number;
+  /** The site's root: the web console. */
+  siteUrl?: string;
+  /** Where the API's routes are: `<siteUrl>/api`. */
   apiUrl?: string;
   issuerUrl: string;
   jwksUri: string;
+  /** The local providers (dev/providers/): `<providersUrl>/dev/received` says what they received. */
+  providersUrl: string;
   audience: string;
   storageConnectionString: string;
   storagePorts: AzuritePorts;
   functions: string[];
-  /** Every HTTP route served: method and template below the route prefix. */
+  /** Every HTTP route served: method and template below host.json's route prefix (`api/flows`, `{*path}`). */
   routes: Array<{ method: string; route: string }>;
 }
 
@@ -88,12 +96,21 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ),
     ]);
 
+    const providers = await startProviders({
+      port: options.providersPort,
+      issuerUrl: issuer.url,
+      jwksUri: issuer.jwksUri,
+    });
+    stoppers.push(() => providers.stop());
+
     // The started parts decide these; everything else comes from
     // local.settings.json as Core Tools would read it (the environment wins).
     process.env.AzureWebJobsStorage = azurite.connectionString;
     process.env.AUTH_ISSUER = issuer.url;
     process.env.AUTH_JWKS_URI = issuer.jwksUri;
-    process.env.CONNECTOR_CATALOG = JSON.stringify(devConnectorCatalog(issuer.url));
+    process.env.CONNECTOR_CATALOG = JSON.stringify(devConnectorCatalog(issuer.url, providers.url));
+    // Connector calls may reach the local providers, and nothing else on this machine.
+    process.env.GATEWAY_ALLOWED_LOOPBACK_ORIGINS = providers.url;
     Object.assign(process.env, devSignInSettings(issuer.url));
     process.env.SECRET_SEALING_KEYS ??= `dev:${loadOrCreateSealingKey(join(options.stateDir, SEALING_KEY_FILE))}`;
     applyLocalSettings(readLocalSettings(options.root));
@@ -104,6 +121,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       azuritePid: azurite.process.pid ?? 0,
       issuerUrl: issuer.url,
       jwksUri: issuer.jwksUri,
+      providersUrl: providers.url,
       audience: config.auth.audiences[0]!,
       storageConnectionString: azurite.connectionString,
       storagePorts: azurite.ports,
@@ -113,11 +131,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     if (options.functions) {
       const loaded = loadFunctions(join(options.root, 'dist', 'functions'), log);
+      // The Functions host's default prefix is `api`; flowshare's host.json sets none (the
+      // console has the root) and puts its API routes below `api/` itself (lib/http/routes.ts).
       const routePrefix = readHostJson(options.root).extensions?.http?.routePrefix ?? 'api';
       const server = createFunctionsServer({ routes: loaded.httpRoutes, routePrefix, log });
       const port = await listen(server, options.httpPort);
       stoppers.push(() => close(server));
-      info.apiUrl = `http://localhost:${port}/${routePrefix}`;
+      info.siteUrl = `http://localhost:${port}`;
+      info.apiUrl = [info.siteUrl, routePrefix, API_PREFIX].filter(Boolean).join('/');
       // Read by the functions at their first request, which comes after this.
       process.env.OAUTH_REDIRECT_URI = `${info.apiUrl}/connections/oauth/callback`;
       process.env.SIGNIN_REDIRECT_URI = `${info.apiUrl}/auth/callback`;

@@ -30,7 +30,9 @@ export async function startStackProcess(options: {
     options.stateDir,
     '--log-level',
     options.logLevel ?? 'trace',
-    ...['--port', '--issuer-port', '--blob-port', '--queue-port', '--table-port'].flatMap((flag) => [flag, '0']),
+    ...['--port', '--issuer-port', '--providers-port', '--blob-port', '--queue-port', '--table-port'].flatMap(
+      (flag) => [flag, '0'],
+    ),
   ];
   const child = spawn(process.execPath, args, {
     cwd: options.root,

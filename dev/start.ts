@@ -8,6 +8,7 @@ import { startStack } from './stack';
 const USAGE = `npm start -- [flags]
   --port <n>          functions (default 7071, or local.settings.json Host.LocalHttpPort)
   --issuer-port <n>   local OpenID issuer (default 7072)
+  --providers-port <n>  local provider APIs of the development connectors (default 7073)
   --blob-port, --queue-port, --table-port <n>   Azurite (default 10000, 10001, 10002)
   --in-memory         keep storage in memory instead of under .flowshare/azurite
   --state-dir <dir>   where local state lives (default .flowshare)
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string' },
       'issuer-port': { type: 'string' },
+      'providers-port': { type: 'string' },
       'blob-port': { type: 'string' },
       'queue-port': { type: 'string' },
       'table-port': { type: 'string' },
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     inMemory: values['in-memory'],
     httpPort: port(values.port, settings.Host?.LocalHttpPort ?? 7071, 'port'),
     issuerPort: port(values['issuer-port'], 7072, 'issuer-port'),
+    providersPort: port(values['providers-port'], 7073, 'providers-port'),
     storagePorts: {
       blob: port(values['blob-port'], 10000, 'blob-port'),
       queue: port(values['queue-port'], 10001, 'queue-port'),
@@ -74,8 +77,10 @@ async function main(): Promise<void> {
   const banner = [
     '',
     'flowshare local stack is running',
+    ...(info.siteUrl ? [`  console     ${info.siteUrl}/   (sign in as any user name)`] : []),
     ...(info.apiUrl ? [`  functions   ${info.apiUrl}   (health: ${info.apiUrl}/health)`] : []),
     `  issuer      ${info.issuerUrl}   (OpenID configuration: ${info.issuerUrl}/.well-known/openid-configuration)`,
+    `  providers   ${info.providersUrl}   (what they received: ${info.providersUrl}/dev/received)`,
     `  storage     Azurite blob ${info.storagePorts.blob}, queue ${info.storagePorts.queue}, table ${info.storagePorts.table}` +
       (values['in-memory'] ? ' (in memory)' : ' (data kept in .flowshare/azurite)'),
     ...(info.apiUrl ? [`  functions   ${info.functions.length} loaded: ${info.functions.join(', ')}`] : []),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { noteCaller, sessionOf } from '../lib/auth/authenticate';
 import {
   checkSameOrigin,
@@ -14,6 +14,7 @@ import { DomainError } from '../lib/domain/errors';
 import { formFields, htmlPage, redirect, withPage } from '../lib/http/page';
 import { withProblemDetails } from '../lib/http/problem';
 import { noContent, ok } from '../lib/http/response';
+import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
 import { httpRoute, AUTHED } from '../lib/http/routes';
 
@@ -27,12 +28,17 @@ export async function signIn(request: HttpRequest): Promise<HttpResponseInit> {
 }
 
 /** Where the authority sends the browser back: a session begins, only in the browser that started the sign-in. */
-export async function signInCallback(request: HttpRequest): Promise<HttpResponseInit> {
-  const outcome = await services().signIn.finish(request.url, readSignInCookie(request), {
-    state: request.query.get('state') ?? undefined,
-    code: request.query.get('code') ?? undefined,
-    error: request.query.get('error') ?? undefined,
-  });
+export async function signInCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const outcome = await services().signIn.finish(
+    request.url,
+    readSignInCookie(request),
+    {
+      state: request.query.get('state') ?? undefined,
+      code: request.query.get('code') ?? undefined,
+      error: request.query.get('error') ?? undefined,
+    },
+    requestLog(request, context),
+  );
   const clearPending = clearSignInCookie(request.url);
   if (outcome.kind === 'refused') {
     const why = {

@@ -1,9 +1,9 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { getConfig } from '../lib/config';
 import { idSchema } from '../lib/domain/schemas';
+import { invocationLog } from '../lib/log';
 import { services } from '../lib/services';
-import { QUEUES } from '../lib/storage/clients';
+import { CLOUD_RUN_REQUESTS_QUEUE } from '../lib/services/cloudRunProcessor';
 
 const requestSchema = z.object({
   runId: z.string().min(1).max(200),
@@ -26,26 +26,21 @@ export async function processCloudRunRequest(message: unknown, context: Invocati
   }
   const request = parsed.data;
   try {
-    const outcome = await services().runs.processCloudRun(request);
+    const outcome = await services().cloudRuns.process(request, invocationLog(context, { flowId: request.flowId }));
     context.log(`cloud run ${request.runId}: ${outcome}`);
   } catch (error) {
     const attempt = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const reason = error instanceof Error ? error.name : 'Error';
     context.warn(`cloud run ${request.runId}: attempt ${attempt} failed (${reason})`);
-    if (attempt >= getConfig().cloudRuns.maxDequeueCount) {
-      await services()
-        .runs.failCloudRun(
-          request,
-          `Processing failed ${attempt} times (${reason}); the request went to the poison queue.`,
-        )
-        .catch(() => undefined);
-    }
+    await services()
+      .cloudRuns.failedAttempt(request, attempt, reason)
+      .catch(() => undefined);
     throw error;
   }
 }
 
 app.storageQueue('cloudRunProcessor', {
-  queueName: QUEUES.cloudRunRequests,
+  queueName: CLOUD_RUN_REQUESTS_QUEUE,
   connection: 'AzureWebJobsStorage',
   handler: processCloudRunRequest,
 });

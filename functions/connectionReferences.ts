@@ -1,11 +1,12 @@
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { withProblemDetails } from '../lib/http/problem';
 import { parseBody, pathId } from '../lib/http/request';
 import { noContent, ok } from '../lib/http/response';
 import { services } from '../lib/services';
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
-import { patchReferenceBody, putReferenceBody } from '../lib/http/bodies';
+import { designCallBody, patchReferenceBody, putReferenceBody } from '../lib/http/bodies';
+import { requestLog } from '../lib/http/log';
 
 export async function listConnectionReferences(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
@@ -34,6 +35,18 @@ export async function deleteConnectionReference(request: HttpRequest): Promise<H
   const caller = await authenticate(request);
   await services().references.remove(caller, pathId(request, 'flowId'), pathId(request, 'logicalName'));
   return noContent();
+}
+
+/** A maker tries a read through the reference's connection (theirs, or embedded) while editing the flow. */
+export async function callThroughReference(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const caller = await authenticate(request);
+  const flowId = pathId(request, 'flowId');
+  const logicalName = pathId(request, 'logicalName');
+  const { body } = await parseBody(request, designCallBody);
+  return ok(await services().designCalls.call(caller, flowId, logicalName, body, requestLog(request, context)));
 }
 
 httpRoute('listConnectionReferences', {
@@ -83,5 +96,25 @@ httpRoute('deleteConnectionReference', {
     who: 'reference owner; the flow owner once the reference owner lost access',
     ok: { status: 204 },
     problems: [...WRITE, 'NotReferenceOwner', 'Conflict'],
+  },
+});
+
+httpRoute('callThroughReference', {
+  methods: ['POST'],
+  route: 'flows/{flowId}/connection-references/{logicalName}/calls',
+  handler: withProblemDetails(callThroughReference),
+  doc: {
+    summary: "Try a read operation through the reference's connection (design time); answers the provider's answer",
+    who: 'owner, co-owner (through their own reference, or an embedded one); a user gets 403',
+    body: designCallBody,
+    ok: { status: 200, schema: 'ConnectorCallAnswer' },
+    problems: [
+      ...WRITE,
+      'ConnectionNotAllowed',
+      'ConnectionReauthRequired',
+      'ConnectorCallFailed',
+      'ConnectorTimeout',
+      'ResponseTooLarge',
+    ],
   },
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate, noteCaller, sessionOf } from '../lib/auth/authenticate';
 import { checkSameOrigin, sessionHashOf } from '../lib/auth/session';
 import { parseWith } from '../lib/domain/schemas';
@@ -7,6 +7,7 @@ import { formFields, htmlPage, redirect, withPage } from '../lib/http/page';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
+import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
 import type { ConsentPage } from '../lib/services/consent';
 import { SIGN_IN_PATH } from '../lib/services/signIn';
@@ -46,9 +47,13 @@ export async function connectionUsage(request: HttpRequest): Promise<HttpRespons
   return ok({ value: await services().connections.usage(caller, pathId(request, 'connectionId')) });
 }
 
-export async function refreshConnection(request: HttpRequest): Promise<HttpResponseInit> {
+export async function refreshConnection(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  const connection = await services().connections.refresh(caller, pathId(request, 'connectionId'));
+  const connection = await services().connections.refresh(
+    caller,
+    pathId(request, 'connectionId'),
+    requestLog(request, context),
+  );
   return ok(connection.value, { etag: connection.etag });
 }
 
@@ -133,11 +138,12 @@ function consentRefusal(page: Exclude<ConsentPage, { kind: 'ready' }>): HttpResp
  * is bound to); from anywhere else it changes nothing. A person reads the
  * answer, so it is a page, not JSON.
  */
-export async function oauthCallback(request: HttpRequest): Promise<HttpResponseInit> {
+export async function oauthCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const param = (name: string) => request.query.get(name) ?? undefined;
   const outcome = await services().consent.complete(
     { state: param('state'), code: param('code'), error: param('error') },
     sessionHashOf(request),
+    requestLog(request, context),
   );
   switch (outcome.kind) {
     case 'connected':

@@ -1,13 +1,14 @@
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { memberText } from '../lib/domain/rawJson';
 import { ifMatch } from '../lib/http/etags';
 import { withProblemDetails } from '../lib/http/problem';
-import { pageRequest, parseBody, pathId } from '../lib/http/request';
+import { pageRequest, parseBody, parseQuery, pathId } from '../lib/http/request';
 import { created, list, noContent, ok } from '../lib/http/response';
+import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
 import { httpRoute, AUTHED, CHANGE, READ, WRITE } from '../lib/http/routes';
-import { createFlowBody, pageQuery, updateFlowBody } from '../lib/http/bodies';
+import { createFlowBody, listFlowsQuery, updateFlowBody } from '../lib/http/bodies';
 
 /** The definition exactly as sent: it is stored and answered byte for byte. */
 function definitionJsonOf(bodyText: string): string | undefined {
@@ -25,9 +26,12 @@ export async function createFlow(request: HttpRequest): Promise<HttpResponseInit
   return created(flow.value, `/api/flows/${flow.value.id}`, flow.etag);
 }
 
+/** `?cloudStartable=true`: the flows whose role lets the caller start cloud runs (the connector's flow picker). */
 export async function listFlows(request: HttpRequest): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  return list(request, await services().flows.list(caller, pageRequest(request)));
+  const { cloudStartable } = parseQuery(request, listFlowsQuery);
+  const only = cloudStartable === 'true' ? 'runCloud' : undefined;
+  return list(request, await services().flows.list(caller, pageRequest(request), only));
 }
 
 export async function getFlow(request: HttpRequest): Promise<HttpResponseInit> {
@@ -49,9 +53,9 @@ export async function updateFlow(request: HttpRequest): Promise<HttpResponseInit
   return ok(flow.value, { etag: flow.etag });
 }
 
-export async function deleteFlow(request: HttpRequest): Promise<HttpResponseInit> {
+export async function deleteFlow(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  await services().flows.delete(caller, pathId(request, 'flowId'), ifMatch(request));
+  await services().flows.delete(caller, pathId(request, 'flowId'), ifMatch(request), requestLog(request, context));
   return noContent();
 }
 
@@ -79,9 +83,9 @@ httpRoute('listFlows', {
   route: 'flows',
   handler: withProblemDetails(listFlows),
   doc: {
-    summary: 'Flows you own or that are shared with you',
+    summary: 'Flows you own or that are shared with you; ?cloudStartable=true: those you may start cloud runs of',
     who: 'any caller',
-    query: pageQuery,
+    query: listFlowsQuery,
     ok: { status: 200, schema: 'Flow', list: true },
     problems: [...AUTHED, 'ValidationFailed'],
   },

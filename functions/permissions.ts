@@ -1,8 +1,9 @@
-import { type HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authenticate } from '../lib/auth/authenticate';
 import { withProblemDetails } from '../lib/http/problem';
 import { pageRequest, parseBody, pathId } from '../lib/http/request';
 import { list, noContent, ok } from '../lib/http/response';
+import { requestLog } from '../lib/http/log';
 import { services } from '../lib/services';
 import { httpRoute, READ, WRITE } from '../lib/http/routes';
 import { pageQuery, sharePermissionBody } from '../lib/http/bodies';
@@ -13,18 +14,29 @@ export async function listPermissions(request: HttpRequest): Promise<HttpRespons
   return list(request, page);
 }
 
-export async function sharePermission(request: HttpRequest): Promise<HttpResponseInit> {
+export async function sharePermission(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
   const flowId = pathId(request, 'flowId');
   const principalId = pathId(request, 'principalId');
   const { body } = await parseBody(request, sharePermissionBody);
-  const { permission, etag, created } = await services().permissions.share(caller, flowId, principalId, body.role);
+  const { permission, etag, created } = await services().permissions.share(
+    caller,
+    flowId,
+    principalId,
+    body.role,
+    requestLog(request, context),
+  );
   return ok(permission, { status: created ? 201 : 200, etag });
 }
 
-export async function removePermission(request: HttpRequest): Promise<HttpResponseInit> {
+export async function removePermission(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const caller = await authenticate(request);
-  await services().permissions.unshare(caller, pathId(request, 'flowId'), pathId(request, 'principalId'));
+  await services().permissions.unshare(
+    caller,
+    pathId(request, 'flowId'),
+    pathId(request, 'principalId'),
+    requestLog(request, context),
+  );
   return noContent();
 }
 

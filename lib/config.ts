@@ -35,6 +35,37 @@ const list = z
   )
   .pipe(z.array(z.string()).min(1));
 
+/**
+ * Origins of providers on this machine that connector calls may reach:
+ * `http(s)://<loopback host>:<port>` each, comma-separated. Only the local
+ * stack sets it, for its own providers (docs/limits.md, Connector calls).
+ */
+const loopbackOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const origins: string[] = [];
+    for (const item of value
+      .split(',')
+      .map((i) => i.trim())
+      .filter(Boolean)) {
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      const loopback = url && /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
+      if (!url || !/^https?:$/.test(url.protocol) || !loopback || url.origin !== item.replace(/\/$/, '')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${item} is not an http(s) origin on a loopback host (localhost, 127.x.x.x, [::1])`,
+        });
+      } else origins.push(url.origin);
+    }
+    return origins;
+  });
+
 const tableName = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a valid Azure table name');
 const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name');
 
@@ -47,7 +78,11 @@ export const DEFAULT_NAMES = {
   oauthStatesTable: 'oauthStates',
   sessionsTable: 'sessions',
   pendingWorkTable: 'pendingWork',
+  machinesTable: 'machines',
 } as const;
+
+/** How long a run's lease holds without a heartbeat, unless RUN_LEASE_SECONDS says otherwise. */
+export const DEFAULT_RUN_LEASE_SECONDS = 60;
 
 const settingsSchema = z.object({
   // Storage: the same settings the Functions host uses for its own storage, so
@@ -98,8 +133,12 @@ const settingsSchema = z.object({
     .max(7 * 24 * 3600)
     .default(8 * 3600),
 
+  GATEWAY_ALLOWED_LOOPBACK_ORIGINS: loopbackOrigins,
+
   /** host.json's queues.maxDequeueCount: the attempt after which a request's run is marked Failed. */
   CLOUD_RUN_MAX_DEQUEUE_COUNT: z.coerce.number().int().min(1).max(100).default(5),
+  /** How long a run's lease holds without a heartbeat; its machine renews it sooner. */
+  RUN_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(DEFAULT_RUN_LEASE_SECONDS),
 
   FLOWS_TABLE: tableName.default(DEFAULT_NAMES.flowsTable),
   CONNECTIONS_TABLE: tableName.default(DEFAULT_NAMES.connectionsTable),
@@ -108,6 +147,8 @@ const settingsSchema = z.object({
   PRINCIPAL_INDEX_TABLE: tableName.default(DEFAULT_NAMES.principalIndexTable),
   /** Flows with work left after a change committed, for the sweep (functions/sweep.ts). */
   PENDING_WORK_TABLE: tableName.default(DEFAULT_NAMES.pendingWorkTable),
+  /** Machines, and the runs dispatched to each (lib/storage/machines.ts). */
+  MACHINES_TABLE: tableName.default(DEFAULT_NAMES.machinesTable),
   DEFINITIONS_CONTAINER: containerName.default(DEFAULT_NAMES.definitionsContainer),
 });
 
@@ -146,6 +187,7 @@ export interface Config {
     oauthStatesTable: string;
     sessionsTable: string;
     pendingWorkTable: string;
+    machinesTable: string;
   };
   signIn: SignInSettings;
   connectors: Connector[];
@@ -155,6 +197,11 @@ export interface Config {
     stateTtlSeconds: number;
   };
   cloudRuns: { maxDequeueCount: number };
+  gateway: {
+    /** Origins on this machine connector calls may reach (plain http allowed); none in Azure. */
+    allowedLoopbackOrigins: string[];
+  };
+  runs: { leaseSeconds: number };
 }
 
 /** The web app people sign in to flowshare's pages with. */
@@ -178,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let connectors: Connector[];
   let sealingKeys: SealingKey[];
   try {
-    connectors = parseCatalog(s.CONNECTOR_CATALOG, env);
+    connectors = parseCatalog(s.CONNECTOR_CATALOG, env, { httpOrigins: s.GATEWAY_ALLOWED_LOOPBACK_ORIGINS });
     sealingKeys = parseSealingKeys(s.SECRET_SEALING_KEYS);
     new Sealer(sealingKeys); // checks every key's length and id
   } catch (error) {
@@ -202,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       oauthStatesTable: s.OAUTH_STATES_TABLE,
       pendingWorkTable: s.PENDING_WORK_TABLE,
       sessionsTable: s.SESSIONS_TABLE,
+      machinesTable: s.MACHINES_TABLE,
     },
     signIn: {
       app: signInApp(s),
@@ -212,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sealingKeys,
     oauth: { redirectUri: s.OAUTH_REDIRECT_URI, stateTtlSeconds: s.OAUTH_STATE_TTL_SECONDS },
     cloudRuns: { maxDequeueCount: s.CLOUD_RUN_MAX_DEQUEUE_COUNT },
+    gateway: { allowedLoopbackOrigins: s.GATEWAY_ALLOWED_LOOPBACK_ORIGINS },
+    runs: { leaseSeconds: s.RUN_LEASE_SECONDS },
   };
 }
 

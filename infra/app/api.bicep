@@ -96,10 +96,14 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         SIGNIN_CLIENT_SECRET: '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${signInClientSecretName})'
         SIGNIN_REDIRECT_URI: 'https://${name}.azurewebsites.net/api/auth/callback'
         CLOUD_RUN_MAX_DEQUEUE_COUNT: '5'
+        // How long a run's lease holds without a heartbeat (lib/config.ts).
+        RUN_LEASE_SECONDS: '60'
         // The host refuses a body past the service's 1 MiB (MAX_BODY_BYTES in
         // lib/domain/limits.ts) before any function runs, rather than reading
         // up to its default of 100 MiB first.
         FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '1048576'
+        // The site's root is the web console (functions/web.ts), not the host's default page.
+        AzureWebJobsDisableHomepage: 'true'
       },
       // Each OAuth client secret the catalog names, as a Key Vault reference.
       toObject(items(oauthClientSecretNames), s => s.key, s => '@Microsoft.KeyVault(VaultName=${vault.name};SecretName=${s.value})')

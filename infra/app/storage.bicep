@@ -5,8 +5,8 @@ param location string
 param tags object
 param deploymentContainerName string
 
-var tables = ['flows', 'principalFlows', 'connections', 'oauthStates', 'sessions', 'pendingWork']
-var queues = ['cloud-run-requests', 'cloud-run-requests-poison', 'desktop-run-dispatch']
+var tables = ['flows', 'principalFlows', 'connections', 'oauthStates', 'sessions', 'pendingWork', 'machines']
+var queues = ['cloud-run-requests', 'cloud-run-requests-poison']
 var containers = [deploymentContainerName, 'flow-definitions']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {

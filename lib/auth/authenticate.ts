@@ -21,6 +21,8 @@ import { SessionStore, type Session } from '../storage/sessions';
 import { checkSameOrigin, isSafeMethod, sessionHashOf, type CookieRequest } from './session';
 import { isWellFormed } from '../domain/schemas';
 import { discoverJwksUri, fetchKeySet, providerFault } from './identityProvider';
+import { MACHINE_KEY_PREFIX, parseMachineKey, type MachineKey } from './machineKeys';
+import { RUN_TOKEN_PREFIX } from './runTokens';
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 
@@ -225,6 +227,9 @@ export async function authenticate(request: CookieRequest): Promise<Caller> {
   }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <token>".', true);
+  if (isMachineCredential(match[1])) {
+    throw unauthenticated("A machine key or run token is not a person's token: this route needs a person.", true);
+  }
   shared ??= new TokenVerifier(getConfig().auth);
   const caller = await shared.verify(match[1]);
   callers.set(request, caller);
@@ -247,4 +252,36 @@ export function noteCaller(request: object, caller: Caller): void {
 /** The caller `authenticate` found for this request, if it ran and succeeded. */
 export function authenticatedCaller(request: object): Caller | undefined {
   return callers.get(request);
+}
+
+// ---- machines and runs ----------------------------------------------------------
+// Their routes take their own credentials only (docs/api.md, Authentication):
+// a person's token or session is refused there, as theirs is on a person's route.
+
+function isMachineCredential(token: string): boolean {
+  return token.startsWith(MACHINE_KEY_PREFIX) || token.startsWith(RUN_TOKEN_PREFIX);
+}
+
+function bearerOf(request: CookieRequest, what: string): string {
+  const header = request.headers.get('authorization');
+  if (!header) throw unauthenticated(`${what} is required.`, false);
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthenticated(`The Authorization header must be "Bearer <${what.toLowerCase()}>".`, true);
+  return match[1];
+}
+
+/** The machine key a machine route was called with (not yet checked against its machine): else 401. */
+export function machineKeyOf(request: CookieRequest): MachineKey {
+  const key = parseMachineKey(bearerOf(request, 'A machine key'));
+  if (!key) throw unauthenticated("This route takes a machine key, not a person's token or a run token.", true);
+  return key;
+}
+
+/** The run token a run's route was called with (opened by the service, lib/auth/runTokens.ts): else 401. */
+export function runTokenOf(request: CookieRequest): string {
+  const token = bearerOf(request, 'A run token');
+  if (!token.startsWith(RUN_TOKEN_PREFIX)) {
+    throw unauthenticated("This route takes the run's token, not a person's token or a machine key.", true);
+  }
+  return token;
 }

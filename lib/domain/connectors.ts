@@ -2,6 +2,7 @@
 // made to, and how each authenticates. It comes from configuration; this file
 // says what a valid catalog is. Pure: no I/O.
 import { z } from 'zod';
+import { operationSchema, operationView, type ConnectorOperation, type OperationView } from './connectorOperations';
 import { idSchema } from './schemas';
 
 export const AUTH_TYPES = ['oauth2', 'apiKey'] as const;
@@ -34,34 +35,125 @@ const oauthSchema = z.strictObject({
   authorityMetadata: authorityMetadataSchema.optional(),
 });
 
-const connectorSchema = z.discriminatedUnion('authType', [
-  z.strictObject({
-    id: idSchema,
-    displayName: z.string().min(1).max(200),
-    authType: z.literal('oauth2'),
-    oauth: oauthSchema,
-  }),
-  z.strictObject({ id: idSchema, displayName: z.string().min(1).max(200), authType: z.literal('apiKey') }),
+/** Headers the gateway or HTTP itself sets, which no API key may be sent in. */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'proxy-authorization',
 ]);
 
-export const catalogSchema = z
-  .array(connectorSchema)
-  .min(1, 'must name at least one connector')
-  .superRefine((connectors, ctx) => {
-    const seen = new Set<string>();
-    connectors.forEach((connector, i) => {
-      if (seen.has(connector.id))
-        ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `${connector.id} is listed twice` });
-      seen.add(connector.id);
-    });
-  });
+/** How an API key is sent: in a header of its own (never in the query, which providers log). */
+const apiKeyPlacementSchema = z.strictObject({
+  in: z.literal('header'),
+  name: z
+    .string()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, 'must be an HTTP header name')
+    .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'is a header HTTP or the gateway sets'),
+});
 
-export type ConnectorDefinition = z.infer<typeof connectorSchema>;
-export type OAuthConnectorDefinition = Extract<ConnectorDefinition, { authType: 'oauth2' }>;
+/** Where a connector's operations go: an origin and a base path, nothing else. */
+const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an https URL' }).refine((value) => {
+  const url = new URL(value);
+  return !url.search && !url.hash && !url.username && !url.password;
+}, 'must have no query, fragment or credentials');
+
+const connectorFields = {
+  id: idSchema,
+  displayName: z.string().min(1).max(200),
+  /** Required once there are operations (docs/domain.md, Connector operations). */
+  baseUrl: baseUrlSchema.optional(),
+  operations: z.array(operationSchema).default([]),
+};
+
+const connectorSchema = z.discriminatedUnion('authType', [
+  z.strictObject({ ...connectorFields, authType: z.literal('oauth2'), oauth: oauthSchema }),
+  z.strictObject({ ...connectorFields, authType: z.literal('apiKey'), apiKey: apiKeyPlacementSchema.optional() }),
+]);
+
+export interface CatalogOptions {
+  /** Origins whose baseUrl may be plain http: the local stack's own providers (GATEWAY_ALLOWED_LOOPBACK_ORIGINS). */
+  httpOrigins?: readonly string[];
+}
+
+export function catalogSchema(options: CatalogOptions = {}) {
+  const httpOrigins = new Set(options.httpOrigins ?? []);
+  return z
+    .array(connectorSchema)
+    .min(1, 'must name at least one connector')
+    .superRefine((connectors, ctx) => {
+      const seen = new Set<string>();
+      connectors.forEach((connector, i) => {
+        if (seen.has(connector.id))
+          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `${connector.id} is listed twice` });
+        seen.add(connector.id);
+        for (const issue of connectorIssues(connector, httpOrigins)) {
+          ctx.addIssue({ code: 'custom', path: [i, ...issue.path], message: issue.message });
+        }
+      });
+    });
+}
+
+/** What a connector's operations need of the rest of it. */
+function connectorIssues(
+  connector: z.output<typeof connectorSchema>,
+  httpOrigins: ReadonlySet<string>,
+): Array<{ path: PropertyKey[]; message: string }> {
+  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
+  if (connector.baseUrl) {
+    const url = new URL(connector.baseUrl);
+    if (url.protocol === 'http:' && !httpOrigins.has(url.origin)) {
+      issues.push({
+        path: ['baseUrl'],
+        message: `must be an https URL (plain http only for an origin in GATEWAY_ALLOWED_LOOPBACK_ORIGINS)`,
+      });
+    }
+  } else if (connector.operations.length > 0) {
+    issues.push({ path: ['baseUrl'], message: 'is required when the connector has operations' });
+  }
+  if (connector.authType === 'apiKey' && connector.operations.length > 0 && !connector.apiKey) {
+    issues.push({
+      path: ['apiKey'],
+      message: 'must say how the key is sent ({in: "header", name}) when there are operations',
+    });
+  }
+  const ids = new Set<string>();
+  connector.operations.forEach((operation, j) => {
+    if (ids.has(operation.id)) {
+      issues.push({ path: ['operations', j, 'id'], message: `${operation.id} is listed twice` });
+    }
+    ids.add(operation.id);
+    for (const scope of operation.scopes ?? []) {
+      if (connector.authType === 'apiKey') {
+        issues.push({ path: ['operations', j, 'scopes'], message: 'an apiKey connector has no scopes' });
+        break;
+      }
+      if (!connector.oauth.scopes.includes(scope)) {
+        issues.push({
+          path: ['operations', j, 'scopes'],
+          message: `${scope} is not among the connector's scopes, so no consent grants it`,
+        });
+      }
+    }
+  });
+  return issues;
+}
+
+/** A connector as configuration writes it (operations may be left out). */
+export type ConnectorDefinition = z.input<typeof connectorSchema>;
+type ParsedConnector = z.output<typeof connectorSchema>;
+export type OAuthConnectorDefinition = Extract<ParsedConnector, { authType: 'oauth2' }>;
 
 /** An OAuth connector with its client secret read from its app setting. */
 export type Connector =
-  | Extract<ConnectorDefinition, { authType: 'apiKey' }>
+  | Extract<ParsedConnector, { authType: 'apiKey' }>
   | (OAuthConnectorDefinition & { oauth: OAuthConnectorDefinition['oauth'] & { clientSecret: string } });
 
 /**
@@ -84,14 +176,18 @@ export class CatalogError extends Error {
  * Reads a catalog from its JSON text, taking each client secret from the
  * setting it names; throws CatalogError with every reason it is not valid.
  */
-export function parseCatalog(json: string, settings: Record<string, string | undefined>): Connector[] {
+export function parseCatalog(
+  json: string,
+  settings: Record<string, string | undefined>,
+  options: CatalogOptions = {},
+): Connector[] {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (error) {
     throw new CatalogError(`the connector catalog is not JSON: ${(error as Error).message}`);
   }
-  const parsed = catalogSchema.safeParse(raw);
+  const parsed = catalogSchema(options).safeParse(raw);
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(catalog)'}: ${issue.message}`);
     throw new CatalogError(`the connector catalog is not valid: ${reasons.join('; ')}`);
@@ -114,6 +210,7 @@ export interface ConnectorView {
   displayName: string;
   authType: AuthType;
   scopes?: string[];
+  operations: OperationView[];
 }
 
 export function connectorView(connector: Connector): ConnectorView {
@@ -122,5 +219,11 @@ export function connectorView(connector: Connector): ConnectorView {
     displayName: connector.displayName,
     authType: connector.authType,
     ...(connector.authType === 'oauth2' ? { scopes: connector.oauth.scopes } : {}),
+    operations: connector.operations.map(operationView),
   };
+}
+
+/** The operation a call names, if its connector has one by that id. */
+export function operationOf(connector: Connector, operationId: string): ConnectorOperation | undefined {
+  return connector.operations.find((operation) => operation.id === operationId);
 }

@@ -12,11 +12,18 @@ export const ERROR_CODES = [
   'Conflict',
   'ConnectionRequired',
   'ConnectionUnavailable',
+  'ConnectionNotAllowed',
+  'ConnectionReauthRequired',
+  'RunEnded',
+  'RunNotSucceeded',
   'PreconditionFailed',
   'PayloadTooLarge',
   'InternalError',
   'StorageUnavailable',
   'IdentityProviderUnavailable',
+  'ConnectorCallFailed',
+  'ConnectorTimeout',
+  'ResponseTooLarge',
 ] as const;
 
 /** A stable code every problem carries; lib/http/problemTypes.ts gives each its status and title. */

@@ -38,6 +38,9 @@ export const AUDIT_ACTIONS = [
   'unembedded',
   'referenceRemoved',
   'runStarted',
+  'runCompleted',
+  'runCancelled',
+  'runTimedOut',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

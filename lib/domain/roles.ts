@@ -24,9 +24,13 @@ export const FLOW_ACTIONS = {
   writeConnectionReferences: MAKERS,
   runAttended: EVERY_ROLE,
   runCloud: MAKERS,
+  /** Cancel someone else's run; a run's initiator may always cancel their own (leases.ts). */
+  cancelRun: MAKERS,
   checkCloudReadiness: MAKERS,
   readRunHistory: MAKERS,
   readAudit: MAKERS,
+  /** Try a read operation through a reference while editing the flow (docs/gateway.md). */
+  callConnectorAtDesignTime: MAKERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type FlowAction = keyof typeof FLOW_ACTIONS;

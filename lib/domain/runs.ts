@@ -1,17 +1,16 @@
 // Runs: the bring-your-own-connection prompt of attended console runs, the
-// resolution of a console run, and the checks a cloud run must pass. The cloud
-// readiness route and the queue processor call the same `checkCloudRun`.
-// Pure: no I/O.
+// resolution of a console run, and what callers see of a run. The checks a
+// cloud run must pass are in cloudRuns.ts, the lifecycle in runLifecycle.ts,
+// leases and cancelling in leases.ts. Pure: no I/O.
 import type { ConnectionStatus } from './connections';
 import { DomainError, validationFailed } from './errors';
+import { RawJson } from './rawJson';
 import type { ConnectionReference } from './references';
 import type { Role } from './roles';
+import { publicStatus, type PublicRunStatus, type RunStatus } from './runLifecycle';
 
 export const RUN_MODES = ['attended', 'cloud'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
-/** `Dispatching` is internal: claimed by the processor, shown as `Queued`. */
-export type RunStatus = 'Queued' | 'Dispatching' | 'Dispatched' | 'Rejected' | 'Failed';
-export type PublicRunStatus = Exclude<RunStatus, 'Dispatching'>;
 
 export type RunErrorCode =
   | 'FlowNotFound'
@@ -20,7 +19,12 @@ export type RunErrorCode =
   | 'ConnectionReferenceNotEmbedded'
   | 'ConnectionUnavailable'
   | 'ConnectionReferenceMissing'
-  | 'ProcessingFailed';
+  | 'MachineNotFound'
+  | 'ProcessingFailed'
+  | 'LeaseExpired'
+  | 'NotLeased'
+  | 'DefinitionInvalid'
+  | 'OperationNotFound';
 
 export interface RunError {
   code: RunErrorCode;
@@ -51,6 +55,29 @@ export interface Run {
   claimedAt?: string;
   /** When a cloud run's request was last put on the queue again (internal). */
   requestedAgainAt?: string;
+  /** The machine a cloud run is for: one of its initiator's. */
+  machineId?: string;
+  /** The inputs a cloud run was asked with, as the JSON object text sent. */
+  inputsJson?: string;
+  /** Its lease, once it is Running: the id its run token names, and until when it holds. */
+  leaseId?: string;
+  leaseExpiresAt?: string;
+  /** When it began Running. */
+  startedAt?: string;
+  /** Who asked to cancel it while it was Running: it ends Cancelled. */
+  cancelRequestedBy?: string;
+  /** What its machine reported when it completed: the outputs (JSON object text) and each action. */
+  outputsJson?: string;
+  actions?: ActionResult[];
+}
+
+/** One action of a run, as its machine reports it on completion. */
+export interface ActionResult {
+  name: string;
+  status: string;
+  startedAt: string;
+  durationMs: number;
+  error?: { code: string; detail: string };
 }
 
 /** What a person asks of an attended run (lib/http/bodies.ts validates it). */
@@ -164,6 +191,8 @@ export interface ResolveRequest {
   ownerOf: Map<string, string>;
   /** Logical names the definition's connector actions use. */
   definitionReferences: string[];
+  /** What else keeps the definition from running now (checkDefinitionForRun). */
+  definitionErrors?: RunError[];
 }
 
 /**
@@ -190,13 +219,17 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
     );
   }
   const notDefined = [...new Set(request.definitionReferences)].filter((name) => !entries.has(name));
-  if (notDefined.length > 0) {
-    throw new DomainError('Conflict', 'The flow definition names connection references that do not exist.', {
-      errors: notDefined.map((logicalName) => ({
-        code: 'ConnectionReferenceMissing',
-        logicalName,
-        detail: 'no such reference',
-      })),
+  const definitionErrors = request.definitionErrors ?? [];
+  if (notDefined.length > 0 || definitionErrors.length > 0) {
+    throw new DomainError('Conflict', 'The flow definition cannot run as it is.', {
+      errors: [
+        ...notDefined.map((logicalName) => ({
+          code: 'ConnectionReferenceMissing',
+          logicalName,
+          detail: 'no such reference',
+        })),
+        ...definitionErrors,
+      ],
     });
   }
 
@@ -235,73 +268,6 @@ export function resolveAttendedRun(request: ResolveRequest): Record<string, RunC
   return byName(chosen);
 }
 
-// ---- cloud runs -------------------------------------------------------------
-
-export interface CloudRunFacts {
-  flow: { schemaVersion: number } | undefined;
-  /** The role of whoever asked for the run, on the flow now. */
-  initiatorRole: Role | undefined;
-  references: ConnectionReference[];
-  /** Status of each embedded reference's connection now; undefined when it is gone. */
-  embeddedStatus: Map<string, ConnectionStatus | undefined>;
-  definitionReferences: string[];
-}
-
-/** Every reason a cloud run cannot start now, all at once; none means it can. */
-export function checkCloudRun(facts: CloudRunFacts): RunError[] {
-  if (!facts.flow) return [{ code: 'FlowNotFound', detail: 'The flow no longer exists.' }];
-  const errors: RunError[] = [];
-  // Asking was allowed then; running on the flow's embedded connections must still be.
-  if (!isMaker(facts.initiatorRole)) {
-    errors.push({
-      code: 'InitiatorNotAuthorized',
-      detail: 'Whoever asked for this run is no longer an owner or co-owner of the flow.',
-    });
-  }
-  if (facts.flow.schemaVersion !== 2) {
-    errors.push({ code: 'FlowSchemaNotV2', detail: 'Cloud runs need schema v2; upgrade the flow first.' });
-  }
-  for (const reference of facts.references) {
-    if (!reference.embedded) {
-      errors.push({
-        code: 'ConnectionReferenceNotEmbedded',
-        logicalName: reference.logicalName,
-        detail: 'A cloud run has nobody to bring a connection: its reference owner must embed one.',
-      });
-    } else if (facts.embeddedStatus.get(reference.logicalName) !== 'Connected') {
-      errors.push({
-        code: 'ConnectionUnavailable',
-        logicalName: reference.logicalName,
-        detail: 'The embedded connection is not usable: it is gone, not Connected, or its token cannot be refreshed.',
-      });
-    }
-  }
-  const names = new Set(facts.references.map((r) => r.logicalName));
-  for (const name of new Set(facts.definitionReferences)) {
-    if (!names.has(name)) {
-      errors.push({
-        code: 'ConnectionReferenceMissing',
-        logicalName: name,
-        detail: 'The definition uses a connection reference that does not exist.',
-      });
-    }
-  }
-  return errors;
-}
-
-/** The logical names the definition's connector actions use, in order of first use. */
-export function definitionReferences(definition: unknown): string[] {
-  const actions = (definition as { actions?: unknown })?.actions;
-  if (!Array.isArray(actions)) return [];
-  const names = actions
-    .filter((a): a is { type: string; connectionReference: string } => {
-      const action = a as { type?: unknown; connectionReference?: unknown };
-      return action?.type === 'connector' && typeof action.connectionReference === 'string';
-    })
-    .map((a) => a.connectionReference);
-  return [...new Set(names)];
-}
-
 // ---- what callers see ---------------------------------------------------------
 
 export interface RunView {
@@ -310,10 +276,18 @@ export interface RunView {
   mode: RunMode;
   status: PublicRunStatus;
   initiatedBy: string;
+  machineId?: string;
   /** The connection id per reference; null where it is someone else's and not lent to the viewer. */
   connections: Record<string, string | null>;
   errors?: RunError[];
+  /** While Running: until when its lease holds, and whether someone asked to cancel it. */
+  leaseExpiresAt?: string;
+  cancelRequested?: boolean;
+  /** Its outputs and action results, once completed, for its initiator and the flow's makers. */
+  outputs?: RawJson;
+  actions?: ActionResult[];
   createdAt: string;
+  startedAt?: string;
   completedAt?: string;
 }
 
@@ -324,19 +298,24 @@ export function runView(run: Run, viewerId: string, viewerRole: Role): RunView {
       return [name, visible ? c.connectionId : null] as const;
     }),
   );
+  // What a run did is its initiator's and the makers': another user of the flow sees that it ran, not what it read.
+  const seesResults = run.initiatedBy === viewerId || isMaker(viewerRole);
+  const running = run.status === 'Running';
   return {
     id: run.id,
     flowId: run.flowId,
     mode: run.mode,
-    status: run.status === 'Dispatching' ? 'Queued' : run.status,
+    status: publicStatus(run.status),
     initiatedBy: run.initiatedBy,
+    ...(run.machineId ? { machineId: run.machineId } : {}),
     connections,
     ...(run.errors && run.errors.length > 0 ? { errors: run.errors } : {}),
+    ...(running && run.leaseExpiresAt ? { leaseExpiresAt: run.leaseExpiresAt } : {}),
+    ...(running ? { cancelRequested: run.cancelRequestedBy !== undefined } : {}),
+    ...(seesResults && run.outputsJson !== undefined ? { outputs: new RawJson(run.outputsJson) } : {}),
+    ...(seesResults && run.actions ? { actions: run.actions } : {}),
     createdAt: run.createdAt,
+    ...(run.startedAt ? { startedAt: run.startedAt } : {}),
     ...(run.completedAt ? { completedAt: run.completedAt } : {}),
   };
-}
-
-export function isFinal(status: RunStatus): boolean {
-  return status === 'Dispatched' || status === 'Rejected' || status === 'Failed';
 }

@@ -3,6 +3,7 @@
 // OpenAPI document, so they carry the rules and nothing else.
 import { z } from 'zod';
 import { validationFailed, type FieldError } from './errors';
+import { checkDefinition } from './definitionChecks';
 import { ID_PATTERN, MAX_NAME_LENGTH } from './limits';
 
 // eslint-disable-next-line no-control-regex -- the point is to find control characters
@@ -57,28 +58,32 @@ export const displayNameSchema = z
 export const schemaVersionSchema = z.union([z.literal(1), z.literal(2)]);
 
 /**
- * One step of a desktop flow. Connector actions name the connection reference
- * they use; other actions are kept as they are.
+ * What the OpenAPI document shows of a definition: an object with a list of
+ * actions, each with a `type`; connector actions name their reference and
+ * operation. The whole format, and every rule, is docs/definitions.md.
  */
-export const actionSchema = z
-  .looseObject({
-    type: z.string().min(1).max(100),
-    connectionReference: idSchema.optional(),
-    operation: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
-  })
-  .superRefine((action, ctx) => {
-    if (action.type !== 'connector') return;
-    if (action.connectionReference === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['connectionReference'], message: 'is required for connector actions' });
-    }
-    if (action.operation === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['operation'], message: 'is required for connector actions' });
-    }
-  });
-
-export const definitionSchema = z.looseObject({
-  actions: z.array(actionSchema),
+const definitionShape = z.looseObject({
+  actions: z.array(
+    z.looseObject({
+      type: z.string().min(1).max(100),
+      connectionReference: idSchema.optional(),
+      operation: z.string().min(1).max(MAX_NAME_LENGTH).optional(),
+    }),
+  ),
 });
+
+/**
+ * A flow definition, checked against every rule of the definition format
+ * (lib/domain/definitionChecks.ts), each broken rule a field of its own.
+ */
+export const definitionSchema = z
+  .custom<z.infer<typeof definitionShape>>(() => true)
+  .superRefine((definition, ctx) => {
+    for (const issue of checkDefinition(definition)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.detail });
+    }
+  })
+  .meta(withoutDialect(z.toJSONSchema(definitionShape)));
 
 export type FlowDefinition = z.infer<typeof definitionSchema>;
 

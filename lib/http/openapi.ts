@@ -74,7 +74,7 @@ function build(): Record<string, unknown> {
       responses[String(doc.alsoOk.status)] = {
         description: doc.alsoOk.description,
         ...headers(doc.alsoOk.headers),
-        content: { 'application/json': { schema: ref(doc.alsoOk.schema) } },
+        ...(doc.alsoOk.schema ? { content: { 'application/json': { schema: ref(doc.alsoOk.schema) } } } : {}),
       };
     }
     for (const code of doc.problems) {
@@ -88,7 +88,7 @@ function build(): Record<string, unknown> {
       operationId,
       summary: doc.summary,
       description: `Who: ${doc.who}.`,
-      ...(doc.anonymous ? { security: [] } : {}),
+      ...(doc.anonymous ? { security: [] } : doc.auth ? { security: [{ [doc.auth]: [] }] } : {}),
       parameters: [...pathParameters(path), ...queryParameters(doc.query)],
       ...(doc.body
         ? {
@@ -121,6 +121,20 @@ function build(): Record<string, unknown> {
           name: 'flowshare-session',
           description:
             'A signed-in browser (`__Host-flowshare-session` over HTTPS). Changes also need the X-CSRF-Token header from GET /auth/session.',
+        },
+        machineKey: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'flowshare machine key (fsm_...)',
+          description:
+            "A registered machine's key, shown once by POST /machines or POST /machines/{machineId}/key. Machine routes only.",
+        },
+        runToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'flowshare run token (fsr_...)',
+          description:
+            "A run's token, in its lease: works for that run alone, while it is Running and its lease holds. Names no connection and holds no secret.",
         },
       },
       schemas: Object.fromEntries(

@@ -45,9 +45,11 @@ export function htmlPage(
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      // Text and a form only: no scripts, no frames, no referrer leaking a code.
+      // Text and a form only: no scripts, no frames, no referrer leaking a code to another
+      // site. Not no-referrer: a browser then posts the page's form with `Origin: null`, which
+      // the same-origin check of a change made with the session cookie refuses.
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-      'Referrer-Policy': 'no-referrer',
+      'Referrer-Policy': 'same-origin',
       'X-Content-Type-Options': 'nosniff',
     },
     ...(options.cookies ? { cookies: options.cookies } : {}),

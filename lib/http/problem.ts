@@ -6,6 +6,7 @@ import { IdentityProviderUnavailable } from '../auth/identityProvider';
 import { DomainError, type ErrorCode } from '../domain/errors';
 import { isStorageFault, outcomeUnknown } from '../storage/errors';
 import { PROBLEM_STATUS, PROBLEM_TITLES } from './problemTypes';
+import { stringify } from './response';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -40,7 +41,8 @@ export function problem(
   };
   return {
     status,
-    body: JSON.stringify(body),
+    // A problem may carry a run, whose outputs are kept as the text they came in (RawJson).
+    body: stringify(body),
     headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store', ...headers },
   };
 }

@@ -76,6 +76,14 @@ export function pathId(request: HttpRequest, name: string): string {
   return parseId(request.params[name], name);
 }
 
+/** The query values `schema` names, validated by it (400 for a value that breaks its rule). */
+export function parseQuery<T extends z.ZodObject>(request: HttpRequest, schema: T): z.output<T> {
+  const values = Object.fromEntries(
+    Object.keys(schema.shape).map((name) => [name, request.query.get(name) ?? undefined]),
+  );
+  return parseWith(schema, values);
+}
+
 export function pageRequest(request: HttpRequest): PageRequest {
   const query = parseWith(pageQuery, {
     top: request.query.get('top') ?? undefined,

@@ -55,7 +55,9 @@ export function noContent(): HttpResponseInit {
 
 /**
  * A list page; `nextLink` repeats the request with the continuation token. It
- * is relative, like Location: the Host header a request came with never ends up in it.
+ * is relative, like Location, so the Host header a request came with does not
+ * end up in it (the one exception is the run outcome's Location, which Power
+ * Automate's connector gateway must see absolute: functions/runs.ts).
  */
 export function list<T>(request: HttpRequest, page: Page<T>): HttpResponseInit {
   const body: { value: T[]; nextLink?: string } = { value: page.items };

@@ -12,6 +12,7 @@ import {
 } from '@azure/msal-node';
 import type { Connector, OAuthApp } from '../domain/connectors';
 import type { StatusReason } from '../domain/connections';
+import { consoleLog } from '../log';
 
 export type OAuthConnector = Extract<Connector, { authType: 'oauth2' }>;
 
@@ -40,6 +41,11 @@ export type SignInClaims = {
 /** The scopes of a sign-in: who the person is, nothing to call on their behalf. */
 const SIGN_IN_SCOPES = ['openid', 'profile', 'email'];
 
+/** An access token for a call, and the grant as it now is (MSAL refreshed it when it was about to expire). */
+export type AccessOutcome =
+  | { ok: true; accessToken: string; expiresOn: Date | undefined; grant: OAuthGrant; refreshed: boolean }
+  | { ok: false; reason: StatusReason; detail: string };
+
 export type RefreshOutcome = { ok: true; grant: OAuthGrant } | { ok: false; reason: StatusReason; detail: string };
 
 export type OAuthLog = (message: string) => void;
@@ -47,7 +53,7 @@ export type OAuthLog = (message: string) => void;
 export class OAuthClient {
   private readonly crypto = new CryptoProvider();
 
-  constructor(private readonly log: OAuthLog = (message) => console.warn(message)) {}
+  constructor(private readonly log: OAuthLog = (message) => consoleLog.warn(message)) {}
 
   pkceCodes(): Promise<{ verifier: string; challenge: string }> {
     return this.crypto.generatePkceCodes();
@@ -124,6 +130,35 @@ export class OAuthClient {
     return (result.idTokenClaims ?? {}) as SignInClaims;
   }
 
+  /**
+   * An access token for calling the connector's provider: the cached one
+   * while it has more than MSAL's renewal offset (5 minutes) to live, else a
+   * new one redeemed with the refresh token (whose rotation, if the provider
+   * rotates, lands in the grant answered). `forceRefresh` redeems now: after
+   * the provider refused the cached one. The token is for this call only;
+   * the caller never keeps or logs it.
+   */
+  async accessToken(connector: OAuthConnector, grant: OAuthGrant, forceRefresh = false): Promise<AccessOutcome> {
+    const app = this.app(connector.oauth);
+    const cache = app.getTokenCache();
+    cache.deserialize(grant.tokenCache);
+    const account = await cache.getAccountByHomeId(grant.homeAccountId);
+    if (!account) return { ok: false, reason: 'reauthRequired', detail: 'the token cache holds no account' };
+    try {
+      const result = await app.acquireTokenSilent({ account, scopes: connector.oauth.scopes, forceRefresh });
+      const refreshed = forceRefresh || !result.fromCache;
+      return {
+        ok: true,
+        accessToken: result.accessToken,
+        expiresOn: result.expiresOn ?? undefined,
+        grant: refreshed ? { tokenCache: cache.serialize(), homeAccountId: grant.homeAccountId } : grant,
+        refreshed,
+      };
+    } catch (error) {
+      return refusalOf(error);
+    }
+  }
+
   /** Redeems the refresh token now (not from cache): proves the grant still holds. */
   async refresh(connector: OAuthConnector, grant: OAuthGrant): Promise<RefreshOutcome> {
     const app = this.app(connector.oauth);
@@ -135,15 +170,7 @@ export class OAuthClient {
       await app.acquireTokenSilent({ account, scopes: connector.oauth.scopes, forceRefresh: true });
       return { ok: true, grant: { tokenCache: cache.serialize(), homeAccountId: grant.homeAccountId } };
     } catch (error) {
-      const code = (error as { errorCode?: unknown }).errorCode;
-      if (error instanceof InteractionRequiredAuthError || code === 'invalid_grant') {
-        return { ok: false, reason: 'reauthRequired', detail: `provider refused the grant (${String(code)})` };
-      }
-      return {
-        ok: false,
-        reason: 'providerError',
-        detail: `provider error (${String(code ?? (error as Error).name)})`,
-      };
+      return refusalOf(error);
     }
   }
 
@@ -169,4 +196,13 @@ export class OAuthClient {
     };
     return new ConfidentialClientApplication(config);
   }
+}
+
+/** Why the provider would not give a token: the grant is gone (consent again), or the provider failed. */
+function refusalOf(error: unknown): { ok: false; reason: StatusReason; detail: string } {
+  const code = (error as { errorCode?: unknown }).errorCode;
+  if (error instanceof InteractionRequiredAuthError || code === 'invalid_grant') {
+    return { ok: false, reason: 'reauthRequired', detail: `provider refused the grant (${String(code)})` };
+  }
+  return { ok: false, reason: 'providerError', detail: `provider error (${String(code ?? (error as Error).name)})` };
 }

@@ -15,6 +15,7 @@ import type { Connector } from '../domain/connectors';
 import { notFound } from '../domain/errors';
 import type { OAuthClient, OAuthConnector, OAuthGrant } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
+import { consoleLog, type Log } from '../log';
 import type { Credential } from './credentials';
 import { retryOnConflict } from './retry';
 
@@ -26,7 +27,7 @@ export interface Checked {
 
 /** How a row's credential is opened and sealed again (the service's sealer). */
 export interface CredentialSeal {
-  open(connection: StoredConnection): Credential | undefined;
+  open(connection: StoredConnection, log: Log): Credential | undefined;
   seal(connection: StoredConnection, credential: Credential): string;
 }
 
@@ -58,23 +59,36 @@ export class ConnectionChecks {
    * Checks the connection, or joins the check of it already running here.
    * Unless `force`, an outcome recorded within the interval answers.
    */
-  check(tenantId: string, ownerId: string, connectionId: string, force: boolean): Promise<Checked> {
+  check(
+    tenantId: string,
+    ownerId: string,
+    connectionId: string,
+    force: boolean,
+    log: Log = consoleLog,
+  ): Promise<Checked> {
     const key = JSON.stringify([tenantId, ownerId, connectionId]);
     let check = this.running.get(key);
     if (!check) {
-      check = this.checkOnce(tenantId, ownerId, connectionId, force).finally(() => this.running.delete(key));
+      check = this.checkOnce(tenantId, ownerId, connectionId, force, log).finally(() => this.running.delete(key));
       this.running.set(key, check);
     }
     return check;
   }
 
-  private async checkOnce(tenantId: string, ownerId: string, connectionId: string, force: boolean): Promise<Checked> {
-    const step = await retryOnConflict(() => this.decide(tenantId, ownerId, connectionId, force));
+  private async checkOnce(
+    tenantId: string,
+    ownerId: string,
+    connectionId: string,
+    force: boolean,
+    log: Log,
+  ): Promise<Checked> {
+    const step = await retryOnConflict(() => this.decide(tenantId, ownerId, connectionId, force, log));
     if ('answer' in step) return step.answer;
     if ('record' in step) return { connection: await this.record(step.record, step.outcome), checkedNow: true };
     const refreshed = await this.oauth.refresh(step.connector, step.grant);
     const checkedAt = step.at.toISOString();
-    if (!refreshed.ok) console.warn(`connection ${step.ask.id} failed its refresh: ${refreshed.detail}`);
+    if (!refreshed.ok)
+      log.warn('a connection failed its refresh', { connectionId: step.ask.id, detail: refreshed.detail });
     const outcome: Outcome = refreshed.ok
       ? { credential: { kind: 'oauth2', ...refreshed.grant }, checkedAt }
       : { reason: refreshed.reason, checkedAt };
@@ -86,13 +100,19 @@ export class ConnectionChecks {
    * needs no provider, or take the lease to ask the provider (a lease lost to
    * another writer is a ConcurrencyConflict: read and decide again).
    */
-  private async decide(tenantId: string, ownerId: string, connectionId: string, force: boolean): Promise<Step> {
+  private async decide(
+    tenantId: string,
+    ownerId: string,
+    connectionId: string,
+    force: boolean,
+    log: Log,
+  ): Promise<Step> {
     const connection = await this.store.get(tenantId, ownerId, connectionId);
     if (!connection || connection.status === 'PendingConsent') return { answer: { connection, checkedNow: true } };
     const at = this.now();
     if (!force && checkedRecently(connection, at)) return { answer: { connection, checkedNow: false } };
     const connector = this.connectors.get(connection.connectorId);
-    const credential = connection.sealedSecret ? this.credentials.open(connection) : undefined;
+    const credential = connection.sealedSecret ? this.credentials.open(connection, log) : undefined;
     if (!connector || !credential) {
       return { record: connection, outcome: { reason: connection.statusReason ?? 'reauthRequired' } };
     }

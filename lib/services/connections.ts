@@ -21,7 +21,8 @@ import type { FlowStore } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { ConnectionChecks } from './connectionChecks';
 import { consentPageUrl } from './consent';
-import { connectionAad, type Credential } from './credentials';
+import { consoleLog, type Log } from '../log';
+import { CredentialSealer } from './credentials';
 import { newId } from './ids';
 import { unembed } from './references';
 import { retryOnConflict } from './retry';
@@ -43,24 +44,20 @@ export interface ConnectionUsage {
 export class ConnectionService {
   private readonly connectors: Map<string, Connector>;
   private readonly checks: ConnectionChecks;
+  private readonly credentials: CredentialSealer;
 
   constructor(
     private readonly store: ConnectionStore,
     private readonly flows: FlowStore,
     catalog: Connector[],
-    private readonly sealer: Sealer,
+    sealer: Sealer,
     private readonly oauth: OAuthClient,
     private readonly settings: ConnectionSettings,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.connectors = new Map(catalog.map((connector) => [connector.id, connector]));
-    this.checks = new ConnectionChecks(
-      store,
-      this.connectors,
-      oauth,
-      { open: (c) => this.openCredential(c), seal: (c, credential) => this.sealCredential(c, credential) },
-      now,
-    );
+    this.credentials = new CredentialSealer(sealer);
+    this.checks = new ConnectionChecks(store, this.connectors, oauth, this.credentials, now);
   }
 
   catalog(): ConnectorView[] {
@@ -82,7 +79,7 @@ export class ConnectionService {
       modifiedAt: at,
     };
     if (connector.authType === 'apiKey') {
-      const sealed = this.sealCredential(connection, { kind: 'apiKey', apiKey: body.apiKey! });
+      const sealed = this.credentials.seal(connection, { kind: 'apiKey', apiKey: body.apiKey! });
       const stored = await this.store.create(connection, sealed);
       return { value: connectionView(stored), etag: stored.etag };
     }
@@ -198,8 +195,8 @@ export class ConnectionService {
    * refresh, forced), an API key has nothing to ask. The status says how it
    * went. A check of the connection already running is joined, not repeated.
    */
-  async refresh(caller: Caller, connectionId: string): Promise<Tagged<ConnectionView>> {
-    const check = () => this.checks.check(caller.tenantId, caller.principalId, connectionId, true);
+  async refresh(caller: Caller, connectionId: string, log: Log = consoleLog): Promise<Tagged<ConnectionView>> {
+    const check = () => this.checks.check(caller.tenantId, caller.principalId, connectionId, true, log);
     const joined = await check();
     // What was joined answered from an earlier check: the owner asked for one now.
     const { connection } = joined.connection && !joined.checkedNow ? await check() : joined;
@@ -214,27 +211,18 @@ export class ConnectionService {
    * once per CHECK_INTERVAL_MS, and the outcome is recorded as the
    * connection's status. Undefined when it is gone.
    */
-  async checkForRun(tenantId: string, ownerId: string, connectionId: string): Promise<ConnectionStatus | undefined> {
-    return (await this.checks.check(tenantId, ownerId, connectionId, false)).connection?.status;
+  async checkForRun(
+    tenantId: string,
+    ownerId: string,
+    connectionId: string,
+    log: Log = consoleLog,
+  ): Promise<ConnectionStatus | undefined> {
+    return (await this.checks.check(tenantId, ownerId, connectionId, false, log)).connection?.status;
   }
 
   private async own(caller: Caller, connectionId: string): Promise<StoredConnection> {
     const connection = await this.store.get(caller.tenantId, caller.principalId, connectionId);
     if (!connection) throw notFound('The connection');
     return connection;
-  }
-
-  private sealCredential(connection: Connection, credential: Credential): string {
-    return this.sealer.seal(JSON.stringify(credential), connectionAad(connection));
-  }
-
-  private openCredential(connection: StoredConnection): Credential | undefined {
-    try {
-      return JSON.parse(this.sealer.open(connection.sealedSecret!, connectionAad(connection))) as Credential;
-    } catch (error) {
-      // A row whose secret does not open (moved, tampered, key gone) has no usable credential.
-      console.warn(`connection ${connection.id}: its secret does not open (${(error as Error).name})`);
-      return undefined;
-    }
   }
 }

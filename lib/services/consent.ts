@@ -22,8 +22,9 @@ import type { OAuthClient, OAuthConnector } from '../oauth/msal';
 import type { ConnectionStore, StoredConnection } from '../storage/connections';
 import type { OAuthStateStore } from '../storage/oauthStates';
 import type { Session, SessionStore } from '../storage/sessions';
-import { connectionAad, type Credential } from './credentials';
+import { CredentialSealer, type Credential } from './credentials';
 import type { Tagged } from './flows';
+import { consoleLog, type Log } from '../log';
 import { retryOnConflict } from './retry';
 
 export const CALLBACK_PATH = '/api/connections/oauth/callback';
@@ -124,6 +125,7 @@ export class ConsentService {
   async complete(
     query: { state?: string; code?: string; error?: string },
     sessionHash: string | undefined,
+    log: Log = consoleLog,
   ): Promise<ConsentOutcome> {
     if (!query.state) return { kind: 'invalidState', reason: 'unknown' };
     const stateHash = hashState(query.state);
@@ -158,13 +160,13 @@ export class ConsentService {
         });
         outcome = { connected: true, account: redeemed.account, credential: { kind: 'oauth2', ...redeemed.grant } };
       } catch (error) {
-        console.warn(`consent for connection ${connection.id} could not be redeemed: ${errorCode(error)}`);
+        log.warn('a consent could not be redeemed', { connectionId: connection.id, reason: errorCode(error) });
         outcome = { connected: false, reason: 'consentFailed' };
       }
     }
 
     const sealedSecret = outcome.connected
-      ? this.sealer.seal(JSON.stringify(outcome.credential), connectionAad(connection))
+      ? new CredentialSealer(this.sealer).seal(connection, outcome.credential)
       : undefined;
     // The consent is used up either way; the write retries on a concurrent change.
     let before: StoredConnection | undefined;

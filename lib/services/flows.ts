@@ -12,11 +12,12 @@ import {
   type FlowView,
   type SchemaVersion,
 } from '../domain/flows';
-import { type FlowAction, type Role } from '../domain/roles';
+import { can, type FlowAction, type Role } from '../domain/roles';
 import { ConcurrencyConflict } from '../storage/errors';
 import { type FlowStore, type StoredFlow } from '../storage/flows';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { consoleLog, type Log } from '../log';
 import { readFlowAs } from './access';
 import { newId } from './ids';
 import { retryOnConflict } from './retry';
@@ -43,6 +44,9 @@ export interface FlowEdit {
   name?: string;
   definitionJson?: string;
 }
+
+/** How many index pages a filtered list reads at most for one page of answer. */
+export const MAX_FILTERED_INDEX_PAGES = 5;
 
 export class FlowService {
   constructor(
@@ -80,18 +84,34 @@ export class FlowService {
     });
   }
 
-  /** The caller's flows, owned or shared, one index page at a time. */
-  async list(caller: Caller, request: PageRequest): Promise<Page<FlowView>> {
-    const page = await this.index.page(caller.tenantId, caller.principalId, request);
-    const snapshots = await Promise.all(
-      page.items.map((flowId) => this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true })),
-    );
+  /**
+   * The caller's flows, owned or shared, one index page at a time; with
+   * `only`, those whose role allows that action. A filter may drop rows, so
+   * each index page read asks only for as many as are still wanted: the page
+   * never holds more than `top`, and its token resumes right after the last
+   * row read. It reads at most MAX_FILTERED_INDEX_PAGES index pages, then
+   * answers what it found, which may be fewer than `top`, with a token.
+   */
+  async list(caller: Caller, request: PageRequest, only?: FlowAction): Promise<Page<FlowView>> {
     const items: FlowView[] = [];
-    for (const { flow, permissions } of snapshots) {
-      const role = permissions.get(caller.principalId)?.role;
-      if (flow && role) items.push(flowView(flow, role));
+    let continuationToken = request.continuationToken;
+    for (let read = 1; ; read++) {
+      const page = await this.index.page(caller.tenantId, caller.principalId, {
+        top: request.top - items.length,
+        continuationToken,
+      });
+      const snapshots = await Promise.all(
+        page.items.map((flowId) => this.store.read(caller.tenantId, flowId, [caller.principalId], { summary: true })),
+      );
+      for (const { flow, permissions } of snapshots) {
+        const role = permissions.get(caller.principalId)?.role;
+        if (flow && role && (!only || can(role, only))) items.push(flowView(flow, role));
+      }
+      continuationToken = page.continuationToken;
+      if (!only || !continuationToken || items.length >= request.top || read >= MAX_FILTERED_INDEX_PAGES) {
+        return { items, continuationToken };
+      }
     }
-    return { items, continuationToken: page.continuationToken };
   }
 
   async update(caller: Caller, flowId: string, edit: FlowEdit, ifMatch?: IfMatch): Promise<Tagged<FlowView>> {
@@ -104,7 +124,7 @@ export class FlowService {
     });
   }
 
-  async delete(caller: Caller, flowId: string, ifMatch?: IfMatch): Promise<void> {
+  async delete(caller: Caller, flowId: string, ifMatch?: IfMatch, log: Log = consoleLog): Promise<void> {
     const deleted = await this.writeWithEtag(caller, flowId, 'deleteFlow', ifMatch, async (flow) => {
       await this.store.delete(flow, flow.etag);
       return flow;
@@ -115,7 +135,7 @@ export class FlowService {
       const principals = await this.store.purge(deleted);
       await Promise.all(principals.map((p) => this.index.remove(caller.tenantId, p, flowId)));
     } catch (error) {
-      console.warn(`flow ${flowId} deleted; cleaning up its rows failed and is left for later`, errorName(error));
+      log.warn('the flow is deleted; cleaning up its rows failed and is left for later', { reason: errorName(error) });
     }
   }
 

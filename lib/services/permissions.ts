@@ -9,6 +9,7 @@ import { permissionSlot, type FlowStore, type StoredPermission, type UnitOfWork 
 import { namesPerRow } from '../storage/pendingUnembeddings';
 import type { Page, PageRequest } from '../storage/pages';
 import { type PrincipalIndex } from '../storage/principalIndex';
+import { consoleLog, type Log } from '../log';
 import { readFlowAs } from './access';
 import { newId } from './ids';
 import { unembed } from './references';
@@ -44,8 +45,9 @@ export class PermissionService {
     flowId: string,
     principalId: string,
     role: SharedRole,
+    log: Log = consoleLog,
   ): Promise<{ permission: Permission; etag: string; created: boolean }> {
-    return this.lanes.run(caller, flowId, () => this.shareNow(caller, flowId, principalId, role));
+    return this.lanes.run(caller, flowId, () => this.shareNow(caller, flowId, principalId, role, log));
   }
 
   private async shareNow(
@@ -53,6 +55,7 @@ export class PermissionService {
     flowId: string,
     principalId: string,
     role: SharedRole,
+    log: Log,
   ): Promise<{ permission: Permission; etag: string; created: boolean }> {
     let leftUnembedding = false;
     const shared = await retryOnConflict(async () => {
@@ -95,15 +98,15 @@ export class PermissionService {
       if (decision.kind === 'grant') await this.index.add(caller.tenantId, principalId, flowId, at);
       return { permission: permissionView(permission), etag: granted.version, created: decision.kind === 'grant' };
     });
-    if (leftUnembedding) await this.finishUnembedding(caller, flowId);
+    if (leftUnembedding) await this.finishUnembedding(caller, flowId, log);
     return shared;
   }
 
-  async unshare(caller: Caller, flowId: string, principalId: string): Promise<void> {
-    return this.lanes.run(caller, flowId, () => this.unshareNow(caller, flowId, principalId));
+  async unshare(caller: Caller, flowId: string, principalId: string, log: Log = consoleLog): Promise<void> {
+    return this.lanes.run(caller, flowId, () => this.unshareNow(caller, flowId, principalId, log));
   }
 
-  private async unshareNow(caller: Caller, flowId: string, principalId: string): Promise<void> {
+  private async unshareNow(caller: Caller, flowId: string, principalId: string, log: Log): Promise<void> {
     let leftUnembedding = false;
     await retryOnConflict(async () => {
       // Anyone on the flow may remove themselves; decideUnshare says whom else.
@@ -133,7 +136,7 @@ export class PermissionService {
       await change.commit();
       leftUnembedding = left;
     });
-    if (leftUnembedding) await this.finishUnembedding(caller, flowId);
+    if (leftUnembedding) await this.finishUnembedding(caller, flowId, log);
     // After the permission is gone; if this fails the index names a flow the
     // person no longer holds, which lists skip.
     await this.index.remove(caller.tenantId, principalId, flowId).catch(() => undefined);
@@ -195,13 +198,13 @@ export class PermissionService {
    * the role change stands, the rest already counts as not embedded, and the
    * sweep finishes what this does not.
    */
-  private async finishUnembedding(caller: Caller, flowId: string): Promise<void> {
+  private async finishUnembedding(caller: Caller, flowId: string, log: Log): Promise<void> {
     try {
       await this.unembeddings.finish(caller.tenantId, flowId);
     } catch (error) {
-      console.warn(
-        `flow ${flowId}: unembedding after a role change failed (${error instanceof Error ? error.name : 'Error'}); the sweep finishes it`,
-      );
+      log.warn('unembedding after a role change failed; the sweep finishes it', {
+        reason: error instanceof Error ? error.name : 'Error',
+      });
     }
   }
 }

@@ -11,6 +11,7 @@ import type { Sealer } from '../crypto/sealer';
 import type { Caller } from '../domain/caller';
 import type { OAuthApp } from '../domain/connectors';
 import type { OAuthClient, SignInClaims } from '../oauth/msal';
+import { consoleLog, type Log } from '../log';
 import type { Session, SessionStore } from '../storage/sessions';
 
 export const SIGN_IN_PATH = '/api/auth/signin';
@@ -92,6 +93,7 @@ export class SignInService {
     serviceUrl: string,
     sealedPending: string | undefined,
     query: { state?: string; code?: string; error?: string },
+    log: Log = consoleLog,
   ): Promise<SignInOutcome> {
     const pending = sealedPending ? this.openPending(sealedPending) : undefined;
     if (!pending || !query.state || query.state !== pending.state) return { kind: 'refused', reason: 'notStartedHere' };
@@ -108,7 +110,7 @@ export class SignInService {
         nonce: pending.nonce,
       });
     } catch (error) {
-      console.warn(`a sign-in could not be redeemed: ${errorCode(error)}`);
+      log.warn('a sign-in could not be redeemed', { reason: errorCode(error) });
       return { kind: 'refused', reason: 'failed' };
     }
     const caller = this.acceptedCaller(claims);

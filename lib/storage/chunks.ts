@@ -21,3 +21,16 @@ export function unchunked(row: Record<string, unknown>, name: string): string | 
   for (let n = 1; typeof row[`${name}_${n}`] === 'string'; n++) text += row[`${name}_${n}`] as string;
   return text;
 }
+
+/** The chunks a whole entity can hold of one text (1 MiB, two bytes a character). */
+export const MAX_CHUNKS = Math.ceil((1024 * 1024) / 2 / PROPERTY_CHARS);
+
+/** A chunked column and its first `chunks` chunks, to name them in a query's select. */
+export function chunkColumns(name: string, chunks: number = MAX_CHUNKS): string[] {
+  return [name, ...Array.from({ length: chunks - 1 }, (_, i) => `${name}_${i + 1}`)];
+}
+
+/** How many chunks a text of at most `maxChars` characters takes. */
+export function chunksFor(maxChars: number): number {
+  return Math.ceil(maxChars / PROPERTY_CHARS);
+}

@@ -22,11 +22,11 @@ export interface Storage {
   readonly sessions: TableClient;
   /** Flows with work left after a change committed (lib/storage/pendingWork.ts). */
   readonly pendingWork: TableClient;
+  /** Machines and the runs dispatched to each, one partition per owner (lib/storage/machines.ts). */
+  readonly machines: TableClient;
   readonly definitions: ContainerClient;
   /** Cloud-run requests, processed by the queue-triggered function. */
   readonly cloudRunRequests: QueueClient;
-  /** Accepted runs, for machines to pick up: connection ids, never secrets. */
-  readonly desktopRunDispatch: QueueClient;
   readonly tableService: TableServiceClient;
   /** The deadline of a blob or queue request (table requests have theirs in the pipeline). */
   readonly blobQueueTimeoutMs: number;
@@ -34,10 +34,9 @@ export interface Storage {
   ensureReady(): Promise<void>;
 }
 
-/** Queue names of docs/domain.md, Runs; the queue trigger names the first too (functions/cloudRunProcessor.ts). */
+/** Queue names of docs/domain.md, Runs; the queue trigger names it too (functions/cloudRunProcessor.ts). */
 export const QUEUES = {
   cloudRunRequests: 'cloud-run-requests',
-  desktopRunDispatch: 'desktop-run-dispatch',
 } as const;
 
 const queueOptions: QueuePipelineOptions = {
@@ -144,17 +143,16 @@ export function createStorage(
   const oauthStates = table(names.oauthStatesTable);
   const sessions = table(names.sessionsTable);
   const pendingWork = table(names.pendingWorkTable);
+  const machines = table(names.machinesTable);
   const definitions = blobService.getContainerClient(names.definitionsContainer);
   const cloudRunRequests = queueService.getQueueClient(QUEUES.cloudRunRequests);
-  const desktopRunDispatch = queueService.getQueueClient(QUEUES.desktopRunDispatch);
 
   let ready: Promise<void> | undefined;
   const ensureReady = () => {
     ready ??= Promise.all([
-      ...[flows, principalIndex, connections, oauthStates, sessions, pendingWork].map((t) => t.createTable()),
+      ...[flows, principalIndex, connections, oauthStates, sessions, pendingWork, machines].map((t) => t.createTable()),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => definitions.createIfNotExists({ abortSignal })),
       withDeadline(blobQueueTimeoutMs, (abortSignal) => cloudRunRequests.createIfNotExists({ abortSignal })),
-      withDeadline(blobQueueTimeoutMs, (abortSignal) => desktopRunDispatch.createIfNotExists({ abortSignal })),
     ]).then(
       () => undefined,
       (error: unknown) => {
@@ -172,9 +170,9 @@ export function createStorage(
     oauthStates,
     sessions,
     pendingWork,
+    machines,
     definitions,
     cloudRunRequests,
-    desktopRunDispatch,
     tableService,
     blobQueueTimeoutMs,
     ensureReady,

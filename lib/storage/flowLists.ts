@@ -2,21 +2,20 @@
 // whole partition), and single rows read by key.
 import { odata } from '@azure/data-tables';
 import type { AuditEntry, Permission } from '../domain/flows';
+import { isFinal, RUN_STATUSES } from '../domain/runLifecycle';
 import type { Storage } from './clients';
 import { storageStatusOf } from './errors';
 import {
   toAuditEntry,
   toStoredPermission,
   toStoredReference,
-  toStoredRun,
   type AuditRow,
   type PermissionRow,
   type ReferenceRow,
-  type RunRow,
   type StoredPermission,
   type StoredReference,
-  type StoredRun,
 } from './flowRows';
+import { toStoredRun, type RunRow, type StoredRun } from './runRows';
 import {
   AUDIT_RANGE,
   flowPartitionKey,
@@ -66,6 +65,18 @@ export class FlowLists {
       items: page.items.map((row) => toStoredRun(row, tenantId, flowId)),
       continuationToken: page.continuationToken,
     };
+  }
+
+  /** The flow's runs not yet final: what the run-repair sweep looks at (docs/domain.md, "Runs"). */
+  async activeRuns(tenantId: string, flowId: string): Promise<StoredRun[]> {
+    await this.storage.ensureReady();
+    const active = RUN_STATUSES.filter((status) => !isFinal(status)).map((status) => odata`status eq ${status}`);
+    const filter = `${rangeFilter(flowPartitionKey(tenantId, flowId), RUN_RANGE)} and (${active.join(' or ')})`;
+    const runs: StoredRun[] = [];
+    for await (const row of this.storage.flows.listEntities<RunRow>({ queryOptions: { filter } })) {
+      runs.push(toStoredRun(row, tenantId, flowId));
+    }
+    return runs;
   }
 
   /** One page of the audit trail, newest first. */

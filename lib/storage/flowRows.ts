@@ -1,12 +1,11 @@
 // The rows of a flow's partition and how each maps to and from the domain:
-// the flow row, a row per permission, reference and run, and the audit trail.
+// the flow row, a row per permission and reference, and the audit trail (a
+// run's row is in runRows.ts).
 import { randomBytes } from 'node:crypto';
 import type { TableEntity, TableEntityResult } from '@azure/data-tables';
 import type { AuditEntry, Flow, Permission } from '../domain/flows';
 import type { ConnectionReference } from '../domain/references';
-import { byName, parseRunId, type Run } from '../domain/runs';
 import { isRole } from '../domain/roles';
-import { chunked, unchunked } from './chunks';
 import { auditRowKey } from './keys';
 import { PENDING_UNEMBEDDING_COLUMNS } from './pendingUnembeddings';
 
@@ -45,21 +44,6 @@ export type ReferenceRow = {
   modifiedAt: string;
 };
 
-export type RunRow = {
-  runId: string;
-  mode: string;
-  status: string;
-  initiatedBy: string;
-  /** JSON: logical name to the connection that served it. */
-  connections: string;
-  /** JSON: why it was rejected or failed. */
-  errors?: string;
-  createdAt: string;
-  completedAt?: string;
-  claimedAt?: string;
-  requestedAgainAt?: string;
-};
-
 export type AuditRow = {
   action: string;
   actorId: string;
@@ -80,10 +64,6 @@ export interface StoredPermission extends Permission {
 }
 
 export interface StoredReference extends ConnectionReference {
-  etag: string;
-}
-
-export interface StoredRun extends Run {
   etag: string;
 }
 
@@ -158,43 +138,6 @@ export function toStoredReference(row: TableEntityResult<ReferenceRow>): StoredR
     embedded: row.embedded === true,
     createdAt: row.createdAt,
     modifiedAt: row.modifiedAt,
-    etag: row.etag,
-  };
-}
-
-export function runUuidOf(run: Run): string {
-  return parseRunId(run.id)!.uuid;
-}
-
-export function runRowOf(run: Run): RunRow {
-  return {
-    runId: run.id,
-    mode: run.mode,
-    status: run.status,
-    initiatedBy: run.initiatedBy,
-    ...(chunked('connections', JSON.stringify(run.connections)) as { connections: string }),
-    ...(run.errors ? chunked('errors', JSON.stringify(run.errors)) : {}),
-    createdAt: run.createdAt,
-    ...(run.completedAt ? { completedAt: run.completedAt } : {}),
-    ...(run.claimedAt ? { claimedAt: run.claimedAt } : {}),
-    ...(run.requestedAgainAt ? { requestedAgainAt: run.requestedAgainAt } : {}),
-  };
-}
-
-export function toStoredRun(row: TableEntityResult<RunRow>, tenantId: string, flowId: string): StoredRun {
-  return {
-    tenantId,
-    flowId,
-    id: row.runId,
-    mode: row.mode as Run['mode'],
-    status: row.status as Run['status'],
-    initiatedBy: row.initiatedBy,
-    connections: byName(Object.entries(JSON.parse(unchunked(row, 'connections') ?? '{}') as Run['connections'])),
-    ...(row.errors ? { errors: JSON.parse(unchunked(row, 'errors')!) as Run['errors'] } : {}),
-    createdAt: row.createdAt,
-    ...(row.completedAt ? { completedAt: row.completedAt } : {}),
-    ...(row.claimedAt ? { claimedAt: row.claimedAt } : {}),
-    ...(row.requestedAgainAt ? { requestedAgainAt: row.requestedAgainAt } : {}),
     etag: row.etag,
   };
 }

@@ -1,5 +1,5 @@
-// Reading a flow's partition: the flow row with the permissions and references
-// asked for, in one query.
+// Reading a flow's partition: the flow row with the permissions, references
+// and run asked for, in one query.
 import { odata } from '@azure/data-tables';
 import type { Storage } from './clients';
 import {
@@ -14,6 +14,7 @@ import {
   type StoredPermission,
   type StoredReference,
 } from './flowRows';
+import { RUN_SUMMARY_COLUMNS, toStoredRun, type RunRow, type StoredRun } from './runRows';
 import {
   FLOW_ROW_KEY,
   flowPartitionKey,
@@ -21,6 +22,8 @@ import {
   permissionRowKey,
   REFERENCE_RANGE,
   referenceRowKey,
+  RUN_RANGE,
+  runRowKey,
 } from './keys';
 import {
   toStoredPendingUnembedding,
@@ -45,6 +48,8 @@ export interface FlowSnapshot {
    * decides whether a reference is lent now (asLent in lib/domain/references.ts).
    */
   pendingUnembeddings: StoredPendingUnembedding[];
+  /** The run asked for (`run`), if it exists. */
+  run?: StoredRun;
 }
 
 /** What to read beside the flow row and the permissions asked for. */
@@ -53,6 +58,11 @@ export interface SnapshotOptions {
   summary?: boolean;
   references?: readonly string[];
   allReferences?: boolean;
+  /**
+   * One run, by the run's own part of its id (its uuid), read in the same
+   * query. With `summary`, without its inputs (RUN_SUMMARY_COLUMNS).
+   */
+  run?: string;
 }
 
 /** The row a put replaces: a live one, a tombstone, or none. */
@@ -92,6 +102,7 @@ export async function readSnapshot(
     FLOW_ROW_KEY,
     ...new Set(principalIds.map(permissionRowKey)),
     ...new Set((options.references ?? []).map(referenceRowKey)),
+    ...(options.run !== undefined ? [runRowKey(options.run)] : []),
   ];
   const rowFilters = rowKeys.map((rowKey) => odata`RowKey eq ${rowKey}`);
   // Every reference too, in the same query: one round trip for a flow and all it binds.
@@ -99,12 +110,14 @@ export async function readSnapshot(
   // Whoever reads a reference learns whether it is still lent, in the same query.
   if (options.allReferences || (options.references ?? []).length > 0) rowFilters.push(ALL_PENDING_UNEMBEDDINGS);
   const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${rowFilters.join(' or ')})`;
-  const rows = storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow & PendingUnembeddingRow>({
-    queryOptions: { filter, ...(options.summary ? { select: SUMMARY_COLUMNS } : {}) },
+  const select = options.run !== undefined ? [...SUMMARY_COLUMNS, ...RUN_SUMMARY_COLUMNS] : SUMMARY_COLUMNS;
+  const rows = storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow & PendingUnembeddingRow & RunRow>({
+    queryOptions: { filter, ...(options.summary ? { select: [...new Set(select)] } : {}) },
   });
   const snapshot = emptySnapshot();
   for await (const row of rows) {
     if (row.rowKey === FLOW_ROW_KEY) snapshot.flow = toStoredFlow(row);
+    else if (row.rowKey?.startsWith(RUN_RANGE.from)) snapshot.run = toStoredRun(row, tenantId, flowId);
     else if (row.rowKey?.startsWith(PENDING_UNEMBED_RANGE.from)) {
       snapshot.pendingUnembeddings.push(toStoredPendingUnembedding(row));
     } else if (row.rowKey?.startsWith(REFERENCE_RANGE.from)) {

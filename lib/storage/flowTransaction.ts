@@ -9,12 +9,11 @@ import {
   permissionRowOf,
   referenceRowOf,
   REMOVED_ROLE,
-  runRowOf,
-  runUuidOf,
   type PermissionRow,
   type StoredPermission,
   type StoredReference,
 } from './flowRows';
+import { runRowOf, runUuidOf } from './runRows';
 import type { RowVersion } from './flowSnapshot';
 import { pendingUnembedRowKey, permissionRowKey, referenceRowKey, runRowKey } from './keys';
 import { pendingUnembeddingRowOf } from './pendingUnembeddings';

@@ -18,8 +18,8 @@ import {
   type PermissionRow,
   type StoredFlow,
   type StoredReference,
-  type StoredRun,
 } from './flowRows';
+import type { StoredRun } from './runRows';
 import { readSnapshot, type FlowSnapshot, type SnapshotOptions } from './flowSnapshot';
 import { MAX_CHANGES_PER_COMMIT, transactionOf, type FlowChange } from './flowTransaction';
 import { FLOW_ROW_KEY, flowPartitionKey, pendingUnembedRowKey, permissionRowKey } from './keys';
@@ -28,7 +28,8 @@ import type { StoredPendingUnembedding } from './pendingUnembeddings';
 import { UnitOfWork } from './unitOfWork';
 
 export { INLINE_DEFINITION_LIMIT } from './definitions';
-export type { StoredFlow, StoredPermission, StoredReference, StoredRun } from './flowRows';
+export type { StoredFlow, StoredPermission, StoredReference } from './flowRows';
+export type { StoredRun } from './runRows';
 export {
   permissionSlot,
   referenceSlot,
@@ -57,10 +58,10 @@ export class FlowStore {
   }
 
   /**
-   * Reads the flow row, the permission rows of `principalIds` and the
-   * reference rows of `references` (or all of them) in one query, with the
-   * pending unembeddings whenever references are read. `summary` leaves an
-   * inline definition out, for lists.
+   * Reads the flow row, the permission rows of `principalIds`, the
+   * reference rows of `references` (or all of them) and the run `run` in one
+   * query, with the pending unembeddings whenever references are read.
+   * `summary` leaves an inline definition out (and a run's inputs and results).
    */
   read(
     tenantId: string,
@@ -74,6 +75,11 @@ export class FlowStore {
   /** Every reference of a flow (or those one person owns), in logical-name order. */
   listReferences(tenantId: string, flowId: string, ownerId?: string): Promise<StoredReference[]> {
     return this.lists.references(tenantId, flowId, ownerId);
+  }
+
+  /** The flow's runs not yet final, for the run-repair sweep. */
+  activeRuns(tenantId: string, flowId: string): Promise<StoredRun[]> {
+    return this.lists.activeRuns(tenantId, flowId);
   }
 
   /** A run of the flow, by the run's own part of its id. */

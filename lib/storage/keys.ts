@@ -81,6 +81,24 @@ export function principalPartitionKey(tenantId: string, principalId: string): st
   return `${encodeKeyPart(tenantId)}${SEP}${encodeKeyPart(principalId)}`;
 }
 
+/**
+ * The machines table, one partition per owner (principalPartitionKey): a row
+ * per machine and, right after it, a row per run dispatched to it, oldest
+ * first (run ids are UUIDv7, time first), so that one query reads a machine
+ * with its oldest dispatched runs.
+ */
+export const MACHINE_RANGE = rangeOf('m');
+export function machineRowKey(machineId: string): string {
+  return MACHINE_RANGE.from + encodeKeyPart(machineId);
+}
+/** The rows of the runs dispatched to a machine: [from, to). */
+export function dispatchRange(machineId: string): { from: string; to: string } {
+  return rangeOf(machineRowKey(machineId));
+}
+export function dispatchRowKey(machineId: string, runUuid: string): string {
+  return `${dispatchRange(machineId).from}${encodeKeyPart(runUuid)}`;
+}
+
 /** Blob names of large definitions; a fresh name per version. */
 export function definitionBlobName(tenantId: string, flowId: string, version: string): string {
   return `${encodeKeyPart(tenantId)}/${encodeKeyPart(flowId)}/${version}.json`;

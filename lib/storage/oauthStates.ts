@@ -5,6 +5,7 @@
 import type { TableEntity } from '@azure/data-tables';
 import type { Storage } from './clients';
 import { storageStatusOf } from './errors';
+import { deleteExpired } from './expiry';
 
 type StateRow = {
   tenantId: string;
@@ -97,5 +98,11 @@ export class OAuthStateStore {
       if (status === 404 || status === 412) return false;
       throw error;
     }
+  }
+
+  /** Deletes the rows past their time; answers how many. */
+  async deleteExpired(now: Date): Promise<number> {
+    await this.storage.ensureReady();
+    return deleteExpired(this.storage.oauthStates, now);
   }
 }

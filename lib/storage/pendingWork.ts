@@ -14,8 +14,12 @@ type PendingWorkRow = {
   notedAt: string;
 };
 
-/** One partition per kind of work; the only kind so far. */
-const UNEMBED_PARTITION = 'unembed';
+/**
+ * One partition per kind of work: references a role change left to unembed,
+ * and runs that may be left behind (a run's flow is noted before the run is
+ * recorded, and the run-repair sweep looks at its runs still Queued).
+ */
+export type PendingWorkKind = 'unembed' | 'runs';
 
 export interface NotedFlow {
   tenantId: string;
@@ -25,13 +29,16 @@ export interface NotedFlow {
 }
 
 export class PendingWork {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly kind: PendingWorkKind,
+  ) {}
 
-  /** Notes (again) that the flow may have references to unembed. */
+  /** Notes (again) that the flow may have work of this kind. */
   async note(tenantId: string, flowId: string, at: string): Promise<void> {
     await this.storage.ensureReady();
     const row: TableEntity<PendingWorkRow> = {
-      partitionKey: UNEMBED_PARTITION,
+      partitionKey: this.kind,
       rowKey: flowPartitionKey(tenantId, flowId),
       tenantId,
       flowId,
@@ -44,7 +51,7 @@ export class PendingWork {
   async list(): Promise<NotedFlow[]> {
     await this.storage.ensureReady();
     const rows = this.storage.pendingWork.listEntities<PendingWorkRow>({
-      queryOptions: { filter: odata`PartitionKey eq ${UNEMBED_PARTITION}` },
+      queryOptions: { filter: odata`PartitionKey eq ${this.kind}` },
     });
     const noted: NotedFlow[] = [];
     for await (const row of rows) {
@@ -56,7 +63,7 @@ export class PendingWork {
   /** Forgets a note unless it was written again since it was listed. */
   async forget(noted: NotedFlow): Promise<void> {
     try {
-      await this.storage.pendingWork.deleteEntity(UNEMBED_PARTITION, flowPartitionKey(noted.tenantId, noted.flowId), {
+      await this.storage.pendingWork.deleteEntity(this.kind, flowPartitionKey(noted.tenantId, noted.flowId), {
         etag: noted.etag,
       });
     } catch (error) {

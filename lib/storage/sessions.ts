@@ -6,6 +6,7 @@ import type { TableEntity } from '@azure/data-tables';
 import type { Caller } from '../domain/caller';
 import type { Storage } from './clients';
 import { storageStatusOf } from './errors';
+import { deleteExpired } from './expiry';
 
 type SessionRow = {
   tenantId: string;
@@ -82,5 +83,11 @@ export class SessionStore {
     } catch (error) {
       if (storageStatusOf(error) !== 404) throw error;
     }
+  }
+
+  /** Deletes the rows past their time; answers how many. */
+  async deleteExpired(now: Date): Promise<number> {
+    await this.storage.ensureReady();
+    return deleteExpired(this.storage.sessions, now);
   }
 }

@@ -91,6 +91,8 @@ function expectPayloadTooLarge(exchange: Exchange) {
   expect(exchange.status).toBe(413);
   expect(exchange.headers['content-type']).toContain('application/problem+json');
   expect(JSON.parse(exchange.body)).toMatchObject({ status: 413, code: 'PayloadTooLarge', detail: expect.any(String) });
+  // Said, so that no client sends another request on a connection that is closing.
+  expect(exchange.headers.connection).toBe('close');
   expect(exchange.closed).toBe(true);
 }
 

@@ -108,17 +108,41 @@ async function connectedOffice(who: Person, providerUser = unique('mailbox')) {
 }
 
 describe('the connector catalog', () => {
-  it('lists each connector with its auth type and nothing of its client', async () => {
+  it('lists each connector with its auth type and operations, and nothing of its client or address', async () => {
     const response = await call('GET', '/connectors', { token: alice.token });
     expect(response.status).toBe(200);
     expect(response.body.value).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ id: 'shared_office365', authType: 'oauth2' }),
         expect.objectContaining({ id: 'shared_sharepointonline', authType: 'oauth2' }),
-        { id: 'shared_sql', displayName: 'SQL Server', authType: 'apiKey' },
+        {
+          id: 'shared_sql',
+          displayName: 'SQL Server',
+          authType: 'apiKey',
+          operations: [
+            {
+              id: 'ExecuteQuery',
+              displayName: 'Execute a query',
+              read: false,
+              parameters: [
+                {
+                  name: 'query',
+                  in: 'body',
+                  type: 'string',
+                  required: true,
+                  maxLength: 10_000,
+                  description: expect.stringContaining('SELECT'),
+                },
+              ],
+            },
+          ],
+        },
       ]),
     );
-    expect(response.text).not.toMatch(/clientId|clientSecret|authority|local-development-only/);
+    const office = response.body.value.find((c: { id: string }) => c.id === 'shared_office365');
+    expect(office.operations.map((o: { id: string }) => o.id)).toEqual(['SendEmail', 'ListEmails', 'GetMyProfile']);
+    expect(response.text).not.toMatch(/clientId|clientSecret|authority|local-development-only|baseUrl|X-API-Key/);
+    expect(response.text).not.toContain(new URL(stack().providersUrl).host);
   });
 
   it('refuses a caller without a token', async () => {

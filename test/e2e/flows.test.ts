@@ -24,7 +24,7 @@ describe('creating a flow', () => {
   it('makes the caller its owner and answers 201 with an ETag and a Location', async () => {
     const definition = {
       actions: [
-        { type: 'connector', connectionReference: 'sql', operation: 'Query', query: 'select 1' },
+        { type: 'connector', connectionReference: 'sql', operation: 'Query', parameters: { query: 'select 1' } },
         { type: 'wait', seconds: 3 },
       ],
     };

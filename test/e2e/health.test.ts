@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, type SigningKey } from '../../dev/issuer';
+import { signedIn } from '../support/browser';
 import { call, stack, tokenFor, unique } from '../support/stack';
 import { startStackProcess, type StackProcess } from '../../dev/stackProcess';
 
@@ -53,6 +54,52 @@ describe('the log', () => {
         expect.objectContaining({ function: 'getFlow', flowId: 'nope', status: 404, code: 'NotFound' }),
       ]),
     );
+  });
+});
+
+describe("a service's own log lines", () => {
+  it('carry the invocation, caller and flow of the request that caused them', async () => {
+    const user = unique('warned');
+    const token = await tokenFor(user);
+    // A connection whose grant the provider revoked: its refresh logs a warning.
+    const created = await call('POST', '/connections', {
+      token,
+      body: { connectorId: 'shared_office365', displayName: 'Mail' },
+    });
+    const browser = await signedIn(user);
+    const mailbox = unique('mailbox');
+    expect((await browser.consent(created.body.consentUrl, mailbox)).status).toBe(200);
+    await fetch(`${stack().issuerUrl}/dev/users/${mailbox}/revoke`, { method: 'POST' });
+    const refreshed = await call('POST', `/connections/${created.body.id}/refresh`, { token });
+    expect(refreshed.body).toMatchObject({ status: 'Error', statusReason: 'reauthRequired' });
+
+    const linesOf = () =>
+      readFileSync(stack().logFile, 'utf8')
+        .split('\n')
+        .map((line) => line.slice(line.indexOf('{')))
+        .filter((line) => line.includes('"event":"') && line.includes(user))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const find = () => {
+      const lines = linesOf();
+      return {
+        warning: lines.find((l) => l.event === 'log' && l.message === 'a connection failed its refresh'),
+        request: lines.find((l) => l.event === 'request' && l.function === 'refreshConnection'),
+      };
+    };
+    // The host writes its log through a pipe: wait until both lines are in.
+    let { warning, request } = find();
+    for (let i = 0; i < 40 && !(warning && request); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      ({ warning, request } = find());
+    }
+    expect(warning).toMatchObject({
+      level: 'warning',
+      function: 'refreshConnection',
+      callerId: user,
+      connectionId: created.body.id,
+      invocationId: expect.any(String),
+    });
+    expect(warning?.invocationId).toBe(request?.invocationId);
   });
 });
 

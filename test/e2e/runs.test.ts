@@ -1,16 +1,19 @@
-// Runs over HTTP and through the real queues: the prompt, console runs, cloud
-// readiness, cloud runs processed by the queue-triggered function on the local
-// host (each reason to reject one, alone), duplicate delivery, a crash between
-// dispatch and record, the poison queue, and an embedded connection whose
-// refresh fails.
+// Runs over HTTP and through the real queue: the prompt, console runs (each
+// answered Running with its lease), cloud readiness, cloud runs processed by
+// the queue-triggered function on the local host (each reason to reject one,
+// alone) and dispatched to the machine they were asked for, duplicate
+// delivery, a crash between dispatch and record, the poison queue, and an
+// embedded connection whose refresh fails.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { describe, expect, it } from 'vitest';
 import { CHECK_INTERVAL_MS } from '../../lib/domain/connections';
 import { FlowStore } from '../../lib/storage/flows';
 import { principalPartitionKey } from '../../lib/storage/keys';
+import { MachineStore } from '../../lib/storage/machines';
 import { decodeMessage, encodeMessage } from '../../lib/storage/queues';
 import { signedIn } from '../support/browser';
+import { complete, lease, leaseNext, registerMachine, succeeded, type TestMachine } from '../support/machines';
 import { call, expectProblem, stack, testStorage, unique, type Body } from '../support/stack';
 import { cast, sharedFlow, type Cast, type Person } from './people';
 
@@ -71,7 +74,7 @@ async function embed(people: Cast, flowId: string, embedded = true) {
   expect(response.status).toBe(200);
 }
 
-/** Polls a run as a cloud flow's HTTP action would, until it is final. */
+/** Polls a run as a cloud flow's HTTP action would, until it has ended. */
 async function settle(location: string, token: string): Promise<Body> {
   for (let i = 0; i < 150; i++) {
     const response = await call('GET', location, { token });
@@ -81,6 +84,30 @@ async function settle(location: string, token: string): Promise<Body> {
     await sleep(200);
   }
   throw new Error(`run ${location} did not settle`);
+}
+
+/** Polls a run until the processor is done with it: Dispatched to its machine, or ended. */
+async function processed(location: string, token: string): Promise<Body> {
+  for (let i = 0; i < 150; i++) {
+    const response = await call('GET', location, { token });
+    if (response.status === 200 || response.body.status === 'Dispatched') return response.body;
+    expect(response.status).toBe(202);
+    await sleep(200);
+  }
+  throw new Error(`run ${location} was not processed`);
+}
+
+function requestCloudRun(who: Person, flowId: string, machine: TestMachine, inputs?: Body) {
+  return call('POST', `/flows/${flowId}/cloud-runs`, {
+    token: who.token,
+    body: { machineId: machine.id, ...(inputs ? { inputs } : {}) },
+  });
+}
+
+/** The runs dispatched to a machine and not yet leased, as its rows in the machines table say. */
+async function dispatchedTo(machine: TestMachine, tenantId: string): Promise<string[]> {
+  const { dispatches } = await new MachineStore(storage).withDispatches(tenantId, machine.ownerId, machine.id, 100);
+  return dispatches.map((d) => d.runId);
 }
 
 /**
@@ -97,24 +124,6 @@ async function requestsDrained(): Promise<void> {
   throw new Error('cloud-run-requests did not drain within 20 s');
 }
 
-/** Every dispatch message for these runs, taken off the queue. */
-const dispatched: Body[] = [];
-async function dispatchesFor(runId: string): Promise<Body[]> {
-  for (;;) {
-    const { receivedMessageItems } = await storage.desktopRunDispatch.receiveMessages({
-      numberOfMessages: 32,
-      visibilityTimeout: 60,
-    });
-    if (receivedMessageItems.length === 0) break;
-    // All kept before any await, so that a concurrent caller never misses one this call holds.
-    dispatched.push(...receivedMessageItems.map((item) => decodeMessage(item.messageText)));
-    for (const item of receivedMessageItems) {
-      await storage.desktopRunDispatch.deleteMessage(item.messageId, item.popReceipt);
-    }
-  }
-  return dispatched.filter((m) => m.runId === runId);
-}
-
 describe('the whole story', () => {
   it('prompts each role, runs attended with their own or embedded connections, and gates cloud runs', async () => {
     const { people, flowId, ownerDb } = await flowWithReference(1);
@@ -129,7 +138,8 @@ describe('the whole story', () => {
     expect(refused.body.missing).toEqual([{ logicalName: 'db', connectorId: 'shared_sql' }]);
 
     // A cloud run of a v1 flow whose reference is not embedded: rejected with both reasons.
-    const early = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.coOwner.token });
+    const coMachine = await registerMachine(people.coOwner);
+    const early = await requestCloudRun(people.coOwner, flowId, coMachine);
     expect(early.status).toBe(202);
     const rejected = await settle(early.headers.get('location')!, people.coOwner.token);
     expect(rejected.status).toBe('Rejected');
@@ -143,24 +153,25 @@ describe('the whole story', () => {
     expect(userPrompt.body.value[0].candidates).toEqual([
       { id: userDb, displayName: expect.any(String), status: 'Connected', source: 'own' },
     ]);
+    // The console that asked runs it itself: the answer is the run, Running, with its lease.
     const userRun = await call('POST', `/flows/${flowId}/runs`, { token: people.user.token });
     expect(userRun.status).toBe(201);
-    expect(userRun.body).toMatchObject({
-      mode: 'attended',
-      status: 'Dispatched',
-      initiatedBy: people.user.id,
-      connections: { db: userDb },
-    });
-    expect(await dispatchesFor(userRun.body.id)).toEqual([
-      {
-        runId: userRun.body.id,
-        tenantId: expect.any(String),
-        flowId,
+    expect(userRun.headers.get('location')).toBe(`/api/runs/${userRun.body.run.id}`);
+    expect(userRun.body).toEqual({
+      run: expect.objectContaining({
         mode: 'attended',
+        status: 'Running',
         initiatedBy: people.user.id,
         connections: { db: userDb },
-      },
-    ]);
+        cancelRequested: false,
+        leaseExpiresAt: userRun.body.leaseExpiresAt,
+      }),
+      definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' }] },
+      inputs: {},
+      references: [{ logicalName: 'db', connectorId: 'shared_sql' }],
+      token: expect.stringMatching(/^fsr_/),
+      leaseExpiresAt: expect.any(String),
+    });
 
     // The co-owner runs on the embedded connection, by default.
     const coPrompt = await call('GET', `/flows/${flowId}/run-prompt`, { token: people.coOwner.token });
@@ -172,7 +183,7 @@ describe('the whole story', () => {
       token: people.coOwner.token,
       body: { mode: 'attended' },
     });
-    expect(coRun.body).toMatchObject({ status: 'Dispatched', connections: { db: ownerDb } });
+    expect(coRun.body.run).toMatchObject({ status: 'Running', connections: { db: ownerDb } });
     // The user, who never sees the embedded connection, cannot pick it either.
     const sneaky = await call('POST', `/flows/${flowId}/runs`, {
       token: people.user.token,
@@ -194,27 +205,46 @@ describe('the whole story', () => {
       errors: [],
     });
 
-    // Now a cloud run is dispatched, naming connection ids only.
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    // Now a cloud run is dispatched to the owner's machine, which leases it, runs it and reports.
+    const machine = await registerMachine(people.owner);
+    const cloud = await requestCloudRun(people.owner, flowId, machine, { month: '2026-01' });
     expect(cloud.headers.get('location')).toBe(`/api/runs/${cloud.body.id}`);
     expect(cloud.headers.get('retry-after')).toBe('2');
-    expect(cloud.body).toMatchObject({ mode: 'cloud', status: 'Queued' });
-    const done = await settle(cloud.headers.get('location')!, people.user.token);
-    expect(done).toMatchObject({ status: 'Dispatched', completedAt: expect.any(String) });
-    expect(done.connections).toEqual({ db: null }); // the user sees runs, not the owner's connection
-    const dispatch = await dispatchesFor(cloud.body.id);
-    expect(dispatch).toEqual([expect.objectContaining({ mode: 'cloud', connections: { db: ownerDb } })]);
+    expect(cloud.body).toMatchObject({ mode: 'cloud', status: 'Queued', machineId: machine.id });
+    const dispatched = await processed(cloud.headers.get('location')!, people.user.token);
+    expect(dispatched).toMatchObject({ status: 'Dispatched' });
+    expect(dispatched).not.toHaveProperty('completedAt');
+    expect(dispatched.connections).toEqual({ db: null }); // the user sees runs, not the owner's connection
+    const leased = await leaseNext(machine);
+    expect(leased).toMatchObject({
+      run: { id: cloud.body.id, status: 'Running', connections: { db: ownerDb } },
+      inputs: { month: '2026-01' },
+      references: [{ logicalName: 'db', connectorId: 'shared_sql' }],
+    });
+    expect((await call('GET', `/runs/${cloud.body.id}`, { token: people.owner.token })).status).toBe(202);
+    const report = { status: 'Succeeded', outputs: { rows: 3 }, actions: [succeeded('Query')] };
+    expect((await complete(cloud.body.id, leased.token, report)).status).toBe(200);
+    const done = await settle(cloud.headers.get('location')!, people.owner.token);
+    expect(done).toMatchObject({ status: 'Succeeded', outputs: { rows: 3 }, actions: [{ name: 'Query' }] });
+    expect(done.completedAt).toEqual(expect.any(String));
 
     // History, newest first, for makers; the audit trail records every run started.
     const history = await call('GET', `/flows/${flowId}/runs`, { token: people.coOwner.token });
     expect(history.body.value.map((r: Body) => r.id)).toEqual([
       cloud.body.id,
-      coRun.body.id,
-      userRun.body.id,
+      coRun.body.run.id,
+      userRun.body.run.id,
       early.body.id,
     ]);
     const audit = await call('GET', `/flows/${flowId}/audit?top=100`, { token: people.owner.token });
     expect(audit.body.value.filter((e: Body) => e.action === 'runStarted')).toHaveLength(4);
+    expect(audit.body.value.filter((e: Body) => e.action === 'runCompleted')).toEqual([
+      expect.objectContaining({
+        subjectId: cloud.body.id,
+        actorId: people.owner.id,
+        details: { reported: 'Succeeded', machineId: machine.id },
+      }),
+    ]);
   });
 });
 
@@ -222,7 +252,8 @@ describe('who may do what with runs', () => {
   it('answers each role as docs/api.md says', async () => {
     const { people, flowId } = await flowWithReference(2);
     await embed(people, flowId);
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const machine = await registerMachine(people.owner);
+    const cloud = await requestCloudRun(people.owner, flowId, machine);
     const runPath = cloud.headers.get('location')!;
 
     for (const who of [people.owner, people.coOwner, people.user]) {
@@ -241,18 +272,24 @@ describe('who may do what with runs', () => {
     );
     for (const path of ['cloud-runs', 'cloud-readiness', 'runs']) {
       const method = path === 'cloud-runs' ? 'POST' : 'GET';
-      expectProblem(await call(method, `/flows/${flowId}/${path}`, { token: people.user.token }), 403, 'Forbidden');
+      const userMachine = path === 'cloud-runs' ? { body: { machineId: (await registerMachine(people.user)).id } } : {};
+      expectProblem(
+        await call(method, `/flows/${flowId}/${path}`, { token: people.user.token, ...userMachine }),
+        403,
+        'Forbidden',
+      );
     }
     for (const who of [people.stranger, people.otherTenant]) {
-      for (const [method, path] of [
+      const theirMachine = { machineId: (await registerMachine(who)).id };
+      for (const [method, path, body] of [
         ['GET', `/flows/${flowId}/run-prompt`],
         ['POST', `/flows/${flowId}/runs`],
         ['GET', `/flows/${flowId}/runs`],
         ['GET', `/flows/${flowId}/cloud-readiness`],
-        ['POST', `/flows/${flowId}/cloud-runs`],
+        ['POST', `/flows/${flowId}/cloud-runs`, theirMachine],
         ['GET', runPath],
       ] as const) {
-        expectProblem(await call(method, path, { token: who.token }), 404, 'NotFound');
+        expectProblem(await call(method, path, { token: who.token, body }), 404, 'NotFound');
       }
     }
     for (const [method, path] of [
@@ -265,7 +302,26 @@ describe('who may do what with runs', () => {
     ] as const) {
       expectProblem(await call(method, path), 401, 'Unauthenticated');
     }
-    await settle(runPath, people.owner.token);
+    expect((await processed(runPath, people.owner.token)).status).toBe('Dispatched');
+  });
+
+  it("sends a cloud run only to one of the caller's own machines", async () => {
+    const { people, flowId } = await flowWithReference(2);
+    await embed(people, flowId);
+    const coOwnersMachine = await registerMachine(people.coOwner);
+    // Someone else's machine, a deleted one and one that never was: all answered as not existing.
+    const deleted = await registerMachine(people.owner);
+    expect((await call('DELETE', `/machines/${deleted.id}`, { token: people.owner.token })).status).toBe(204);
+    for (const machineId of [coOwnersMachine.id, deleted.id, 'no-such-machine']) {
+      const refused = await call('POST', `/flows/${flowId}/cloud-runs`, {
+        token: people.owner.token,
+        body: { machineId },
+      });
+      expectProblem(refused, 404, 'NotFound');
+      expect(refused.body.detail).toMatch(/machine/);
+    }
+    const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
+    expect(history.body.value).toEqual([]);
   });
 
   it('answers bad input with 400', async () => {
@@ -283,6 +339,25 @@ describe('who may do what with runs', () => {
         'ValidationFailed',
       );
     }
+    const machine = await registerMachine(people.owner);
+    for (const [body, fields] of [
+      [undefined, ['(body)']],
+      [{}, ['machineId']],
+      [{ machineId: 'a/b' }, ['machineId']],
+      [{ machineId: machine.id, inputs: [1] }, ['inputs']],
+      [{ machineId: machine.id, inputs: 'x' }, ['inputs']],
+      [{ machineId: machine.id, extra: 1 }, ['extra']],
+    ] as const) {
+      const refused = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token, body });
+      expectProblem(refused, 400, 'ValidationFailed');
+      expect(refused.body.errors.map((e: Body) => e.field)).toEqual(fields);
+    }
+    const big = await call('POST', `/flows/${flowId}/cloud-runs`, {
+      token: people.owner.token,
+      body: { machineId: machine.id, inputs: { text: 'x'.repeat(64 * 1024) } },
+    });
+    expectProblem(big, 413, 'PayloadTooLarge');
+    expect((await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token })).body.value).toEqual([]);
     expectProblem(await call('GET', '/runs/a%2Fb', { token: people.owner.token }), 400, 'ValidationFailed');
     expectProblem(await call('GET', '/runs/no-dot-here', { token: people.owner.token }), 404, 'NotFound');
     expectProblem(await call('GET', `/runs/${flowId}.not-a-run`, { token: people.owner.token }), 404, 'NotFound');
@@ -306,13 +381,18 @@ describe('the cloud-run processor', () => {
   it('makes one run and one dispatch of a request delivered twice', async () => {
     const { people, flowId } = await flowWithReference(2);
     await embed(people, flowId);
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
-    const request = { runId: cloud.body.id, tenantId: await tenantOf(people.owner), flowId };
+    const machine = await registerMachine(people.owner);
+    const cloud = await requestCloudRun(people.owner, flowId, machine);
+    const tenantId = await tenantOf(people.owner);
+    const request = { runId: cloud.body.id, tenantId, flowId };
     await storage.cloudRunRequests.sendMessage(encodeMessage(request));
     await storage.cloudRunRequests.sendMessage(encodeMessage(request));
-    expect((await settle(`/runs/${cloud.body.id}`, people.owner.token)).status).toBe('Dispatched');
+    expect((await processed(`/runs/${cloud.body.id}`, people.owner.token)).status).toBe('Dispatched');
     await requestsDrained(); // the late deliveries come and go
-    expect(await dispatchesFor(cloud.body.id)).toHaveLength(1);
+    expect(await dispatchedTo(machine, tenantId)).toEqual([cloud.body.id]);
+    // Leased once: the second lease finds nothing.
+    expect((await lease(machine)).body.run.id).toBe(cloud.body.id);
+    expect((await lease(machine)).status).toBe(204);
     const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
     expect(history.body.value).toHaveLength(1);
   });
@@ -324,6 +404,7 @@ describe('the cloud-run processor', () => {
     const { people, flowId, ownerDb } = await flowWithReference(2);
     await embed(people, flowId);
     const tenantId = await tenantOf(people.owner);
+    const machine = await registerMachine(people.owner);
     // A run as a crashed processor leaves it: claimed (long ago), not recorded as dispatched.
     const runId = `${flowId}.01900000-0000-7000-8000-${String(Date.now()).slice(-12)}`;
     const store = new FlowStore(storage);
@@ -342,23 +423,15 @@ describe('the cloud-run processor', () => {
           connections: { db: { connectionId: ownerDb, ownerId: people.owner.id, source: 'embedded' } },
           createdAt: claimedAt,
           claimedAt,
+          machineId: machine.id,
         },
       },
     ]);
-    if (sent)
-      await storage.desktopRunDispatch.sendMessage(
-        encodeMessage({
-          runId,
-          tenantId,
-          flowId,
-          mode: 'cloud',
-          initiatedBy: people.owner.id,
-          connections: { db: ownerDb },
-        }),
-      );
+    const dispatch = { tenantId, flowId, id: runId, initiatedBy: people.owner.id, machineId: machine.id };
+    if (sent) await new MachineStore(storage).dispatch(dispatch, claimedAt);
     await storage.cloudRunRequests.sendMessage(encodeMessage({ runId, tenantId, flowId }));
-    expect((await settle(`/runs/${runId}`, people.owner.token)).status).toBe('Dispatched');
-    expect(await dispatchesFor(runId)).toHaveLength(1);
+    expect((await processed(`/runs/${runId}`, people.owner.token)).status).toBe('Dispatched');
+    expect(await dispatchedTo(machine, tenantId)).toEqual([runId]);
   });
 
   it("redeems the owner's refresh token once for ten simultaneous readiness checks", async () => {
@@ -412,7 +485,7 @@ describe('the cloud-run processor', () => {
 
     await fetch(`${stack().issuerUrl}/dev/users/${providerUser}/revoke`, { method: 'POST' });
     await letCheckIntervalPass(people.coOwner, mail);
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const cloud = await requestCloudRun(people.owner, flowId, await registerMachine(people.owner));
     const done = await settle(cloud.headers.get('location')!, people.owner.token);
     expect(done).toMatchObject({
       status: 'Rejected',
@@ -434,7 +507,7 @@ describe('the cloud-run processor', () => {
     for await (const blob of storage.definitions.listBlobsFlat()) {
       if (blob.name.includes(flowId)) await storage.definitions.deleteBlob(blob.name);
     }
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const cloud = await requestCloudRun(people.owner, flowId, await registerMachine(people.owner));
     const done = await settle(cloud.headers.get('location')!, people.owner.token);
     expect(done).toMatchObject({ status: 'Failed', errors: [expect.objectContaining({ code: 'ProcessingFailed' })] });
     const poisonQueue = QueueServiceClient.fromConnectionString(stack().storageConnectionString).getQueueClient(
@@ -444,12 +517,12 @@ describe('the cloud-run processor', () => {
     expect(peekedMessageItems.map((m) => (decodeMessage(m.messageText) as Body).runId)).toContain(cloud.body.id);
   }, 60_000);
 
-  it('never puts a secret on a queue', async () => {
+  it('never hands an executor a secret: not in a lease, not on the queue', async () => {
     const secretKey = `secret-${unique('key')}`;
     const people = await cast();
     const flowId = await sharedFlow(people, {
       name: 'Keys',
-      definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'Q' }] },
+      definition: { actions: [{ type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' }] },
     });
     const db = (
       await call('POST', '/connections', {
@@ -462,12 +535,16 @@ describe('the cloud-run processor', () => {
       body: { connectorId: 'shared_sql', connectionId: db },
     });
     await embed(people, flowId);
+    const machine = await registerMachine(people.owner);
     const attended = await call('POST', `/flows/${flowId}/runs`, { token: people.owner.token });
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
-    await settle(cloud.headers.get('location')!, people.owner.token);
-    const messages = [...(await dispatchesFor(attended.body.id)), ...(await dispatchesFor(cloud.body.id))];
-    expect(messages).toHaveLength(2);
-    expect(JSON.stringify(messages)).not.toContain(secretKey);
+    const { peekedMessageItems } = await storage.cloudRunRequests.peekMessages({ numberOfMessages: 32 });
+    const cloud = await requestCloudRun(people.owner, flowId, machine);
+    await processed(cloud.headers.get('location')!, people.owner.token);
+    const leased = await leaseNext(machine);
+    expect(leased.run.id).toBe(cloud.body.id);
+    const handedOut = JSON.stringify([attended.body, leased, peekedMessageItems.map((m) => m.messageText)]);
+    expect(handedOut).not.toContain(secretKey);
+    expect(handedOut).not.toContain(Buffer.from(secretKey).toString('base64'));
   });
 });
 
@@ -502,7 +579,7 @@ describe('references named like object built-ins', () => {
       const flowId = await sharedFlow(people, {
         name: 'Built-ins',
         schemaVersion: 2,
-        definition: { actions: [{ type: 'connector', connectionReference: name, operation: 'Q' }] },
+        definition: { actions: [{ type: 'connector', connectionReference: name, operation: 'ExecuteQuery' }] },
       });
       const ownerDb = await sqlConnection(people.owner);
       const bound = await call('PUT', `/flows/${flowId}/connection-references/${name}`, {
@@ -547,21 +624,24 @@ describe('references named like object built-ins', () => {
       ] as const) {
         const run = await call('POST', `/flows/${flowId}/runs`, { token: who.token, ...(body ? { body } : {}) });
         expect(run.status, run.text).toBe(201);
-        expect(run.body.status).toBe('Dispatched');
-        expect(run.body.connections).toEqual(only(expected));
-        expect((await call('GET', `/runs/${run.body.id}`, { token: who.token })).body.connections).toEqual(
+        expect(run.body.run.status).toBe('Running');
+        expect(run.body.run.connections).toEqual(only(expected));
+        expect(run.body.references).toEqual([{ logicalName: name, connectorId: 'shared_sql' }]);
+        expect((await call('GET', `/runs/${run.body.run.id}`, { token: who.token })).body.connections).toEqual(
           only(expected),
         );
-        expect((await dispatchesFor(run.body.id)).map((m) => m.connections)).toEqual([only(expected)]);
       }
 
-      // In the cloud, on the embedded connection.
-      const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.coOwner.token });
+      // In the cloud, on the embedded connection, leased by the co-owner's machine.
+      const machine = await registerMachine(people.coOwner);
+      const cloud = await requestCloudRun(people.coOwner, flowId, machine);
       expect(cloud.status).toBe(202);
-      const done = await settle(cloud.headers.get('location')!, people.owner.token);
+      const done = await processed(cloud.headers.get('location')!, people.owner.token);
       expect(done).toMatchObject({ status: 'Dispatched' });
       expect(done.connections).toEqual(only(ownerDb));
-      expect((await dispatchesFor(cloud.body.id)).map((m) => m.connections)).toEqual([only(ownerDb)]);
+      const leased = await leaseNext(machine);
+      expect(leased.run.connections).toEqual(only(ownerDb));
+      expect(leased.references).toEqual([{ logicalName: name, connectorId: 'shared_sql' }]);
       const history = await call('GET', `/flows/${flowId}/runs`, { token: people.owner.token });
       expect(history.body.value.map((r: Body) => r.connections)).toContainEqual(only(ownerDb));
     },
@@ -587,7 +667,11 @@ describe('the cloud-run processor, one reason at a time', () => {
       name: 'Nightly',
       schemaVersion: flaw.schemaVersion,
       definition: {
-        actions: flaw.definitionNames.map((name) => ({ type: 'connector', connectionReference: name, operation: 'Q' })),
+        actions: flaw.definitionNames.map((name) => ({
+          type: 'connector',
+          connectionReference: name,
+          operation: 'ExecuteQuery',
+        })),
       },
     });
     const db = await sqlConnection(people.owner);
@@ -605,10 +689,11 @@ describe('the cloud-run processor, one reason at a time', () => {
       );
     }
     const readiness = await call('GET', `/flows/${flowId}/cloud-readiness`, { token: people.owner.token });
-    const cloud = await call('POST', `/flows/${flowId}/cloud-runs`, { token: people.owner.token });
+    const machine = await registerMachine(people.owner);
+    const cloud = await requestCloudRun(people.owner, flowId, machine);
     expect(cloud.status).toBe(202);
-    const run = await settle(cloud.headers.get('location')!, people.owner.token);
-    return { readiness: readiness.body, run, dispatches: await dispatchesFor(cloud.body.id) };
+    const run = await processed(cloud.headers.get('location')!, people.owner.token);
+    return { readiness: readiness.body, run, dispatches: await dispatchedTo(machine, await tenantOf(people.owner)) };
   }
 
   it.concurrent.for([
@@ -668,8 +753,7 @@ describe('the run prompt', () => {
       ]);
       const run = await call('POST', `/flows/${flowId}/runs`, { token: who.token });
       expect(run.status).toBe(201);
-      expect(run.body).toMatchObject({ status: 'Dispatched', connections: { db: oldest } });
-      expect(await dispatchesFor(run.body.id)).toEqual([expect.objectContaining({ connections: { db: oldest } })]);
+      expect(run.body.run).toMatchObject({ status: 'Running', connections: { db: oldest } });
     }
   });
 });

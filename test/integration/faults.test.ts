@@ -10,16 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Caller } from '../../lib/domain/caller';
 import { problemFor } from '../../lib/http/problem';
 import { startAzurite, type RunningAzurite } from '../../dev/azurite';
-import { createServices, type Services } from '../../lib/services';
+import { createRunServices, createServices, type Services } from '../../lib/services';
 import { PermissionService } from '../../lib/services/permissions';
 import { Unembeddings } from '../../lib/services/unembeddings';
 import { ReferenceService } from '../../lib/services/references';
-import { RunService, type CloudRunRequest } from '../../lib/services/runs';
+import type { CloudRunRequest } from '../../lib/services/cloudRunProcessor';
+import { RunQueues } from '../../lib/storage/runQueues';
 import { createStorage, type Storage } from '../../lib/storage/clients';
 import { ConnectionStore } from '../../lib/storage/connections';
-import { StorageTimeout } from '../../lib/storage/errors';
 import { FlowStore, type FlowChange } from '../../lib/storage/flows';
 import { PendingWork } from '../../lib/storage/pendingWork';
+import { MachineStore } from '../../lib/storage/machines';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
 import { decodeMessage } from '../../lib/storage/queues';
 import { DEFAULT_NAMES } from '../../lib/config';
@@ -70,7 +71,7 @@ class CutBeforeCommit extends FlowStore {
 /** A flow whose definition uses reference `db`, bound to its owner's SQL connection. */
 async function flowWithReference(): Promise<{ owner: Caller; flowId: string }> {
   const owner = { tenantId: unique('tenant'), principalId: 'owner' };
-  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}';
+  const definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"ExecuteQuery"}]}';
   const flowId = (await services.flows.create(owner, { name: 'F', definitionJson })).value.id;
   const connection = { connectorId: 'shared_sql', displayName: 'DB', apiKey: 'k' };
   const db = (await services.connections.create(owner, connection, 'http://x')).value;
@@ -87,7 +88,7 @@ async function auditActions(caller: Caller, flowId: string): Promise<string[]> {
 }
 
 /** This storage, but sending to `queue` takes storage away and fails as an outage does. */
-function cutOnSend(queue: 'cloudRunRequests' | 'desktopRunDispatch'): Storage {
+function cutOnSend(queue: 'cloudRunRequests'): Storage {
   const sendMessage = async () => {
     await takeStorageAway();
     throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -95,15 +96,19 @@ function cutOnSend(queue: 'cloudRunRequests' | 'desktopRunDispatch'): Storage {
   return { ...storage, [queue]: { sendMessage } } as unknown as Storage;
 }
 
-/** Runs over `over` (by default the real storage), with a clock `offsetMs` ahead. */
-function runService(over: Storage = storage, offsetMs = 0): RunService {
-  return new RunService(
-    over,
-    new FlowStore(storage),
-    new ConnectionStore(storage),
-    services.connections,
-    () => new Date(Date.now() + offsetMs),
-  );
+/** Runs whose queues are `over`'s (by default the real storage), with a clock `offsetMs` ahead. */
+function runServices(over: Storage = storage, offsetMs = 0, store: FlowStore = new FlowStore(storage)) {
+  return createRunServices({
+    store,
+    connectionStore: new ConnectionStore(storage),
+    connections: services.connections,
+    machineStore: new MachineStore(storage),
+    queues: new RunQueues(over),
+    notes: new PendingWork(storage, 'runs'),
+    tokens: services.runTokens,
+    maxDequeueCount: 5,
+    now: () => new Date(Date.now() + offsetMs),
+  });
 }
 
 describe('when storage goes away mid-operation', () => {
@@ -114,7 +119,7 @@ describe('when storage goes away mid-operation', () => {
     const cut = new PermissionService(
       cutStore,
       new PrincipalIndex(storage),
-      new Unembeddings(cutStore, new PendingWork(storage)),
+      new Unembeddings(cutStore, new PendingWork(storage, 'unembed')),
     );
     const error = await cut.share(owner, flowId, 'bob', 'coOwner').catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
@@ -141,49 +146,24 @@ describe('when storage goes away mid-operation', () => {
     expect(await auditActions(owner, flowId)).toEqual(['referenceAdded']);
   }, 60_000);
 
-  it('a run answers 503 and, once storage is back, there is no run and no dispatch', async () => {
+  it('a run answers 503 and, once storage is back, there is no run and no lease', async () => {
     const { owner, flowId } = await flowWithReference();
-    const cut = new RunService(
-      storage,
-      new CutBeforeCommit(storage),
-      new ConnectionStore(storage),
-      services.connections,
-    );
+    const cut = runServices(storage, 0, new CutBeforeCommit(storage)).runs;
     const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     await bringStorageBack();
 
     expect((await services.runs.history(owner, flowId, { top: 10 })).items).toEqual([]);
     expect(await auditActions(owner, flowId)).toEqual(['referenceAdded']);
-    const { peekedMessageItems } = await storage.desktopRunDispatch.peekMessages({ numberOfMessages: 32 });
-    expect(peekedMessageItems).toEqual([]);
   }, 60_000);
 
-  it('a run whose dispatch storage lost after it was recorded ends Failed, not Queued for ever', async () => {
+  it('a cloud run whose request storage lost is asked for again by the repair sweep, once', async () => {
     const { owner, flowId } = await flowWithReference();
-    // Storage goes away after the run is recorded, before its dispatch is sent.
-    const cut = runService(cutOnSend('desktopRunDispatch'));
-    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
-    expect(statusOf(error)).toBe(503);
-    await bringStorageBack();
-
-    // A minute later, whoever looks sees it Failed.
-    const later = runService(storage, 61_000);
-    const [run] = (await later.history(owner, flowId, { top: 10 })).items;
-    expect(run).toMatchObject({
-      mode: 'attended',
-      status: 'Failed',
-      errors: [expect.objectContaining({ code: 'ProcessingFailed' })],
-    });
-    expect(await auditActions(owner, flowId)).toEqual(['runStarted', 'referenceAdded']);
-  }, 60_000);
-
-  it('a cloud run whose request storage lost is asked for again when polled later, once', async () => {
-    const { owner, flowId } = await flowWithReference();
+    const machineId = (await services.machines.create(owner, 'M')).id;
     // Storage goes away as the request is put on the queue: the run stays
     // Queued, since marking it Failed fails too.
-    const cut = runService(cutOnSend('cloudRunRequests'));
-    const error = await cut.requestCloudRun(owner, flowId).catch((e: unknown) => e);
+    const cut = runServices(cutOnSend('cloudRunRequests')).runs;
+    const error = await cut.requestCloudRun(owner, flowId, { machineId }).catch((e: unknown) => e);
     expect(statusOf(error)).toBe(503);
     await bringStorageBack();
 
@@ -193,78 +173,51 @@ describe('when storage goes away mid-operation', () => {
       (await storage.cloudRunRequests.peekMessages({ numberOfMessages: 32 })).peekedMessageItems
         .map((m) => decodeMessage(m.messageText) as CloudRunRequest)
         .filter((r) => r.runId === queued!.id);
-    // Polled now: it may just be waiting its turn; nothing is sent.
+    // Swept now: it may just be waiting its turn; nothing is sent. Reading it never sends.
+    await runServices().runRepairs.sweep();
     expect(await services.runs.get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
     expect(await requests()).toEqual([]);
 
-    // Polled two minutes on, by two readers who both read the run before
+    // Swept two minutes on, by two sweeps that both read the run before
     // either writes: the conditional write lets one of them send.
-    const later = () => runService(storage, 121_000);
     let arrived = 0;
     let bothRead!: () => void;
     const barrier = new Promise<void>((resolve) => (bothRead = resolve));
     class ReadTogether extends FlowStore {
-      override async getRun(...args: Parameters<FlowStore['getRun']>) {
-        const run = await super.getRun(...args);
-        if (++arrived === 2) bothRead();
-        await barrier;
-        return run;
+      override async activeRuns(...args: Parameters<FlowStore['activeRuns']>) {
+        const runs = await super.activeRuns(...args);
+        if (runs.some((r) => r.id === queued!.id) && ++arrived === 2) bothRead();
+        if (runs.some((r) => r.id === queued!.id)) await barrier;
+        return runs;
       }
     }
-    const reader = () =>
-      new RunService(
-        storage,
-        new ReadTogether(storage),
-        new ConnectionStore(storage),
-        services.connections,
-        () => new Date(Date.now() + 121_000),
-      );
-    const [a, b] = await Promise.all([reader().get(owner, queued!.id), reader().get(owner, queued!.id)]);
-    expect([a.status, b.status]).toEqual(['Queued', 'Queued']);
-    expect(await later().get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
+    const sweeper = () => runServices(storage, 121_000, new ReadTogether(storage)).runRepairs;
+    await Promise.all([sweeper().sweep(), sweeper().sweep()]);
+    expect(await services.runs.get(owner, queued!.id)).toMatchObject({ status: 'Queued' });
+    // And again at once: asked a moment ago, so not again.
+    await runServices(storage, 121_000).runRepairs.sweep();
     const [request, ...more] = await requests();
     expect(more).toEqual([]);
     expect(request).toEqual({ runId: queued!.id, tenantId: owner.tenantId, flowId });
 
     // The processor decides it as any other (its reference is not embedded, so: Rejected).
-    expect(await services.runs.processCloudRun(request!)).toBe('rejected');
-    expect(await later().get(owner, queued!.id)).toMatchObject({
+    expect(await services.cloudRuns.process(request!)).toBe('rejected');
+    expect(await services.runs.get(owner, queued!.id)).toMatchObject({
       status: 'Rejected',
       errors: [expect.objectContaining({ code: 'ConnectionReferenceNotEmbedded', logicalName: 'db' })],
     });
   }, 60_000);
 
-  it('an attended run whose dispatch answer was lost is Dispatched, not Failed, once read a minute on', async () => {
+  it('a cloud run nobody processed within its window is Failed by the sweep, and not asked for again', async () => {
     const { owner, flowId } = await flowWithReference();
-    // The dispatch reaches the queue, but its answer does not reach the service.
-    const lostAnswer = {
-      ...storage,
-      desktopRunDispatch: {
-        sendMessage: async (text: string) => {
-          await storage.desktopRunDispatch.sendMessage(text);
-          throw new StorageTimeout(1);
-        },
-      },
-    } as unknown as Storage;
-    const cut = runService(lostAnswer);
-    const error = await cut.startAttended(owner, flowId, {}).catch((e: unknown) => e);
-    expect(statusOf(error)).toBe(503);
-    const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
-    expect(queued).toMatchObject({ mode: 'attended', status: 'Queued' });
-
-    const later = runService(storage, 61_000);
-    expect(await later.get(owner, queued!.id)).toMatchObject({ status: 'Dispatched' });
-  }, 60_000);
-
-  it('a cloud run nobody processed within its window is Failed when read, and not asked for again', async () => {
-    const { owner, flowId } = await flowWithReference();
-    const cut = runService(cutOnSend('cloudRunRequests'));
-    await cut.requestCloudRun(owner, flowId).catch(() => undefined);
+    const machineId = (await services.machines.create(owner, 'M')).id;
+    const cut = runServices(cutOnSend('cloudRunRequests')).runs;
+    await cut.requestCloudRun(owner, flowId, { machineId }).catch(() => undefined);
     await bringStorageBack();
     const [queued] = (await services.runs.history(owner, flowId, { top: 10 })).items;
 
-    const muchLater = runService(storage, 16 * 60_000);
-    expect(await muchLater.get(owner, queued!.id)).toMatchObject({
+    await runServices(storage, 16 * 60_000).runRepairs.sweep();
+    expect(await services.runs.get(owner, queued!.id)).toMatchObject({
       status: 'Failed',
       errors: [expect.objectContaining({ code: 'ProcessingFailed' })],
     });

@@ -7,6 +7,7 @@ import { InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { azuriteConnectionString, DEFAULT_NAMES } from '../../lib/config';
 import type { AuditEntry, Flow, Permission } from '../../lib/domain/flows';
+import type { Run } from '../../lib/domain/runs';
 import { problemFor } from '../../lib/http/problem';
 import { countRequests } from '../support/requestCounter';
 import { createServices } from '../../lib/services';
@@ -16,7 +17,7 @@ import { FlowStore, INLINE_DEFINITION_LIMIT, type StoredPermission } from '../..
 import { AUDIT_RANGE, flowPartitionKey } from '../../lib/storage/keys';
 import { checkStorage } from '../../lib/storage/health';
 import { PrincipalIndex } from '../../lib/storage/principalIndex';
-import { holdsRun, sendJson } from '../../lib/storage/queues';
+import { RunQueues } from '../../lib/storage/runQueues';
 import { testServiceSettings, testStorage, unique } from '../support/stack';
 
 const storage = testStorage();
@@ -234,6 +235,43 @@ describe('the flow partition', () => {
     }
   });
 
+  it('reads one run with the flow, its permissions and references in the same query', async () => {
+    const flow = newFlow();
+    await store.create(flow, '{"actions":[]}');
+    const uuid = '01900000-0000-7000-8000-000000000001';
+    const run: Run = {
+      tenantId: flow.tenantId,
+      flowId: flow.id,
+      id: `${flow.id}.${uuid}`,
+      mode: 'cloud',
+      status: 'Running',
+      initiatedBy: 'alice',
+      connections: { db: { connectionId: 'c1', ownerId: 'alice', source: 'embedded' } },
+      createdAt: new Date().toISOString(),
+      machineId: 'm1',
+      inputsJson: `{"text":"${'x'.repeat(40_000)}"}`,
+      leaseId: 'lease-1',
+      leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+    };
+    await store.commit(flow.tenantId, flow.id, [{ kind: 'putRun', run, over: undefined }]);
+    const { result, requests } = await countRequests(() =>
+      store.read(flow.tenantId, flow.id, ['alice'], { allReferences: true, run: uuid }),
+    );
+    expect(requests).toHaveLength(1);
+    expect(result.flow?.id).toBe(flow.id);
+    expect(result.permissions.get('alice')?.role).toBe('owner');
+    const { etag: _etag, ...read } = result.run!;
+    expect(read).toEqual(run);
+    // A summary read leaves its inputs out, and nothing else of its lifecycle.
+    const summary = await store.read(flow.tenantId, flow.id, [], { summary: true, run: uuid });
+    expect(summary.run).toMatchObject({ status: 'Running', leaseId: 'lease-1', connections: run.connections });
+    expect(summary.run).not.toHaveProperty('inputsJson');
+    // A run that is not there is simply absent.
+    const none = await store.read(flow.tenantId, flow.id, [], { run: '01900000-0000-7000-8000-000000000002' });
+    expect(none.flow?.id).toBe(flow.id);
+    expect(none.run).toBeUndefined();
+  });
+
   it('purges every row of a deleted flow and names who held a role', async () => {
     const flow = newFlow();
     const created = await store.create(flow, '{"actions":[]}');
@@ -337,8 +375,7 @@ describe('when storage cannot be reached', () => {
                 ] as [string, () => Promise<unknown>],
               ]
             : []),
-          ['queue send', () => sendJson(hung.cloudRunRequests, { runId: 'r' }, hung.blobQueueTimeoutMs)],
-          ['queue peek', () => holdsRun(hung.desktopRunDispatch, 'r', hung.blobQueueTimeoutMs)],
+          ['queue send', () => new RunQueues(hung).requestCloudRun({ id: 'f.r', tenantId: 't', flowId: 'f' })],
         ];
         for (const [name, request] of requests) {
           const error = await request().then(

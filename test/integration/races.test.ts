@@ -21,7 +21,7 @@ const flowStore = new FlowStore(storage);
 const connectionStore = new ConnectionStore(storage);
 const index = new PrincipalIndex(storage);
 const flows = new FlowService(flowStore, index);
-const unembeddings = new Unembeddings(flowStore, new PendingWork(storage));
+const unembeddings = new Unembeddings(flowStore, new PendingWork(storage, 'unembed'));
 const permissions = new PermissionService(flowStore, index, unembeddings);
 const references = new ReferenceService(flowStore, connectionStore);
 /** Connections over `store`, for stores that interleave a rival change. */

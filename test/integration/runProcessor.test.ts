@@ -1,29 +1,23 @@
 // The cloud-run processor against real storage, with faults and interleavings
-// made to happen: a status write lost after the dispatch went out, and a
-// late rejection racing a claim. Its dispatch queue is this file's own.
-import { QueueServiceClient } from '@azure/storage-queue';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createServices } from '../../lib/services';
-import { RunService, type CloudRunRequest } from '../../lib/services/runs';
+// made to happen: a status write lost after the dispatch was made, and a
+// late rejection racing a claim; and the machine a run is for.
+import { describe, expect, it } from 'vitest';
+import { createRunServices, createServices } from '../../lib/services';
+import { PendingWork } from '../../lib/storage/pendingWork';
+import { RunQueues } from '../../lib/storage/runQueues';
+import type { CloudRunProcessor, CloudRunRequest } from '../../lib/services/cloudRunProcessor';
 import { ConnectionStore } from '../../lib/storage/connections';
 import { FlowStore, INLINE_DEFINITION_LIMIT, type FlowChange, type StoredFlow } from '../../lib/storage/flows';
-import { decodeMessage } from '../../lib/storage/queues';
+import { MachineStore } from '../../lib/storage/machines';
 import { newId } from '../../lib/services/ids';
 import { runId, type Run } from '../../lib/domain/runs';
 import { InterruptedStore } from '../support/interrupted';
-import { stack, testServiceSettings, testStorage, unique } from '../support/stack';
+import { testServiceSettings, testStorage, unique } from '../support/stack';
 
-const base = testStorage();
-const dispatchQueue = QueueServiceClient.fromConnectionString(stack().storageConnectionString).getQueueClient(
-  `dispatch-${Date.now().toString(36)}`,
-);
-const storage = { ...base, desktopRunDispatch: dispatchQueue };
+const storage = testStorage();
 const services = createServices(storage, testServiceSettings());
 const connectionStore = new ConnectionStore(storage);
-
-afterAll(async () => {
-  await dispatchQueue.deleteIfExists();
-});
+const machines = new MachineStore(storage);
 
 /** A FlowStore whose next write of a run to `status` fails as if storage dropped the connection. */
 class FaultyStore extends FlowStore {
@@ -39,17 +33,29 @@ class FaultyStore extends FlowStore {
   }
 }
 
-function processor(store: FlowStore): RunService {
-  return new RunService(storage, store, connectionStore, services.connections);
+function processor(store: FlowStore): CloudRunProcessor {
+  return createRunServices({
+    store,
+    connectionStore,
+    connections: services.connections,
+    machineStore: machines,
+    queues: new RunQueues(storage),
+    notes: new PendingWork(storage, 'runs'),
+    tokens: services.runTokens,
+    maxDequeueCount: 5,
+  }).cloudRuns;
 }
 
-/** A flow with one embedded reference, and a Queued cloud run of it (no request sent anywhere). */
+/**
+ * A flow with one embedded reference, and a Queued cloud run of it for a
+ * machine of its initiator's (no request sent anywhere).
+ */
 async function queuedRun(
   schemaVersion: 1 | 2 = 2,
-  definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"Q"}]}',
+  definitionJson = '{"actions":[{"type":"connector","connectionReference":"db","operation":"ExecuteQuery"}]}',
   initiatedBy = 'olivia',
-): Promise<{ request: CloudRunRequest; uuid: string }> {
-  await dispatchQueue.createIfNotExists();
+  machine: 'exists' | 'deleted' = 'exists',
+): Promise<{ request: CloudRunRequest; uuid: string; machineId: string; initiatedBy: string }> {
   const caller = { tenantId: unique('tenant'), principalId: 'olivia' };
   const flow = (await services.flows.create(caller, { name: 'Nightly', schemaVersion, definitionJson })).value;
   if (initiatedBy !== 'olivia') await services.permissions.share(caller, flow.id, initiatedBy, 'coOwner');
@@ -58,6 +64,9 @@ async function queuedRun(
   ).value;
   await services.references.put(caller, flow.id, 'db', { connectorId: 'shared_sql', connectionId: connection.id });
   await services.references.setEmbedded(caller, flow.id, 'db', true);
+  const initiator = { tenantId: caller.tenantId, principalId: initiatedBy };
+  const machineId = (await services.machines.create(initiator, 'Agent')).id;
+  if (machine === 'deleted') await services.machines.delete(initiator, machineId);
   const uuid = newId();
   const run: Run = {
     tenantId: caller.tenantId,
@@ -68,15 +77,29 @@ async function queuedRun(
     initiatedBy,
     connections: {},
     createdAt: new Date().toISOString(),
+    machineId,
   };
   await new FlowStore(storage).commit(caller.tenantId, flow.id, [{ kind: 'putRun', run, over: undefined }]);
-  return { request: { runId: run.id, tenantId: caller.tenantId, flowId: flow.id }, uuid };
+  const result = {
+    request: { runId: run.id, tenantId: caller.tenantId, flowId: flow.id },
+    uuid,
+    machineId,
+    initiatedBy,
+  };
+  made.push(result);
+  return result;
 }
 
+/** How many dispatch rows point at the run (0 or 1: a row is keyed by its run). */
 async function dispatchesFor(id: string): Promise<number> {
-  const { peekedMessageItems } = await dispatchQueue.peekMessages({ numberOfMessages: 32 });
-  return peekedMessageItems.filter((m) => (decodeMessage(m.messageText) as { runId?: string }).runId === id).length;
+  for (const { request, machineId, initiatedBy } of made) {
+    if (request.runId !== id) continue;
+    const dispatched = { tenantId: request.tenantId, flowId: request.flowId, id, initiatedBy, machineId };
+    return (await machines.holdsDispatch(dispatched)) ? 1 : 0;
+  }
+  throw new Error(`no run ${id} was made here`);
 }
+const made: Array<Awaited<ReturnType<typeof queuedRun>>> = [];
 
 async function statusOf(request: CloudRunRequest, uuid: string): Promise<string | undefined> {
   return (await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid))?.status;
@@ -85,21 +108,33 @@ async function statusOf(request: CloudRunRequest, uuid: string): Promise<string 
 describe('the cloud-run processor', () => {
   it('finishes a run whose Dispatched write was lost after the dispatch went out, without a second dispatch', async () => {
     const { request, uuid } = await queuedRun();
-    await expect(processor(new FaultyStore('Dispatched')).processCloudRun(request)).rejects.toThrow(/socket/);
+    await expect(processor(new FaultyStore('Dispatched')).process(request)).rejects.toThrow(/socket/);
     expect(await statusOf(request, uuid)).toBe('Dispatching');
     expect(await dispatchesFor(request.runId)).toBe(1);
 
     // The next delivery comes at once (well within the claim's lease) and sees the dispatch on the queue.
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
     expect(await dispatchesFor(request.runId)).toBe(1);
   });
 
   it('never marks Failed a run whose dispatch is out', async () => {
     const { request, uuid } = await queuedRun();
-    await expect(processor(new FaultyStore('Dispatched')).processCloudRun(request)).rejects.toThrow(/socket/);
-    await processor(new FlowStore(storage)).failCloudRun(request, 'kept failing');
+    await expect(processor(new FaultyStore('Dispatched')).process(request)).rejects.toThrow(/socket/);
+    await processor(new FlowStore(storage)).failedAttempt(request, 5, 'kept failing');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
+  });
+
+  it('marks a run Failed only on the last attempt at its request, saying how often it failed', async () => {
+    const { request, uuid } = await queuedRun();
+    expect(await processor(new FlowStore(storage)).failedAttempt(request, 4, 'kept failing')).toBe(false);
+    expect(await statusOf(request, uuid)).toBe('Queued');
+    expect(await processor(new FlowStore(storage)).failedAttempt(request, 5, 'kept failing')).toBe(true);
+    const run = await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid);
+    expect(run).toMatchObject({
+      status: 'Failed',
+      errors: [{ code: 'ProcessingFailed', detail: expect.stringContaining('failed 5 times (kept failing)') }],
+    });
   });
 
   it('does not let a late rejection overwrite a run another delivery has claimed', async () => {
@@ -110,13 +145,13 @@ describe('the cloud-run processor', () => {
       new InterruptedStore(storage, async () => {
         await services.flows.upgradeSchema({ tenantId: request.tenantId, principalId: 'olivia' }, request.flowId);
         await processor(new FaultyStore('Dispatched'))
-          .processCloudRun(request)
+          .process(request)
           .catch(() => undefined);
       }),
     );
-    await b.processCloudRun(request);
+    await b.process(request);
     expect(await statusOf(request, uuid)).toBe('Dispatching');
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
     expect(await dispatchesFor(request.runId)).toBe(1);
   });
@@ -125,10 +160,10 @@ describe('the cloud-run processor', () => {
     const first = await queuedRun();
     const second = await queuedRun();
     const p = processor(new FlowStore(storage));
-    expect(await p.processCloudRun(second.request)).toBe('dispatched');
-    expect(await p.processCloudRun(first.request)).toBe('dispatched');
-    expect(await p.processCloudRun(second.request)).toBe('alreadyFinal');
-    expect(await p.processCloudRun(first.request)).toBe('alreadyFinal');
+    expect(await p.process(second.request)).toBe('dispatched');
+    expect(await p.process(first.request)).toBe('dispatched');
+    expect(await p.process(second.request)).toBe('alreadyDispatched');
+    expect(await p.process(first.request)).toBe('alreadyDispatched');
     for (const { request, uuid } of [first, second]) {
       expect(await statusOf(request, uuid)).toBe('Dispatched');
       expect(await dispatchesFor(request.runId)).toBe(1);
@@ -136,14 +171,14 @@ describe('the cloud-run processor', () => {
   });
 
   it('reads the flow again when its definition is replaced while the processor reads it', async () => {
-    const definition = (operation: string) =>
+    const definition = (filler: string) =>
       JSON.stringify({
         actions: [
-          { type: 'connector', connectionReference: 'db', operation },
-          { type: 'note', text: 'x'.repeat(INLINE_DEFINITION_LIMIT) },
+          { type: 'connector', connectionReference: 'db', operation: 'ExecuteQuery' },
+          { type: 'note', text: filler.repeat(INLINE_DEFINITION_LIMIT) },
         ],
       });
-    const { request } = await queuedRun(2, definition('Q'));
+    const { request } = await queuedRun(2, definition('x'));
     const olivia = { tenantId: request.tenantId, principalId: 'olivia' };
     // The old blob is gone by the time the processor fetches it.
     let replaced = false;
@@ -151,12 +186,12 @@ describe('the cloud-run processor', () => {
       override async definitionOf(flow: StoredFlow): Promise<string> {
         if (!replaced) {
           replaced = true;
-          await services.flows.update(olivia, request.flowId, { definitionJson: definition('Q2') });
+          await services.flows.update(olivia, request.flowId, { definitionJson: definition('y') });
         }
         return super.definitionOf(flow);
       }
     }
-    expect(await processor(new ReplacedWhileRead(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new ReplacedWhileRead(storage)).process(request)).toBe('dispatched');
     expect(replaced).toBe(true);
   });
 
@@ -169,7 +204,7 @@ describe('the cloud-run processor', () => {
     if (role) await services.permissions.share(olivia, request.flowId, 'carol', role);
     else await services.permissions.unshare(olivia, request.flowId, 'carol');
 
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('rejected');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('rejected');
     const run = await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid);
     expect(run).toMatchObject({ status: 'Rejected', connections: {} });
     expect(run!.errors).toEqual([{ code: 'InitiatorNotAuthorized', detail: expect.stringMatching(/co-owner/) }]);
@@ -178,7 +213,25 @@ describe('the cloud-run processor', () => {
 
   it('dispatches a run a co-owner asked for while they still are one', async () => {
     const { request, uuid } = await queuedRun(2, undefined, 'carol');
-    expect(await processor(new FlowStore(storage)).processCloudRun(request)).toBe('dispatched');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
     expect(await statusOf(request, uuid)).toBe('Dispatched');
+  });
+
+  it('rejects a run whose machine was deleted since it was asked for, with that reason alone', async () => {
+    const { request, uuid } = await queuedRun(2, undefined, 'olivia', 'deleted');
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('rejected');
+    const run = await new FlowStore(storage).getRun(request.tenantId, request.flowId, uuid);
+    expect(run!.errors).toEqual([{ code: 'MachineNotFound', detail: expect.stringMatching(/machine/) }]);
+    expect(await dispatchesFor(request.runId)).toBe(0);
+  });
+
+  it('dispatches to the machine the run was asked for, and no other', async () => {
+    const { request, machineId } = await queuedRun();
+    const olivia = { tenantId: request.tenantId, principalId: 'olivia' };
+    const other = (await services.machines.create(olivia, 'Other')).id;
+    expect(await processor(new FlowStore(storage)).process(request)).toBe('dispatched');
+    const to = async (id: string) => (await machines.withDispatches(request.tenantId, 'olivia', id, 10)).dispatches;
+    expect((await to(machineId)).map((d) => d.runId)).toEqual([request.runId]);
+    expect(await to(other)).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ const storage = createStorage(
 );
 const services = createServices(storage, testServiceSettings());
 const store = new FlowStore(storage);
-const work = new PendingWork(storage);
+const work = new PendingWork(storage, 'unembed');
 
 afterAll(async () => {
   await storage.pendingWork.deleteTable();
@@ -47,7 +47,11 @@ async function flowLentByBob(): Promise<{ olivia: Caller; bob: Caller; dave: Cal
   const tenantId = unique('tenant');
   const [olivia, bob, dave] = ['olivia', 'bob', 'dave'].map((principalId) => ({ tenantId, principalId }));
   const definitionJson = JSON.stringify({
-    actions: names.map((connectionReference) => ({ type: 'connector', connectionReference, operation: 'Q' })),
+    actions: names.map((connectionReference) => ({
+      type: 'connector',
+      connectionReference,
+      operation: 'ExecuteQuery',
+    })),
   });
   const flowId = (await services.flows.create(olivia!, { name: 'Lent', definitionJson })).value.id;
   await services.permissions.share(olivia!, flowId, 'bob', 'coOwner');
@@ -84,6 +88,7 @@ async function queuedRun(olivia: Caller, flowId: string) {
     initiatedBy: olivia.principalId,
     connections: {},
     createdAt: new Date().toISOString(),
+    machineId: (await services.machines.create(olivia, 'Agent')).id,
   };
   await store.commit(olivia.tenantId, flowId, [{ kind: 'putRun', run, over: undefined }]);
   return { runId: run.id, tenantId: olivia.tenantId, flowId };
@@ -111,7 +116,7 @@ async function expectNothingLent(olivia: Caller, dave: Caller, flowId: string): 
   );
 
   const request = await queuedRun(olivia, flowId);
-  expect(await services.runs.processCloudRun(request)).toBe('rejected');
+  expect(await services.cloudRuns.process(request)).toBe('rejected');
   const run = await services.runs.get(olivia, request.runId);
   expect(run.errors?.map((e) => e.code)).toEqual(names.map(() => 'ConnectionReferenceNotEmbedded'));
 

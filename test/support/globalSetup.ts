@@ -1,6 +1,6 @@
 // Starts the local stack once for every integration and end-to-end test: the
 // compiled functions on the plain-Node host, a real in-memory Azurite and the
-// local OpenID issuer, all on free ports, in a child process as `npm start`
+// local OpenID issuer and providers, all on free ports, in a child process as `npm start`
 // runs them. Its output goes to test/.logs/ so tests can search it. When the
 // run ends, every response, log line and console line is searched for every
 // secret (test/support/secrets.ts); a hit fails the run.
@@ -22,6 +22,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cwd: root,
     stdio: 'inherit',
   });
+  // The flowshare command (console/), on that production build: the tests run its launcher.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.console.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  // The web console the host serves at the root (npm run build:web).
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.mts', '--logLevel', 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
   clearRecords();
   const stateDir = mkdtempSync(join(tmpdir(), 'flowshare-test-'));
   const logFile = join(LOG_DIR, 'stack.log');
@@ -38,13 +49,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('stack', { ...stack.info, apiUrl, stateDir, logFile });
   return async () => {
     try {
-      // Asked before the issuer stops with the stack.
-      const issued = await issuedTokens(stack.info.issuerUrl).catch((error: unknown) => {
-        const stopped = readFileSync(logFile, 'utf8').includes('stopping the local stack');
-        return new Error(
-          `The issuer could not be asked for the tokens it issued${stopped ? ' (the stack had been stopped from outside)' : ''}, so they were not searched for: ${String(error)}`,
-        );
-      });
+      // Asked before the issuer and the providers stop with the stack.
+      const issued = await Promise.all([
+        issuedTokens(stack.info.issuerUrl),
+        providerCredentials(stack.info.providersUrl),
+      ])
+        .then((lists) => lists.flat())
+        .catch((error: unknown) => {
+          const stopped = readFileSync(logFile, 'utf8').includes('stopping the local stack');
+          return new Error(
+            `The issuer and the providers could not be asked for the credentials they issued and received${stopped ? ' (the stack had been stopped from outside)' : ''}, so they were not searched for: ${String(error)}`,
+          );
+        });
       await stack.stop();
       log.end();
       await finished(log);
@@ -69,4 +85,15 @@ async function issuedTokens(issuerUrl: string): Promise<{ what: string; value: s
   if (!response.ok) throw new Error(`the issuer's /dev/tokens answered ${response.status}`);
   const { tokens } = (await response.json()) as { tokens: string[] };
   return tokens.map((value) => ({ what: 'a token the issuer issued', value }));
+}
+
+/** Every API key the local providers issued or received, and every bearer token they received. */
+async function providerCredentials(providersUrl: string): Promise<{ what: string; value: string }[]> {
+  const response = await fetch(`${providersUrl}/dev/credentials`);
+  if (!response.ok) throw new Error(`the providers' /dev/credentials answered ${response.status}`);
+  const { apiKeys, tokens } = (await response.json()) as { apiKeys: string[]; tokens: string[] };
+  return [
+    ...apiKeys.map((value) => ({ what: 'an API key a local provider issued or received', value })),
+    ...tokens.map((value) => ({ what: 'a bearer token a local provider received', value })),
+  ];
 }

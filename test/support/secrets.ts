@@ -16,7 +16,9 @@ const RECORD_PREFIX = 'recorded-';
 /** Shorter values (the `k` of many tests) cannot be searched for without matching everything. */
 export const MIN_SECRET_LENGTH = 8;
 
-type Entry = { kind: 'received'; where: string; text: string } | { kind: 'secret'; what: string; value: string };
+type Entry =
+  | { kind: 'received'; where: string; text: string }
+  | { kind: 'secret'; what: string; value: string; logsOnly?: boolean };
 
 let file: string | undefined;
 function append(entry: Entry): void {
@@ -33,9 +35,15 @@ export function recordReceived(where: string, headers: Headers, text: string): v
   append({ kind: 'received', where, text: `${JSON.stringify([...headers])}\n${text}` });
 }
 
-/** A secret a test sent: it must come back in no response and no log line. */
-export function recordSecret(what: string, value: unknown): void {
-  if (typeof value === 'string' && value.length > 0) append({ kind: 'secret', what, value });
+/**
+ * A secret a test sent: it must come back in no response and no log line.
+ * `logsOnly`: a credential flowshare itself hands out (a machine key, a run
+ * token), which its one answer legitimately carries; it must reach no log.
+ */
+export function recordSecret(what: string, value: unknown, options: { logsOnly?: boolean } = {}): void {
+  if (typeof value === 'string' && value.length > 0) {
+    append({ kind: 'secret', what, value, ...(options.logsOnly ? { logsOnly: true } : {}) });
+  }
 }
 
 /** The secrets in a request body a test sends (as a value or as JSON text). */
@@ -76,24 +84,29 @@ function needleOf(secret: string): string {
  */
 export function scanForSecrets(more: Secret[]): { hits: string[]; secrets: number; texts: number } {
   const secrets = new Map<string, string>();
-  const texts: { where: string; text: string }[] = [];
+  const logsOnly = new Set<string>();
+  const texts: { where: string; text: string; log?: boolean }[] = [];
   const names = existsSync(LOG_DIR) ? readdirSync(LOG_DIR) : [];
   for (const name of names.filter((n) => n.startsWith(RECORD_PREFIX))) {
     for (const line of readFileSync(join(LOG_DIR, name), 'utf8').split('\n')) {
       if (!line) continue;
       const entry = JSON.parse(line) as Entry;
       if (entry.kind === 'received') texts.push({ where: `the response to ${entry.where}`, text: entry.text });
-      else secrets.set(needleOf(entry.value), entry.what);
+      else {
+        secrets.set(needleOf(entry.value), entry.what);
+        if (entry.logsOnly) logsOnly.add(needleOf(entry.value));
+      }
     }
   }
   for (const { what, value } of more) secrets.set(needleOf(value), what);
   for (const name of names.filter((n) => n.endsWith('.log'))) {
-    texts.push({ where: join(LOG_DIR, name), text: readFileSync(join(LOG_DIR, name), 'utf8') });
+    texts.push({ where: join(LOG_DIR, name), text: readFileSync(join(LOG_DIR, name), 'utf8'), log: true });
   }
   const hits: string[] = [];
   for (const [needle, what] of secrets) {
     if (needle.length < MIN_SECRET_LENGTH) continue;
-    for (const { where, text } of texts) {
+    for (const { where, text, log } of texts) {
+      if (logsOnly.has(needle) && !log) continue;
       if (text.includes(needle)) hits.push(`${what} (${needle.slice(0, 6)}…) is in ${where}`);
     }
   }

@@ -2,15 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkNewConnection } from '../../lib/domain/connections';
-import { CatalogError, parseCatalog } from '../../lib/domain/connectors';
+import { CatalogError, connectorView, operationOf, parseCatalog } from '../../lib/domain/connectors';
 import { DomainError } from '../../lib/domain/errors';
 import { devConnectorCatalog } from '../../dev/devConnectors';
 
 const env = { DEV_OAUTH_CLIENT_SECRET: 'shh' };
+const PROVIDERS = 'http://localhost:7073';
+const devCatalog = () =>
+  parseCatalog(JSON.stringify(devConnectorCatalog('http://localhost:7072', PROVIDERS)), env, {
+    httpOrigins: [PROVIDERS],
+  });
 
 describe('the connector catalog', () => {
   it('reads the development catalog and takes client secrets from their settings', () => {
-    const catalog = parseCatalog(JSON.stringify(devConnectorCatalog('http://localhost:7072')), env);
+    const catalog = devCatalog();
     expect(catalog.map((c) => [c.id, c.authType])).toEqual([
       ['shared_office365', 'oauth2'],
       ['shared_sharepointonline', 'oauth2'],
@@ -63,12 +68,56 @@ describe('the connector catalog', () => {
     const settings = JSON.parse(readFileSync(join(__dirname, '../../local.settings.json'), 'utf8')) as {
       Values: Record<string, string>;
     };
-    expect(JSON.parse(settings.Values.CONNECTOR_CATALOG!)).toEqual(devConnectorCatalog(settings.Values.AUTH_ISSUER!));
+    const providers = settings.Values.GATEWAY_ALLOWED_LOOPBACK_ORIGINS!;
+    expect(providers).toBe(PROVIDERS);
+    expect(JSON.parse(settings.Values.CONNECTOR_CATALOG!)).toEqual(
+      devConnectorCatalog(settings.Values.AUTH_ISSUER!, providers),
+    );
+  });
+});
+
+describe("the connector catalog's operations", () => {
+  it('shows callers each operation and its parameters, not where it goes nor the client', () => {
+    const catalog = parseCatalog(
+      JSON.stringify(devConnectorCatalog('http://i', 'http://localhost:1')),
+      { DEV_OAUTH_CLIENT_SECRET: 's' },
+      { httpOrigins: ['http://localhost:1'] },
+    );
+    const views = catalog.map(connectorView);
+    expect(views.map((v) => [v.id, v.operations.map((o) => o.id)])).toEqual([
+      ['shared_office365', ['SendEmail', 'ListEmails', 'GetMyProfile']],
+      ['shared_sharepointonline', ['GetItems', 'CreateItem', 'GetFileContent']],
+      ['shared_sql', ['ExecuteQuery']],
+    ]);
+    expect(views[0]!.operations[0]).toEqual({
+      id: 'SendEmail',
+      displayName: 'Send an email',
+      read: false,
+      scopes: ['Mail.Send'],
+      parameters: [
+        { name: 'to', in: 'body', type: 'string', required: true, maxLength: 320, description: 'the recipient' },
+        { name: 'subject', in: 'body', type: 'string', required: true, maxLength: 255 },
+        { name: 'body', in: 'body', type: 'string', required: true, maxLength: 100_000 },
+      ],
+    });
+    const text = JSON.stringify(views);
+    for (const hidden of [
+      'localhost:1',
+      'clientId',
+      'flowshare-dev-office365',
+      'X-API-Key',
+      'secret',
+      '/me/sendMail',
+    ]) {
+      expect(text).not.toContain(hidden);
+    }
+    expect(operationOf(catalog[0]!, 'SendEmail')?.path).toBe('/me/sendMail');
+    expect(operationOf(catalog[0]!, 'sendemail')).toBeUndefined();
   });
 });
 
 describe('creating a connection', () => {
-  const [office, , sql] = parseCatalog(JSON.stringify(devConnectorCatalog('http://localhost:7072')), env);
+  const [office, , sql] = devCatalog();
 
   it.each([
     ['an unknown connector', undefined, { connectorId: 'nope', displayName: 'x' }, 'connectorId'],

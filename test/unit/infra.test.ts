@@ -31,6 +31,7 @@ describe('infra and configuration', () => {
       'APPLICATIONINSIGHTS_CONNECTION_STRING',
       'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
       'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT',
+      'AzureWebJobsDisableHomepage',
     ];
     const known = new Set([...knownSettings(), ...hostSettings]);
     for (const name of appSettingNames()) expect(known, `${name} is set by infra but read by nothing`).toContain(name);
@@ -54,12 +55,15 @@ describe('infra and configuration', () => {
       DEFAULT_NAMES.oauthStatesTable,
       DEFAULT_NAMES.sessionsTable,
       DEFAULT_NAMES.pendingWorkTable,
+      DEFAULT_NAMES.machinesTable,
     ]) {
       expect(storage).toContain(`'${table}'`);
     }
-    for (const queue of [QUEUES.cloudRunRequests, `${QUEUES.cloudRunRequests}-poison`, QUEUES.desktopRunDispatch]) {
+    for (const queue of [QUEUES.cloudRunRequests, `${QUEUES.cloudRunRequests}-poison`]) {
       expect(storage).toContain(`'${queue}'`);
     }
+    // Runs are dispatched to machines in the machines table: no queue is read by nothing.
+    expect(storage).not.toContain('desktop-run-dispatch');
     expect(storage).toContain(`'${DEFAULT_NAMES.definitionsContainer}'`);
   });
 

@@ -24,9 +24,11 @@ const EXPECTED: Record<FlowAction, Record<Role | 'stranger', Outcome>> = {
   writeConnectionReferences: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
   runAttended: { owner: 'allowed', coOwner: 'allowed', user: 'allowed', stranger: 'NotFound' },
   runCloud: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
+  cancelRun: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
   checkCloudReadiness: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
   readRunHistory: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
   readAudit: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
+  callConnectorAtDesignTime: { owner: 'allowed', coOwner: 'allowed', user: 'Forbidden', stranger: 'NotFound' },
 };
 
 function outcomeOf(fn: () => unknown): Outcome {

@@ -17,6 +17,12 @@ const routes = httpRoutesOf([
   fn('constrained', 'numbers/{n:int}', ['GET']),
 ]);
 
+const withCatchAll = httpRoutesOf([
+  fn('everythingElse', '{*path}', ['GET']),
+  fn('getConnection', 'connections/{connectionId}', ['GET']),
+  fn('apiFlow', 'api/flows/{flowId}', ['GET']),
+]);
+
 describe('the local host routes as the Functions host does', () => {
   it('prefers literal segments over parameters', () => {
     const found = matchRoute(routes, 'GET', '/connections/oauth/callback');
@@ -37,6 +43,25 @@ describe('the local host routes as the Functions host does', () => {
   it('tells a method no function takes from a path no route has', () => {
     expect(matchRoute(routes, 'DELETE', '/connections/c1')).toBe('methodNotAllowed');
     expect(matchRoute(routes, 'GET', '/nowhere')).toBeUndefined();
+  });
+
+  it('tries a catch-all last, with the rest of the path, the root included', () => {
+    expect(matchRoute(withCatchAll, 'GET', '/api/flows/f1')).toMatchObject({
+      route: { functionName: 'apiFlow' },
+      params: { flowId: 'f1' },
+    });
+    expect(matchRoute(withCatchAll, 'GET', '/connections/c1')).toMatchObject({
+      route: { functionName: 'getConnection' },
+    });
+    expect(matchRoute(withCatchAll, 'GET', '/nowhere')).toMatchObject({
+      route: { functionName: 'everythingElse' },
+      params: { path: 'nowhere' },
+    });
+    expect(matchRoute(withCatchAll, 'GET', '/flows/f1/audit')).toMatchObject({ params: { path: 'flows/f1/audit' } });
+    expect(matchRoute(withCatchAll, 'GET', '/')).toMatchObject({
+      route: { functionName: 'everythingElse' },
+      params: { path: '' },
+    });
   });
 });
 

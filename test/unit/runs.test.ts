@@ -1,23 +1,27 @@
 // The run rules as tables: the prompt, resolving a console run, cloud-run checks.
 import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { loadConfig } from '../../lib/config';
+
 import type { ConnectionStatus } from '../../lib/domain/connections';
 import { type DomainError } from '../../lib/domain/errors';
+
 import type { ConnectionReference } from '../../lib/domain/references';
 import type { Role } from '../../lib/domain/roles';
 import {
   buildRunPrompt,
   byName,
-  checkCloudRun,
-  definitionReferences,
   parseRunId,
   resolveAttendedRun,
   runView,
   type ConnectionSummary,
   type Run,
 } from '../../lib/domain/runs';
+import { checkCloudRun, definitionReferences } from '../../lib/domain/cloudRuns';
 
 const at = '2026-11-25T00:00:00.000Z';
 const reference = (overrides: Partial<ConnectionReference> = {}): ConnectionReference => ({

@@ -42,8 +42,13 @@ describe('creating a flow', () => {
       schemaVersion: 1,
       definition: {
         actions: [
-          { type: 'connector', connectionReference: 'office365', operation: 'SendEmail', to: 'x@example.com' },
-          { type: 'ui.click', target: 'Submit' },
+          {
+            type: 'connector',
+            connectionReference: 'office365',
+            operation: 'SendEmail',
+            parameters: { to: 'x@example.com' },
+          },
+          { type: 'note', target: 'Submit' },
         ],
       },
     };

@@ -1,0 +1,33 @@
+// `npm run openapi`: writes the API's OpenAPI document to dist/openapi.json and
+// the web console's client types generated from it to web/src/api/schema.d.ts.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openApiDocument } from '../lib/http/openapi';
+import { functionFiles, SCHEMA_TYPES_FILE, schemaTypes } from './openapiTypes';
+import { projectRoot } from './project';
+
+async function main(): Promise<void> {
+  const root = projectRoot();
+  // Loading the compiled function files registers their routes' documentation. Outside a
+  // Functions host the library says, for each, that it registers nothing: that is expected here.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!/test mode/.test(String(args[0]))) warn(...args);
+  };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, as the worker loads "main"
+    for (const file of functionFiles(join(root, 'dist', 'functions'), '.js')) require(file);
+  } finally {
+    console.warn = warn;
+  }
+  const document = openApiDocument();
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'openapi.json'), `${JSON.stringify(document, null, 2)}\n`);
+  writeFileSync(join(root, SCHEMA_TYPES_FILE), await schemaTypes(document));
+  console.log(`wrote dist/openapi.json and ${SCHEMA_TYPES_FILE}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
