@@ -281,7 +281,15 @@ async function main() {
         ],
         [
           'create',
-          { partitionKey: partition, rowKey: `audit|raw|${who}`, action: 'shared', actorId: owner, at, subjectId: who },
+          {
+            partitionKey: partition,
+            rowKey: `audit|raw|${who}`,
+            action: 'shared',
+            actorId: owner,
+            at,
+            subjectId: who,
+            details: JSON.stringify({ role: 'user' }),
+          },
         ],
         ['update', { partitionKey: partition, rowKey: permissionRowKey(owner) }, 'Merge', anyVersion],
       ]);
