@@ -147,6 +147,7 @@ async function main() {
     logLevel: 'warning',
     nodeArgs: cpuProf(profileDirs.stack),
   });
+  let failed = false;
   try {
     const info = stack.info;
     const api = info.apiUrl!;
@@ -715,9 +716,18 @@ async function main() {
         console.log(`${r.name} at 16: ratio ${r.ratio} (target >= ${scenario.ratioTarget}) ${met}${cpu}`);
       }
     }
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     await stack.stop();
-    log.end();
+    await new Promise<void>((resolve) => log.end(resolve));
+    // The stack's log (Azurite's own output among it) says why a run failed; stateDir goes.
+    if (failed) {
+      const kept = join(__dirname, 'stack.log');
+      copyFileSync(join(stateDir, 'stack.log'), kept);
+      console.error(`(the stack's log: ${kept})`);
+    }
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
