@@ -21,6 +21,7 @@ import { installFunctionsCore, type BindingMetadata, type LogLevel, type Registe
  * first would let anyone, token or not, make the host hold it.
  */
 const MAX_REQUEST_BYTES = MAX_BODY_BYTES;
+const NO_BODY = Buffer.alloc(0);
 /** How long the host reads on (discarding) after refusing a body, before it drops the connection. */
 const LINGER_MS = 2_000;
 
@@ -197,7 +198,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Functio
   // off as soon as it passes it.
   if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) return refuseTooLarge(req, res, url, options);
   if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
-  const body = await readBody(req, MAX_REQUEST_BYTES);
+  // A request with neither Content-Length nor Transfer-Encoding has no body
+  // (RFC 9112, 6.3): nothing to wait for (the worker is handed bytes in Azure).
+  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const body = hasBody ? await readBody(req, MAX_REQUEST_BYTES) : NO_BODY;
   if (body === 'tooLarge') return refuseTooLarge(req, res, url, options);
 
   const headers: Record<string, string> = {};

@@ -19,8 +19,11 @@ export async function startStackProcess(options: {
   log: Writable;
   extraEnv?: Record<string, string>;
   logLevel?: string;
+  /** Flags for the stack's own node process (e.g. `--cpu-prof`); not passed on to Azurite. */
+  nodeArgs?: string[];
 }): Promise<StackProcess> {
   const args = [
+    ...(options.nodeArgs ?? []),
     join(options.root, 'dist/dev/start.js'),
     '--in-memory',
     '--state-dir',

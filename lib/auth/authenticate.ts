@@ -3,7 +3,7 @@
 // issuer, audience, expiry and not-before. Entra ID in Azure and the local
 // issuer on a laptop go through this same code; only the settings differ.
 // Keys that cannot be fetched are IdentityProviderUnavailable (503), not 401.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   createRemoteJWKSet,
   customFetch,
@@ -66,7 +66,8 @@ export class TokenVerifier {
 
   async verify(token: string): Promise<Caller> {
     // Remembered by hash: no bearer token is kept in memory beyond its request.
-    const id = createHash('sha256').update(token).digest('base64url');
+    // crypto.hash: the one-shot digest, without a Hash stream object per request.
+    const id = hash('sha256', token, 'base64url');
     let checkedWith: object | undefined;
     let payload: JWTPayload;
     try {

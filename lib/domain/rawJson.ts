@@ -2,9 +2,32 @@
 // for byte: parsing and serializing again would change numbers (1.0, 2^64),
 // escapes and whitespace. Pure: no I/O.
 
+/** While withRawJsonAs runs: what JSON.stringify writes for each RawJson it meets. */
+let standIn: ((text: string) => string) | undefined;
+
 /** A JSON value that responses carry as its original text. */
 export class RawJson {
   constructor(readonly text: string) {}
+
+  /**
+   * JSON.stringify calls this for RawJson values only, where a replacer
+   * function would be called for every key of the response. Outside
+   * withRawJsonAs, the object as it always serialized.
+   */
+  toJSON(): unknown {
+    return standIn ? standIn(this.text) : { text: this.text };
+  }
+}
+
+/** Runs `write` (a JSON.stringify) with each RawJson it serializes written as `placeholder(text)`. */
+export function withRawJsonAs<T>(placeholder: (text: string) => string, write: () => T): T {
+  const outer = standIn;
+  standIn = placeholder;
+  try {
+    return write();
+  } finally {
+    standIn = outer;
+  }
 }
 
 /**

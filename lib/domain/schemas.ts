@@ -113,5 +113,8 @@ function fieldPath(path: readonly PropertyKey[], where: string): string {
 
 /** Validates one path parameter or other id. */
 export function parseId(value: string | undefined, field: string): string {
+  // What idSchema accepts, without zod's generic machinery on every request;
+  // anything else goes through it, for the same refusal.
+  if (value !== undefined && ID_PATTERN.test(value)) return value;
   return parseWith(idSchema, value ?? '', field);
 }

@@ -2,23 +2,29 @@
 // with a nextLink, 201 on create, 204 on delete.
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { RawJson } from '../domain/rawJson';
+import { withRawJsonAs } from '../domain/rawJson';
 import type { Page } from '../storage/pages';
 import { toHttpEtag } from './etags';
-
-/** Where stringify left a RawJson value: `"<nonce>:<index>"`. */
-const PLACEHOLDER = /"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d+)"/g;
 
 /** JSON.stringify, with RawJson values written as their original text. */
 export function stringify(value: unknown): string {
   const raws: string[] = [];
   // A fresh nonce per call: no string in the value can pose as a placeholder.
   const nonce = randomUUID();
-  const text = JSON.stringify(value, (_key, item: unknown) =>
-    item instanceof RawJson ? `${nonce}:${raws.push(item.text) - 1}` : item,
+  const text = withRawJsonAs(
+    (raw) => `${nonce}:${raws.push(raw) - 1}`,
+    () => JSON.stringify(value),
   );
-  if (raws.length === 0) return text;
-  return text.replace(PLACEHOLDER, (match, id: string, i: string) => (id === nonce ? raws[Number(i)]! : match));
+  // The placeholders `"<nonce>:<i>"` stand in the text in the order they were written.
+  let out = '';
+  let from = 0;
+  raws.forEach((raw, i) => {
+    const placeholder = `"${nonce}:${i}"`;
+    const at = text.indexOf(placeholder, from);
+    out += text.slice(from, at) + raw;
+    from = at + placeholder.length;
+  });
+  return from === 0 ? text : out + text.slice(from);
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };

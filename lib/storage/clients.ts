@@ -10,6 +10,7 @@ import {
 } from '@azure/storage-queue';
 import { DefaultAzureCredential } from '@azure/identity';
 import { getConfig, type Config, type StorageSettings } from '../config';
+import { SharedDeadlines } from './deadlines';
 import { StorageTimeout, withDeadline } from './errors';
 
 export interface Storage {
@@ -43,6 +44,7 @@ const queueOptions: QueuePipelineOptions = {
 };
 
 type TablePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
+type CallerSignal = NonNullable<Parameters<TablePolicy['sendRequest']>[0]['abortSignal']>;
 
 /** How long one table request may go unanswered before it is a storage fault. */
 export const TABLE_TRY_TIMEOUT_MS = 10_000;
@@ -59,15 +61,13 @@ export const BLOB_QUEUE_TIMEOUT_MS = 30_000;
  * conditional, so the caller decides again on fresh state.
  */
 function tableTryTimeout(timeoutMs: number): TablePolicy {
+  const deadlines = new SharedDeadlines(timeoutMs);
   return {
     name: 'flowshareTableTryTimeout',
     async sendRequest(request, next) {
-      const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(), timeoutMs);
-      timer.unref();
       const callerSignal = request.abortSignal;
-      const forward = () => deadline.abort();
-      callerSignal?.addEventListener('abort', forward);
+      // A caller's own signal (none of ours passes one) gets a deadline of its own, to forward it into.
+      const deadline = callerSignal ? ownDeadline(timeoutMs, callerSignal) : deadlines.take();
       request.abortSignal = deadline.signal;
       try {
         return await next(request);
@@ -75,10 +75,24 @@ function tableTryTimeout(timeoutMs: number): TablePolicy {
         if (deadline.signal.aborted && !callerSignal?.aborted) throw new StorageTimeout(timeoutMs);
         throw error;
       } finally {
-        clearTimeout(timer);
-        callerSignal?.removeEventListener('abort', forward);
+        deadline.release();
         request.abortSignal = callerSignal;
       }
+    },
+  };
+}
+
+function ownDeadline(timeoutMs: number, callerSignal: CallerSignal): { signal: AbortSignal; release: () => void } {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  timer.unref();
+  const forward = () => deadline.abort();
+  callerSignal.addEventListener('abort', forward);
+  return {
+    signal: deadline.signal,
+    release: () => {
+      clearTimeout(timer);
+      callerSignal.removeEventListener('abort', forward);
     },
   };
 }

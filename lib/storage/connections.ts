@@ -41,7 +41,8 @@ export interface ConnectionUse {
 
 const CONNECTION_PREFIX = 'conn|';
 const USAGE_PREFIX = 'use|';
-const CONNECTION_RANGE = { from: CONNECTION_PREFIX, to: 'conn}' };
+/** The RowKey range of an owner's connection rows (exported for the benchmark's raw requests). */
+export const CONNECTION_RANGE = { from: CONNECTION_PREFIX, to: 'conn}' };
 
 function rowKey(connectionId: string): string {
   return CONNECTION_PREFIX + connectionId;

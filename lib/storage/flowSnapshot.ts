@@ -80,6 +80,10 @@ export function referenceSlot(snapshot: FlowSnapshot, logicalName: string): RowV
   return live ?? (removed ? { etag: removed } : undefined);
 }
 
+// The same on every read: written once.
+const ALL_REFERENCES = `(${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})`;
+const ALL_PENDING_UNEMBEDDINGS = `(${odata`RowKey ge ${PENDING_UNEMBED_RANGE.from} and RowKey lt ${PENDING_UNEMBED_RANGE.to}`})`;
+
 /**
  * Reads the flow row, the permission rows of `principalIds` and the
  * reference rows of `references` (or all of them) in one query, with the
@@ -102,14 +106,9 @@ export async function readSnapshot(
   ];
   const rowFilters = rowKeys.map((rowKey) => odata`RowKey eq ${rowKey}`);
   // Every reference too, in the same query: one round trip for a flow and all it binds.
-  if (options.allReferences) {
-    rowFilters.push(`(${odata`RowKey ge ${REFERENCE_RANGE.from} and RowKey lt ${REFERENCE_RANGE.to}`})`);
-  }
+  if (options.allReferences) rowFilters.push(ALL_REFERENCES);
   // Whoever reads a reference learns whether it is still lent, in the same query.
-  if (options.allReferences || (options.references ?? []).length > 0) {
-    const { from, to } = PENDING_UNEMBED_RANGE;
-    rowFilters.push(`(${odata`RowKey ge ${from} and RowKey lt ${to}`})`);
-  }
+  if (options.allReferences || (options.references ?? []).length > 0) rowFilters.push(ALL_PENDING_UNEMBEDDINGS);
   const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${rowFilters.join(' or ')})`;
   const select = options.run !== undefined ? [...SUMMARY_COLUMNS, ...RUN_SUMMARY_COLUMNS] : SUMMARY_COLUMNS;
   const rows = storage.flows.listEntities<FlowRow & PermissionRow & ReferenceRow & PendingUnembeddingRow & RunRow>({

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../lib/domain/errors';
 import { memberText, RawJson } from '../../lib/domain/rawJson';
 import { parseId } from '../../lib/domain/schemas';
+import { pathOf } from '../../lib/http/problem';
 import { stringify } from '../../lib/http/response';
 import { fromHttpEtag, toHttpEtag } from '../../lib/http/etags';
 import { encodeKeyPart, flowPartitionKey } from '../../lib/storage/keys';
@@ -91,6 +92,30 @@ describe('exact JSON', () => {
         expect(out).toContain(`"definition":${raw}`);
         expect(JSON.parse(out).definition).toEqual(JSON.parse(raw));
       }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('the path a request log line names', () => {
+  it('is what new URL(url).pathname answers, for any URL as a request carries it', () => {
+    const anyText = fc.string({ unit: 'grapheme', maxLength: 20 });
+    fc.assert(
+      fc.property(
+        fc.webUrl({
+          authoritySettings: { withIPv4: true, withIPv6: true, withPort: true, withUserInfo: true },
+          withQueryParameters: true,
+          withFragments: true,
+        }),
+        anyText,
+        anyText,
+        (url, path, query) => {
+          // Serialized as a Request's url is: percent-encoded, dot segments resolved.
+          for (const href of [new URL(url).href, new URL(`${url}/${path}?${query}`).href]) {
+            expect(pathOf(href)).toBe(new URL(href).pathname);
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });
