@@ -68,6 +68,7 @@ import {
   WARMUP_MS,
   type Op,
 } from './measure';
+import { examineGateway, GATEWAY, runtimeRows, runtimeVerdicts } from './runtime';
 
 const root = resolve(__dirname, '../..');
 const CONCURRENCIES = [1, 16];
@@ -564,6 +565,11 @@ async function main() {
     }
 
     const examined = flags.profile ?? flags.decompose;
+    if (examined === GATEWAY) {
+      const profile = flags.profile === undefined ? undefined : { stopStack: stack.stop, dir: profileDirs.stack };
+      await examineGateway({ info, issuerKey: key, pids, services, storage }, profile);
+      return;
+    }
     if (examined !== undefined) {
       const scenario = scenarios.find((sc) => sc.name === examined);
       if (!scenario) throw new Error(`no scenario "${examined}" (${scenarios.map((sc) => sc.name).join(', ')})`);
@@ -613,6 +619,8 @@ async function main() {
         await bare?.stop();
       }
     }
+    // The gateway and a cloud run end to end (bench/runtime.ts), timed here: counting comes after timing.
+    const runtime = await runtimeRows({ info, issuerKey: key, pids, services, storage, only: flags.only });
     process.stderr.write('\n');
 
     // The scale case: the same reads and writes on a flow with 500 references and
@@ -695,10 +703,10 @@ async function main() {
     if (!flags.only) {
       console.log('\nA flow with 500 references and 5,000 permissions, against the small one (concurrency 1):');
       console.table(scaleRows);
-      writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+      writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify([...results, ...runtime], null, 2)}\n`);
       writeFileSync(join(root, 'bench', 'scale.json'), `${JSON.stringify(scaleRows, null, 2)}\n`);
     }
-    console.table(results);
+    console.table([...results, ...runtime]);
     for (const r of results.filter((row) => row.concurrency === 16)) {
       const scenario = scenarios.find((sc) => sc.name === r.name)!;
       const cpu =
@@ -716,6 +724,7 @@ async function main() {
         console.log(`${r.name} at 16: ratio ${r.ratio} (target >= ${scenario.ratioTarget}) ${met}${cpu}`);
       }
     }
+    for (const line of runtimeVerdicts(runtime)) console.log(line);
   } catch (error) {
     failed = true;
     throw error;
