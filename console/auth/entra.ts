@@ -93,6 +93,10 @@ export async function discoverAuthority(authority: string): Promise<AuthorityMet
   if (!answer.ok || !metadata || endpoints.some((name) => typeof metadata[name] !== 'string')) {
     throw new NotSignedIn(`${where} answered ${answer.status} without an OpenID configuration.`);
   }
+  // OpenID Connect Discovery 1.0, 4.3: the configuration is that of the issuer asked, or it is not used.
+  if (metadata.issuer!.replace(/\/+$/, '') !== authority) {
+    throw new NotSignedIn(`${where} names another issuer (${metadata.issuer}) than ${authority}.`);
+  }
   return {
     issuer: metadata.issuer!,
     authorization_endpoint: metadata.authorization_endpoint!,
