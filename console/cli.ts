@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { runAgent } from './agent';
 import { apiClient, ApiProblem, ServiceUnreachable, type Api } from './api';
-import { entraSignIn } from './auth/entra';
+import { authorityOf, entraSignIn, isEntraAuthority } from './auth/entra';
 import { NotSignedIn } from './auth/errors';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, localSignIn } from './auth/local';
 import { personCredential, saveSession, signOut } from './auth/session';
@@ -53,13 +53,19 @@ function program(): { command: Command; exitCode: () => number } {
 
   command
     .command('login')
-    .description('sign in: to the local stack as --user, or to Entra ID with the device code flow')
+    .description('sign in: to the local stack as --user, or to Entra ID (or --authority) with the device code flow')
     .option('--user <id>', 'local stack: the user to sign in as')
     .option('--issuer <url>', 'local stack: its OpenID issuer', LOCAL_ISSUER)
     .option('--audience <uri>', "local stack: the API's audience", LOCAL_AUDIENCE)
     .addOption(new Option('--tenant <id>', 'Entra ID: your directory (tenant) id').env('FLOWSHARE_TENANT_ID'))
     .addOption(new Option('--client-id <id>', "Entra ID: the flowshare command's app id").env('FLOWSHARE_CLIENT_ID'))
     .addOption(new Option('--scope <scope>', "Entra ID: the API's scope").env('FLOWSHARE_SCOPE'))
+    .addOption(
+      new Option(
+        '--authority <url>',
+        "Entra ID's cloud (default https://login.microsoftonline.com), or another OpenID Connect authority",
+      ).env('FLOWSHARE_AUTHORITY'),
+    )
     .action(
       async (o: {
         user?: string;
@@ -68,21 +74,30 @@ function program(): { command: Command; exitCode: () => number } {
         tenant?: string;
         clientId?: string;
         scope?: string;
+        authority?: string;
       }) => {
         const apiUrl = apiOf();
         const out = output(false);
         if (o.user !== undefined) {
           saveSession(apiUrl, await localSignIn(o.issuer, o.audience, o.user));
           out.line(`Signed in to ${apiUrl} as ${o.user}.`);
-        } else if (o.tenant && o.clientId && o.scope) {
-          const session = await entraSignIn(o.tenant, o.clientId, o.scope, (message) => out.line(message));
-          saveSession(apiUrl, session);
-          out.line(`Signed in to ${apiUrl}${session.username ? ` as ${session.username}` : ''}.`);
-        } else {
+          return;
+        }
+        const authority = authorityOf(o.authority);
+        // Another authority than Entra ID has no directory to name.
+        const tenant = o.tenant ?? (isEntraAuthority(authority) ? undefined : '');
+        if (tenant === undefined || !o.clientId || !o.scope) {
           throw new UsageError(
-            'login takes --user <id> (local stack), or --tenant, --client-id and --scope (Entra ID).',
+            'login takes --user <id> (local stack), or --tenant, --client-id and --scope (Entra ID; --authority for another cloud or authority).',
           );
         }
+        const session = await entraSignIn(
+          { clientId: o.clientId, authority, ...(tenant ? { tenantId: tenant } : {}) },
+          o.scope,
+          (message) => out.line(message),
+        );
+        saveSession(apiUrl, session);
+        out.line(`Signed in to ${apiUrl}${session.username ? ` as ${session.username}` : ''}.`);
       },
     );
 

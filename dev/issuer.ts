@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
+import { DEVICE_CODE_GRANTS, DeviceCodes, escapeHtml, readForm } from './deviceCode';
 
 /** The tenant a token is for when none is asked for. */
 export const DEV_TENANT_ID = '00000000-0000-4000-8000-000000000001';
@@ -107,6 +108,9 @@ export interface RunningIssuer {
  *                                   access tokens issued to that client from
  *                                   now on expire after `seconds` (`null`:
  *                                   the default hour again)
+ * It also offers the device authorization grant that `flowshare login`
+ * uses with Entra ID (dev/deviceCode.ts): /devicecode, and /device where a
+ * user approves a code.
  */
 export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer> {
   const key = await loadOrCreateSigningKey(options.keyFile);
@@ -114,17 +118,46 @@ export async function startIssuer(options: IssuerOptions): Promise<RunningIssuer
   await issuer.keys.add(key);
   const service = new OAuth2Service(issuer);
   const grants = new ProviderGrants(service);
+  const devices = new DeviceCodes(() => url);
 
   const server = createServer((req, res) => {
-    if (grants.handleDevRequest(req, res) || signInForm(req, res)) return;
+    if (grants.handleDevRequest(req, res) || devices.handle(req, res) || signInForm(req, res)) return;
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/token') {
+      void tokenRequest(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_request' }));
+      });
+      return;
+    }
     service.requestHandler(req, res);
   });
+  /**
+   * Token requests are read here first, for the grant oauth2-mock-server does
+   * not know: an approved device code is redeemed as a code of the user who
+   * approved it, so its tokens are that user's, like the other grants' (the
+   * mock's body parser leaves a body already read as it is).
+   */
+  async function tokenRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let form = await readForm(req);
+    if (DEVICE_CODE_GRANTS.has(form.grant_type ?? '')) {
+      const user = devices.redeem(form, res);
+      if (user === undefined) return;
+      form = {
+        grant_type: 'authorization_code',
+        code: grants.codeFor(user),
+        client_id: form.client_id!,
+        scope: form.scope ?? '',
+      };
+    }
+    Object.assign(req, { body: form });
+    service.requestHandler(req, res);
+  }
   // Loopback only: this issuer signs whatever it is asked to.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
-  const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+  const url: string = `http://localhost:${(server.address() as AddressInfo).port}`;
   issuer.url = url;
   return {
     url,
@@ -170,10 +203,6 @@ function signInForm(req: IncomingMessage, res: ServerResponse): boolean {
   });
   res.end(body);
   return true;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Scopes that say who signs in, not what a token may do: never in an access token's `scp`. */
@@ -276,6 +305,13 @@ class ProviderGrants {
         }
       },
     );
+  }
+
+  /** A code of `user`'s that the token endpoint redeems once, without PKCE: for a device code they approved. */
+  codeFor(user: string): string {
+    const code = randomUUID();
+    this.codeUser.set(code, user);
+    return code;
   }
 
   private userOf(body: TokenBody): string | undefined {

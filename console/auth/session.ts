@@ -3,7 +3,7 @@
 // request, renewed when it is about to expire. FLOWSHARE_TOKEN, when set, is
 // used as it is instead (for scripts that mint their own).
 import { readConfigFile, removeConfigFile, writeConfigFile } from '../config';
-import { entraSignOut, entraToken, type EntraSession } from './entra';
+import { entraSignOut, entraToken, MSAL_CACHE_FILE, type EntraSession } from './entra';
 import { NotSignedIn } from './errors';
 import { refreshLocal, type LocalSession } from './local';
 
@@ -35,6 +35,8 @@ export async function signOut(apiUrl: string): Promise<boolean> {
   delete all[apiUrl];
   if (Object.keys(all).length === 0) removeConfigFile(SESSIONS_FILE);
   else writeConfigFile(SESSIONS_FILE, `${JSON.stringify(all, null, 2)}\n`);
+  // MSAL's cache serves every Entra ID sign-in: gone with the last of them.
+  if (!Object.values(all).some((other) => other.kind === 'entra')) removeConfigFile(MSAL_CACHE_FILE);
   return true;
 }
 
