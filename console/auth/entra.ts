@@ -155,10 +155,11 @@ export async function entraSignIn(
     ...(authority ? { authority } : {}),
     ...(authorityMetadata ? { authorityMetadata } : {}),
   };
-  const result = await application(session).acquireTokenByDeviceCode({
-    scopes: [scope],
-    deviceCodeCallback: (answer) => tell(answer.message),
-  });
+  const result = await application(session)
+    .acquireTokenByDeviceCode({ scopes: [scope], deviceCodeCallback: (answer) => tell(answer.message) })
+    .catch((error: unknown) => {
+      throw msalFailure(error, 'The authority did not sign you in');
+    });
   if (!result?.account) throw new NotSignedIn('The authority did not sign you in.');
   return {
     kind: 'entra',
@@ -178,7 +179,7 @@ export async function entraToken(session: EntraSession): Promise<string> {
     const result = await app.acquireTokenSilent({ account, scopes: [session.scope] });
     return result.accessToken;
   } catch (error) {
-    throw new NotSignedIn(`Entra ID needs you to sign in again (${(error as Error).name}): run flowshare login.`);
+    throw msalFailure(error, 'Entra ID needs you to sign in again: run flowshare login');
   }
 }
 
@@ -186,4 +187,20 @@ export async function entraSignOut(session: EntraSession): Promise<void> {
   const app = application(session);
   const account = await app.getTokenCache().getAccountByHomeId(session.homeAccountId);
   if (account) await app.getTokenCache().removeAccount(account);
+}
+
+/** MSAL's codes for an identity provider it could not reach or could not read its endpoints from. */
+const UNREACHABLE_CODES = new Set(['network_error', 'endpoints_resolution_error']);
+
+/**
+ * What an MSAL error means for the command: the identity provider could not
+ * be reached (exit code 5: the sign-in itself may be fine), or the person is
+ * not signed in (4), with MSAL's error code for the curious.
+ */
+export function msalFailure(error: unknown, notSignedIn: string): NotSignedIn {
+  const code = typeof error === 'object' && error !== null ? (error as { errorCode?: unknown }).errorCode : undefined;
+  if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) {
+    return new NotSignedIn(`The identity provider could not be reached (${code}).`, true);
+  }
+  return new NotSignedIn(`${notSignedIn} (${typeof code === 'string' && code ? code : 'sign-in failed'}).`);
 }

@@ -2,7 +2,8 @@
 // takes, and which it signs in at as Entra ID rather than as another OpenID
 // Connect authority.
 import { describe, expect, it } from 'vitest';
-import { authorityOf, ENTRA_AUTHORITY, isEntraAuthority } from '../../console/auth/entra';
+import { AuthError } from '@azure/msal-node';
+import { authorityOf, ENTRA_AUTHORITY, isEntraAuthority, msalFailure } from '../../console/auth/entra';
 import { UsageError } from '../../console/config';
 
 describe('--authority', () => {
@@ -30,5 +31,20 @@ describe('--authority', () => {
     ]) {
       expect(isEntraAuthority(other)).toBe(false);
     }
+  });
+});
+
+describe("MSAL's errors", () => {
+  it('mean the identity provider is unreachable (exit code 5) only when MSAL could not reach it', () => {
+    for (const code of ['network_error', 'endpoints_resolution_error']) {
+      const failure = msalFailure(new AuthError(code, 'Network request failed'), 'Sign in again');
+      expect(failure.unreachable, code).toBe(true);
+    }
+    for (const code of ['device_code_expired', 'invalid_grant', 'no_tokens_found']) {
+      const failure = msalFailure(new AuthError(code, 'refused'), 'Sign in again');
+      expect(failure.unreachable, code).toBe(false);
+      expect(failure.message).toBe(`Sign in again (${code}).`);
+    }
+    expect(msalFailure(new Error('what'), 'Sign in again').unreachable).toBe(false);
   });
 });
