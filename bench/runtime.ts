@@ -7,6 +7,9 @@
 //   at the local issuer: a read with no side effect, so the provider does the
 //   same work for every call on both sides. Storage requests and writes per
 //   call are counted in this process on the in-process services, warm.
+// - `gateway, provider 50 ms away`: the same, with the local providers answering
+//   after 50 ms (their `POST /dev/latency`, a timer), as a real provider a
+//   network hop away does; the row above, at no distance, stays as the worst case.
 // - `cloud run, end to end`: from `POST /flows/{id}/cloud-runs` to the run
 //   `Succeeded`, with one machine leasing with long polling as the agent does
 //   (`flowshare agent --concurrency N`, N the row's concurrency): each run it
@@ -40,6 +43,9 @@ import {
 } from './measure';
 
 export const GATEWAY = 'gateway';
+export const GATEWAY_DISTANT = 'gateway, provider 50 ms away';
+/** The distant row's provider delay. */
+const DISTANT_PROVIDER_MS = 50;
 export const CLOUD_RUN_END_TO_END = 'cloud run, end to end';
 const CONCURRENCIES = [1, 16];
 /** Issue 14's targets for the gateway at 16. */
@@ -92,10 +98,18 @@ export interface RuntimeContext {
 /** Measures the runtime rows (those `only` names); answers them in run.ts's row shape. */
 export async function runtimeRows(ctx: RuntimeContext): Promise<RuntimeRow[]> {
   const wanted = (name: string) => !ctx.only || ctx.only.includes(name);
-  if (!wanted(GATEWAY) && !wanted(CLOUD_RUN_END_TO_END)) return [];
+  if (!wanted(GATEWAY) && !wanted(GATEWAY_DISTANT) && !wanted(CLOUD_RUN_END_TO_END)) return [];
   const setup = await setUp(ctx);
   const rows: RuntimeRow[] = [];
-  if (wanted(GATEWAY)) rows.push(...(await gatewayRows(ctx, setup)));
+  if (wanted(GATEWAY)) rows.push(...(await gatewayRows(ctx, setup, GATEWAY)));
+  if (wanted(GATEWAY_DISTANT)) {
+    await providerLatency(ctx, DISTANT_PROVIDER_MS);
+    try {
+      rows.push(...(await gatewayRows(ctx, setup, GATEWAY_DISTANT)));
+    } finally {
+      await providerLatency(ctx, 0);
+    }
+  }
   if (wanted(CLOUD_RUN_END_TO_END)) rows.push(...(await cloudRunRows(ctx, setup)));
   return rows;
 }
@@ -103,7 +117,7 @@ export async function runtimeRows(ctx: RuntimeContext): Promise<RuntimeRow[]> {
 /** Whether the gateway's targets are met at 16, a line each, as run.ts prints the others'. */
 export function runtimeVerdicts(rows: RuntimeRow[]): string[] {
   return rows
-    .filter((r) => r.name === GATEWAY && r.concurrency === 16)
+    .filter((r) => (r.name === GATEWAY || r.name === GATEWAY_DISTANT) && r.concurrency === 16)
     .map((r) => {
       const ratioMet = (r.ratio ?? 0) >= GATEWAY_RATIO_TARGET ? 'met' : 'NOT met';
       const storageMet =
@@ -117,6 +131,16 @@ export function runtimeVerdicts(rows: RuntimeRow[]): string[] {
         `per call, the provider alone ${r.rawServiceCpuMsPerOp}`
       );
     });
+}
+
+/** Sets the local providers' delay before each answer (dev/providers/server.ts). */
+async function providerLatency(ctx: RuntimeContext, ms: number): Promise<void> {
+  const answer = await fetch(`${ctx.info.providersUrl}/dev/latency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ms }),
+  });
+  if (answer.status !== 200) throw new Error(`the providers refused a latency of ${ms} ms: ${answer.status}`);
 }
 
 interface Setup {
@@ -262,7 +286,7 @@ async function gatewayCalls(ctx: RuntimeContext, setup: Setup) {
   };
 }
 
-async function gatewayRows(ctx: RuntimeContext, setup: Setup): Promise<RuntimeRow[]> {
+async function gatewayRows(ctx: RuntimeContext, setup: Setup, name: string): Promise<RuntimeRow[]> {
   const { throughFlowshare, direct, renew, floor, inProcess } = await gatewayCalls(ctx, setup);
   const contenders = [
     { op: throughFlowshare, pids: ctx.pids },
@@ -276,7 +300,7 @@ async function gatewayRows(ctx: RuntimeContext, setup: Setup): Promise<RuntimeRo
     await renew();
     const [gateway, raw, least] = await measureInTurns(contenders, concurrency);
     rows.push({
-      name: GATEWAY,
+      name,
       concurrency,
       opsPerSec: round(gateway!.opsPerSec),
       rawOpsPerSec: round(raw!.opsPerSec),

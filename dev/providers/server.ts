@@ -11,8 +11,12 @@
 //   GET  /dev/credentials          every API key and bearer token the
 //                                  providers issued or received, for the
 //                                  test suite's secret scan
+//   GET|POST /dev/latency [{ms}]   the delay before every provider answer
+//                                  (0 at start), as a provider a network hop
+//                                  away would have; for the benchmark
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEV_CLIENTS, DEV_SQL_KEY_HEADER } from '../devConnectors';
 import { BearerCheck } from './bearer';
 import { error, INVALID_JSON, objectBody, readJsonBody, send, type ReceivedRequest, type ReceivedEntry } from './http';
@@ -39,6 +43,8 @@ export async function startProviders(options: ProvidersOptions): Promise<Running
   const bearer = (realm: string) =>
     new BearerCheck({ issuerUrl: options.issuerUrl, jwksUri: options.jwksUri, realm }, (token) => tokens.add(token));
   let downloadOrigin = '';
+  /** Milliseconds every provider answer waits (POST /dev/latency): a timer, so no CPU is spent. */
+  let latencyMs = 0;
   const office365 = new Office365Provider(bearer('office365'), DEV_CLIENTS.office365);
   const sharepoint = new SharePointProvider(
     bearer('sharepoint'),
@@ -59,6 +65,7 @@ export async function startProviders(options: ProvidersOptions): Promise<Running
       await devEndpoint(method, url, req, res);
       return;
     }
+    if (latencyMs > 0) await sleep(latencyMs);
     const download = /^\/downloads\/([^/]+)$/.exec(url.pathname);
     if (download && method === 'GET') {
       const authorizationSent = req.headers.authorization !== undefined;
@@ -116,6 +123,16 @@ export async function startProviders(options: ProvidersOptions): Promise<Running
         send(res, error(400, 'InvalidRequest', 'key must be 8 to 4096 visible ASCII characters.'));
       } else {
         send(res, { status: 201, body: sql.issue(key as string | undefined) });
+      }
+    } else if (url.pathname === '/dev/latency' && method === 'GET') {
+      send(res, { status: 200, body: { ms: latencyMs } });
+    } else if (url.pathname === '/dev/latency' && method === 'POST') {
+      const ms = objectBody(await readJsonBody(req))?.ms;
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 60_000) {
+        send(res, error(400, 'InvalidRequest', 'ms must be a whole number of milliseconds, 0 to 60000.'));
+      } else {
+        latencyMs = ms;
+        send(res, { status: 200, body: { ms } });
       }
     } else if (url.pathname === '/dev/credentials' && method === 'GET') {
       send(res, { status: 200, body: { apiKeys: [...sql.keys], tokens: [...tokens] } });

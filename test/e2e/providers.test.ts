@@ -257,3 +257,51 @@ describe('the local SQL provider', () => {
     expect(apiKeys).toEqual(expect.arrayContaining([key, 'received-but-wrong-key']));
   });
 });
+
+describe('the local providers’ latency (for the benchmark)', () => {
+  const latency = async (ms?: number) => {
+    const response = await fetch(
+      `${stack().providersUrl}/dev/latency`,
+      ms === undefined
+        ? {}
+        : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms }) },
+    );
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  /** A SQL query's time to answer, in ms. */
+  const timed = async (key: string) => {
+    const started = performance.now();
+    expect((await sql(key, 'SELECT * FROM t')).status).toBe(200);
+    return performance.now() - started;
+  };
+
+  it('delays every provider answer by the time set, until set back to 0', async () => {
+    // Other test files share these providers: the delay is short and always reset.
+    const DELAY_MS = 600;
+    const key = await issueSqlKey();
+    await sql(key, "INSERT INTO t (a) VALUES ('1')");
+    expect(await latency()).toEqual({ status: 200, body: { ms: 0 } });
+    try {
+      expect(await latency(DELAY_MS)).toEqual({ status: 200, body: { ms: DELAY_MS } });
+      expect(await latency()).toEqual({ status: 200, body: { ms: DELAY_MS } }); // not delayed itself
+      // A timer may fire a millisecond early (it rounds), never more.
+      expect(await timed(key)).toBeGreaterThanOrEqual(DELAY_MS - 2);
+    } finally {
+      await latency(0);
+    }
+    expect(await latency()).toEqual({ status: 200, body: { ms: 0 } });
+    expect(await timed(key)).toBeLessThan(DELAY_MS);
+  });
+
+  it('refuses a delay that is not a whole number of ms from 0 to 60000', async () => {
+    for (const ms of [-1, 1.5, 60_001, '50']) {
+      const response = await fetch(`${stack().providersUrl}/dev/latency`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ms }),
+      });
+      expect(response.status).toBe(400);
+    }
+    expect((await latency()).body).toEqual({ ms: 0 });
+  });
+});
