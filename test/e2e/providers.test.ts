@@ -2,7 +2,8 @@
 // who sent what (docs/domain.md, Local providers); the local issuer mints
 // the tokens they check, rotates refresh tokens and lets a test shorten a
 // client's tokens.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProviders, type RunningProviders } from '../../dev/providers/server';
 import { DEV_CLIENTS } from '../../dev/devConnectors';
 import {
   consentTokens,
@@ -259,49 +260,54 @@ describe('the local SQL provider', () => {
 });
 
 describe('the local providers’ latency (for the benchmark)', () => {
-  const latency = async (ms?: number) => {
+  // A providers server of its own: the delay would slow every test file sharing the stack's.
+  let own: RunningProviders;
+  beforeAll(async () => {
+    own = await startProviders({ port: 0, issuerUrl: stack().issuerUrl, jwksUri: `${stack().issuerUrl}/jwks` });
+  });
+  afterAll(() => own.stop());
+
+  const latency = async (ms?: unknown) => {
     const response = await fetch(
-      `${stack().providersUrl}/dev/latency`,
+      `${own.url}/dev/latency`,
       ms === undefined
         ? {}
         : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ms }) },
     );
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  /** A SQL query's time to answer, in ms. */
+  /** A key the providers know, and a SQL query's time to answer with it, in ms. */
+  const newKey = async () => {
+    const response = await fetch(`${own.url}/dev/sql/keys`, { method: 'POST', body: '{}' });
+    return ((await response.json()) as { key: string }).key;
+  };
+  const query = (key: string, text: string) =>
+    fetch(`${own.url}/sql/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ query: text }),
+    });
   const timed = async (key: string) => {
     const started = performance.now();
-    expect((await sql(key, 'SELECT * FROM t')).status).toBe(200);
+    expect((await query(key, 'SELECT * FROM t')).status).toBe(200);
     return performance.now() - started;
   };
 
   it('delays every provider answer by the time set, until set back to 0', async () => {
-    // Other test files share these providers: the delay is short and always reset.
     const DELAY_MS = 600;
-    const key = await issueSqlKey();
-    await sql(key, "INSERT INTO t (a) VALUES ('1')");
+    const key = await newKey();
+    expect((await query(key, "INSERT INTO t (a) VALUES ('1')")).status).toBe(200);
     expect(await latency()).toEqual({ status: 200, body: { ms: 0 } });
-    try {
-      expect(await latency(DELAY_MS)).toEqual({ status: 200, body: { ms: DELAY_MS } });
-      expect(await latency()).toEqual({ status: 200, body: { ms: DELAY_MS } }); // not delayed itself
-      // A timer may fire a millisecond early (it rounds), never more.
-      expect(await timed(key)).toBeGreaterThanOrEqual(DELAY_MS - 2);
-    } finally {
-      await latency(0);
-    }
-    expect(await latency()).toEqual({ status: 200, body: { ms: 0 } });
+    expect(await latency(DELAY_MS)).toEqual({ status: 200, body: { ms: DELAY_MS } });
+    expect(await latency()).toEqual({ status: 200, body: { ms: DELAY_MS } }); // not delayed itself
+    // A timer may fire a millisecond early (it rounds), never more.
+    expect(await timed(key)).toBeGreaterThanOrEqual(DELAY_MS - 2);
+    expect(await latency(0)).toEqual({ status: 200, body: { ms: 0 } });
     expect(await timed(key)).toBeLessThan(DELAY_MS);
   });
 
   it('refuses a delay that is not a whole number of ms from 0 to 60000', async () => {
-    for (const ms of [-1, 1.5, 60_001, '50']) {
-      const response = await fetch(`${stack().providersUrl}/dev/latency`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ms }),
-      });
-      expect(response.status).toBe(400);
-    }
+    for (const ms of [-1, 1.5, 60_001, '50']) expect((await latency(ms)).status).toBe(400);
     expect((await latency()).body).toEqual({ ms: 0 });
   });
 });
