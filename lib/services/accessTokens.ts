@@ -8,7 +8,7 @@
 //   the provider refuses is tried again on the grant as stored now, if
 //   another process replaced it meanwhile.
 // A rotated refresh token is always kept: it is in the grant written back.
-import type { Connection } from '../domain/connections';
+import { hash } from 'node:crypto';
 import { DomainError } from '../domain/errors';
 import type { Log } from '../log';
 import type { OAuthClient, OAuthConnector, OAuthGrant } from '../oauth/msal';
@@ -43,7 +43,7 @@ export class AccessTokens {
    * a new one redeemed, still once however many callers ask.
    */
   token(connection: StoredConnection, connector: OAuthConnector, log: Log, renew = false): Promise<string> {
-    const key = JSON.stringify([connection.tenantId, connection.ownerId, connection.id]);
+    const key = grantKey(connection);
     if (renew) this.remembered.delete(key);
     const known = this.remembered.get(key);
     if (known && known.expiresAt - REUSE_MARGIN_MS > this.now().getTime()) return Promise.resolve(known.accessToken);
@@ -56,8 +56,8 @@ export class AccessTokens {
   }
 
   /** Forgets what this process remembers of a connection (its grant was replaced or revoked). */
-  forget(connection: Pick<Connection, 'tenantId' | 'ownerId' | 'id'>): void {
-    this.remembered.delete(JSON.stringify([connection.tenantId, connection.ownerId, connection.id]));
+  forget(connection: Pick<StoredConnection, 'tenantId' | 'ownerId' | 'id' | 'sealedSecret'>): void {
+    this.remembered.delete(grantKey(connection));
   }
 
   private async acquire(
@@ -123,6 +123,18 @@ export class AccessTokens {
     if (this.remembered.size >= REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
     this.remembered.set(key, { accessToken, expiresAt: expiresOn.getTime() });
   }
+}
+
+/**
+ * What a remembered token is remembered by: the connection and the grant it
+ * holds now. A reauthorized connection (perhaps consented as another account)
+ * or a grant refreshed elsewhere is another grant, so no token of the one it
+ * replaced is handed out for it. The grant is named by a digest of its sealed
+ * form (each sealing has its own random IV), so no part of a secret is a key.
+ */
+function grantKey(connection: Pick<StoredConnection, 'tenantId' | 'ownerId' | 'id' | 'sealedSecret'>): string {
+  const grant = connection.sealedSecret ? hash('sha256', connection.sealedSecret, 'base64url') : '';
+  return JSON.stringify([connection.tenantId, connection.ownerId, connection.id, grant]);
 }
 
 /** The provider would not give an access token: its grant is gone (consent again), or it failed. */

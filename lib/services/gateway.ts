@@ -109,9 +109,12 @@ export class ConnectorGateway {
     log: Log,
     renew: boolean,
   ): Promise<ConnectorCredential> {
-    const credential = connection.sealedSecret ? this.seal.open(connection, log) : undefined;
-    if (credential?.kind === 'apiKey') return { kind: 'apiKey', apiKey: credential.apiKey };
-    if (!credential || connector.authType !== 'oauth2') throw await this.reauthRequired(connection);
+    if (connector.authType !== 'oauth2') {
+      const credential = connection.sealedSecret ? this.seal.open(connection, log) : undefined;
+      if (credential?.kind === 'apiKey') return { kind: 'apiKey', apiKey: credential.apiKey };
+      throw await this.reauthRequired(connection);
+    }
+    // The grant is opened only when no access token of it is remembered (AccessTokens), not on every call.
     try {
       return {
         kind: 'accessToken',

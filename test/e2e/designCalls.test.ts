@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEV_CLIENTS } from '../../dev/devConnectors';
 import { mailbox, received, setTokenLifetime, tokenRequestCounts } from '../support/providers';
-import { call, expectProblem, stack } from '../support/stack';
+import { signedIn } from '../support/browser';
+import { call, expectProblem, stack, unique } from '../support/stack';
 import { consentedConnection } from './oauthConnections';
 import { cast, sharedFlow, type Cast, type Person } from './people';
 
@@ -48,6 +49,20 @@ describe('a design-time call', () => {
       (r) => r.identity.kind === 'user' && r.identity.user === owner.providerUser,
     );
     expect(calls.at(-1)).toMatchObject({ operation: 'GetMyProfile', status: 200 });
+  });
+
+  it('acts as the account a reauthorized connection consented as, from the first call after the consent', async () => {
+    const { people, flowId, owner } = await flowWithMail();
+    const before = await tryRead(people.owner, flowId);
+    expect(before.body).toMatchObject({ status: 200, body: { id: owner.providerUser } });
+    const reauthorized = await call('POST', `/connections/${owner.id}/reauthorize`, { token: people.owner.token });
+    expect(reauthorized.status, reauthorized.text).toBe(200);
+    const another = unique(`${people.owner.id}-another`);
+    const browser = await signedIn(people.owner.id);
+    expect((await browser.consent(reauthorized.body.consentUrl, another)).status).toBe(200);
+    // The access token remembered for the old grant is not the new grant's: it is never used again.
+    const after = await tryRead(people.owner, flowId);
+    expect(after.body).toMatchObject({ status: 200, body: { id: another } });
   });
 
   it("lends an embedded reference's connection to another co-owner, and not before it is embedded", async () => {
