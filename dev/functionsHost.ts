@@ -155,7 +155,11 @@ export function createFunctionsServer(options: FunctionsHostOptions): Server {
   const prefix = `/${options.routePrefix.replace(/^\/+|\/+$/g, '')}`;
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res, options, prefix).catch((error: unknown) => {
-      options.log('error', `local host failed to answer ${req.method} ${req.url}: ${String(error)}`);
+      // The path only, as every other line here: a query string may hold an OAuth code.
+      options.log(
+        'error',
+        `local host failed to answer ${req.method} ${(req.url ?? '').split(/[?#]/)[0]}: ${String(error)}`,
+      );
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });

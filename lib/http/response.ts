@@ -21,6 +21,8 @@ export function stringify(value: unknown): string {
   raws.forEach((raw, i) => {
     const placeholder = `"${nonce}:${i}"`;
     const at = text.indexOf(placeholder, from);
+    // Only if a toJSON of someone's stringified a RawJson itself: never answer broken JSON.
+    if (at < 0) throw new Error('stringify: a RawJson was serialized outside its place in the value');
     out += text.slice(from, at) + raw;
     from = at + placeholder.length;
   });

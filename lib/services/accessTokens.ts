@@ -80,6 +80,7 @@ export class AccessTokens {
         }
         throw new AccessRefused(outcome.reason, outcome.detail);
       }
+      let holder = current;
       if (outcome.refreshed) {
         const written = await this.writeBack(current, outcome.grant);
         if (written === 'lost' && attempt === 0) {
@@ -87,8 +88,11 @@ export class AccessTokens {
           current = (await this.store.get(current.tenantId, current.ownerId, current.id)) ?? current;
           continue;
         }
+        // The token is the refreshed grant's, which the next reads of the row will hold.
+        if (written !== 'lost') holder = { ...current, sealedSecret: written.sealedSecret };
       }
-      this.remember(key, outcome.accessToken, outcome.expiresOn);
+      this.remembered.delete(key);
+      this.remember(grantKey(holder), outcome.accessToken, outcome.expiresOn);
       return outcome.accessToken;
     }
   }
@@ -101,16 +105,17 @@ export class AccessTokens {
   }
 
   /** Writes the refreshed grant over the row as read; 'lost' when another writer changed it first. */
-  private async writeBack(connection: StoredConnection, grant: OAuthGrant): Promise<'written' | 'lost'> {
+  private async writeBack(connection: StoredConnection, grant: OAuthGrant): Promise<{ sealedSecret: string } | 'lost'> {
+    const sealedSecret = this.seal.seal(connection, { kind: 'oauth2', ...grant });
     try {
       await this.store.update(connection, {
         status: 'Connected',
         statusReason: undefined,
-        sealedSecret: this.seal.seal(connection, { kind: 'oauth2', ...grant }),
+        sealedSecret,
         modifiedAt: this.now().toISOString(),
         checkedAt: connection.checkedAt,
       });
-      return 'written';
+      return { sealedSecret };
     } catch (error) {
       if (error instanceof ConcurrencyConflict) return 'lost';
       throw error;

@@ -13,7 +13,7 @@ export class DispatchSignals {
   private readonly waiting = new Map<string, Set<() => void>>();
 
   /**
-   * Wakes the lease that has waited longest on the machine: one dispatched
+   * Wakes the lease whose current wait began first: one dispatched
    * run needs one look. Waking them all made every slot of a machine (the
    * agent's --concurrency) query and race to claim the same run; the others
    * still look at their next interval, so a run the woken one does not take
@@ -21,8 +21,8 @@ export class DispatchSignals {
    */
   notify(machine: MachineRef): void {
     const waiters = this.waiting.get(keyOf(machine));
-    const longest = waiters?.values().next().value;
-    longest?.();
+    const first = waiters?.values().next().value;
+    first?.();
   }
 
   /** Resolves when the machine is notified, or after `ms`, whichever comes first. */

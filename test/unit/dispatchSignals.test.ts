@@ -13,7 +13,7 @@ async function settled(waits: Promise<void>[]): Promise<boolean[]> {
 }
 
 describe('dispatch signals', () => {
-  it('wake the longest waiting lease of the machine, one per dispatch', async () => {
+  it('wake one waiting lease of the machine per dispatch, the one that began waiting first', async () => {
     const signals = new DispatchSignals();
     const waits = [signals.wait(machine, 60_000), signals.wait(machine, 60_000), signals.wait(machine, 60_000)];
     signals.notify(machine);

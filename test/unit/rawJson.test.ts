@@ -43,4 +43,11 @@ describe('answering raw JSON', () => {
     expect(stringify({ a: lookalike, b: new RawJson('1') })).toBe(`{"a":"${lookalike}","b":1}`);
     expect(stringify({ [lookalike]: new RawJson('[1]') })).toBe(`{"${lookalike}":[1]}`);
   });
+
+  it('refuses to answer rather than answer broken JSON when a RawJson was stringified out of its place', () => {
+    const raw = new RawJson('{"a":1.0}');
+    // A toJSON of someone else's that stringifies a RawJson itself buries its placeholder in a string.
+    const burying = { toJSON: () => JSON.stringify({ z: raw }) };
+    expect(() => stringify([burying, raw])).toThrow(/outside its place/);
+  });
 });
