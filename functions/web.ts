@@ -20,7 +20,8 @@ export async function webConsole(request: HttpRequest, context: InvocationContex
 }
 
 pageRoute('webConsole', {
-  methods: ['GET'],
+  // HEAD as well, as any web server answers it (`curl -I`): the same headers, no body.
+  methods: ['GET', 'HEAD'],
   route: '{*path}',
   handler: webConsole,
 });

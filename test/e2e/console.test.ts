@@ -84,6 +84,10 @@ describe('the web console', { timeout: STEP }, () => {
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(await response.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     }
+    const head = await fetch(`${siteUrl()}/flows/some-flow`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await head.text()).toBe('');
     const missing = await fetch(`${siteUrl()}/assets/nothing.js`);
     expect(missing.status).toBe(404);
     // The API's own paths stay the API's: an unknown one is the host's empty 404, not the console.
