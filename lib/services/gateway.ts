@@ -25,6 +25,16 @@ export interface ConnectorCall {
   parameters: unknown;
 }
 
+/**
+ * A connection row read for this call alongside the caller's own reads (as
+ * RunCalls does): used when it is the connection the rules chose, else read again.
+ */
+export interface ConnectionRead {
+  ownerId: string;
+  connectionId: string;
+  row: StoredConnection | undefined;
+}
+
 /** The provider's answer as the caller gets it: never its headers, never a credential. */
 export interface CallAnswer {
   status: number;
@@ -71,12 +81,16 @@ export class ConnectorGateway {
     call: ConnectorCall,
     log: Log,
     fields: LogFields,
+    read?: ConnectionRead,
   ): Promise<CallAnswer> {
     const started = this.now().getTime();
     const { connector, operation, parameters } = this.prepare(call);
     const logged = { ...fields, connectorId: connector.id, operationId: operation.id };
     try {
-      const connection = await this.store.get(tenantId, chosen.ownerId, chosen.connectionId);
+      const connection =
+        read && read.ownerId === chosen.ownerId && read.connectionId === chosen.connectionId
+          ? read.row
+          : await this.store.get(tenantId, chosen.ownerId, chosen.connectionId);
       checkCallConnection(chosen, connection);
       const send = async (renew: boolean) =>
         this.egressOf(await this.credentialOf(connection!, connector, log, renew), connector, operation, parameters);

@@ -185,7 +185,7 @@ export function createServices(storage: Storage, settings: ServiceSettings): Ser
     expiredStates: new ExpiredStates(new OAuthStateStore(storage), sessions),
     gateway,
     designCalls: new DesignCalls(store, gateway),
-    runCalls: new RunCalls(store, runs.runTokens, runs.runLeases, gateway),
+    runCalls: new RunCalls(store, connectionStore, runs.runTokens, runs.runLeases, gateway),
   };
 }
 

@@ -3,15 +3,19 @@
 // call checks the run and its lease, then the sharing rules again, now, and
 // only then goes through the gateway (docs/gateway.md). Two storage requests:
 // the run with its flow's reference and the initiator's permission (one
-// query), and the connection.
+// query), and the connection. A run's connections are fixed when it starts,
+// so once this process has read a run, its next calls read the connection at
+// the same time as the run instead of after it: the rules are still applied
+// to both rows as read now.
 import { runCallConnection } from '../domain/gateway';
 import { DomainError } from '../domain/errors';
 import { asLent } from '../domain/references';
-import { parseRunId } from '../domain/runs';
+import { parseRunId, type Run } from '../domain/runs';
 import type { RunTokens } from '../auth/runTokens';
 import type { Log } from '../log';
 import type { FlowStore } from '../storage/flows';
-import type { CallAnswer, ConnectorGateway } from './gateway';
+import type { ConnectionStore } from '../storage/connections';
+import type { CallAnswer, ConnectionRead, ConnectorGateway } from './gateway';
 import type { RunLeases } from './runLeases';
 
 export interface RunCall {
@@ -20,9 +24,16 @@ export interface RunCall {
   parameters?: unknown;
 }
 
+/** How many runs' connections this process remembers. */
+const REMEMBERED_RUNS = 10_000;
+
 export class RunCalls {
+  /** Each run's connection per reference, as its row says: fixed when the run started. */
+  private readonly runConnections = new Map<string, Run['connections']>();
+
   constructor(
     private readonly store: FlowStore,
+    private readonly connections: ConnectionStore,
     private readonly tokens: RunTokens,
     private readonly leases: RunLeases,
     private readonly gateway: ConnectorGateway,
@@ -30,12 +41,21 @@ export class RunCalls {
 
   async call(token: string, runId: string, call: RunCall, log: Log): Promise<CallAnswer> {
     const claims = this.tokens.claimsFor(token, runId);
-    const snapshot = await this.store.read(claims.tenantId, claims.flowId, [claims.initiatedBy], {
-      references: [call.connectionReference],
-      summary: true,
-      run: parseRunId(claims.runId)!.uuid,
-    });
+    const known = this.runConnections.get(claims.runId);
+    const given = known && Object.hasOwn(known, call.connectionReference) ? known[call.connectionReference] : undefined;
+    const [snapshot, connectionRead] = await Promise.all([
+      this.store.read(claims.tenantId, claims.flowId, [claims.initiatedBy], {
+        references: [call.connectionReference],
+        summary: true,
+        run: parseRunId(claims.runId)!.uuid,
+      }),
+      given &&
+        this.connections
+          .get(claims.tenantId, given.ownerId, given.connectionId)
+          .then((row): ConnectionRead => ({ ownerId: given.ownerId, connectionId: given.connectionId, row })),
+    ]);
     const run = await this.leases.accept(snapshot.run, claims, log);
+    this.remember(run.id, run.connections);
     const [reference] = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     const chosen = runCallConnection({
       run,
@@ -61,6 +81,15 @@ export class RunCalls {
         flowId: run.flowId,
         logicalName: call.connectionReference,
       },
+      connectionRead,
     );
+  }
+
+  private remember(runId: string, connections: Run['connections']): void {
+    if (this.runConnections.has(runId)) return;
+    if (this.runConnections.size >= REMEMBERED_RUNS) {
+      this.runConnections.delete(this.runConnections.keys().next().value!);
+    }
+    this.runConnections.set(runId, connections);
   }
 }
