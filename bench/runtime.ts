@@ -277,7 +277,8 @@ async function gatewayCalls(ctx: RuntimeContext, setup: Setup) {
     direct,
     /** The call's storage requests raw, then the provider's: what flowshare cannot do without. */
     floor: async () => {
-      for (const replay of replays) await replay(); // one after the other, as the call needs them
+      // At once, as a run's calls after its first make them (RunCalls), then the provider's.
+      await Promise.all(replays.map((replay) => replay()));
       await direct();
     },
     inProcess,
