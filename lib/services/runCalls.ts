@@ -28,7 +28,7 @@ export interface RunCall {
 const REMEMBERED_RUNS = 10_000;
 
 export class RunCalls {
-  /** Each run's connection per reference, as its row says: fixed when the run started. */
+  /** Each run's connection per reference (by tenant and run id), as its row says: fixed when the run started. */
   private readonly runConnections = new Map<string, Run['connections']>();
 
   constructor(
@@ -41,7 +41,8 @@ export class RunCalls {
 
   async call(token: string, runId: string, call: RunCall, log: Log): Promise<CallAnswer> {
     const claims = this.tokens.claimsFor(token, runId);
-    const known = this.runConnections.get(claims.runId);
+    const runKey = `${claims.tenantId}/${claims.runId}`;
+    const known = this.runConnections.get(runKey);
     const given = known && Object.hasOwn(known, call.connectionReference) ? known[call.connectionReference] : undefined;
     const [snapshot, connectionRead] = await Promise.all([
       this.store.read(claims.tenantId, claims.flowId, [claims.initiatedBy], {
@@ -55,7 +56,7 @@ export class RunCalls {
           .then((row): ConnectionRead => ({ ownerId: given.ownerId, connectionId: given.connectionId, row })),
     ]);
     const run = await this.leases.accept(snapshot.run, claims, log);
-    this.remember(run.id, run.connections);
+    this.remember(runKey, run.connections);
     const [reference] = asLent(snapshot.references.values(), snapshot.pendingUnembeddings);
     const chosen = runCallConnection({
       run,
@@ -85,11 +86,11 @@ export class RunCalls {
     );
   }
 
-  private remember(runId: string, connections: Run['connections']): void {
-    if (this.runConnections.has(runId)) return;
+  private remember(runKey: string, connections: Run['connections']): void {
+    if (this.runConnections.has(runKey)) return;
     if (this.runConnections.size >= REMEMBERED_RUNS) {
       this.runConnections.delete(this.runConnections.keys().next().value!);
     }
-    this.runConnections.set(runId, connections);
+    this.runConnections.set(runKey, connections);
   }
 }
