@@ -18,7 +18,7 @@ describe('the OpenAPI description', () => {
     const documented = Object.entries(document.paths)
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
       .sort();
-    // The API's routes are below `api/`; the one other route is the web console's.
+    // The API's routes are below `api/`; the one other route is the web console's (GET and HEAD).
     const served = stack()
       .routes.filter(({ route }) => route.startsWith('api/'))
       .map(({ method, route }) => `${method} /${route.slice('api/'.length)}`)
@@ -26,6 +26,7 @@ describe('the OpenAPI description', () => {
     expect(documented).toEqual(served);
     expect(stack().routes.filter(({ route }) => !route.startsWith('api/'))).toEqual([
       { method: 'GET', route: '{*path}' },
+      { method: 'HEAD', route: '{*path}' },
     ]);
   });
 
