@@ -91,8 +91,11 @@ export class AccessTokens {
         // The token is the refreshed grant's, which the next reads of the row will hold.
         if (written !== 'lost') holder = { ...current, sealedSecret: written.sealedSecret };
       }
-      this.remembered.delete(key);
-      this.remember(grantKey(holder), outcome.accessToken, outcome.expiresOn);
+      // Under the grant as the caller read it too: calls that read the row before the write-back
+      // must not redeem its rotated-away refresh token (the provider would refuse it).
+      this.remember(key, outcome.accessToken, outcome.expiresOn);
+      const holderKey = grantKey(holder);
+      if (holderKey !== key) this.remember(holderKey, outcome.accessToken, outcome.expiresOn);
       return outcome.accessToken;
     }
   }
