@@ -88,3 +88,22 @@ export function continuationOf(nextLink: string | undefined): string | undefined
   if (!nextLink) return undefined;
   return new URL(nextLink, window.location.origin).searchParams.get('continuationToken') ?? undefined;
 }
+
+/**
+ * Every item of a paged list, page after page (at most `maxPages` of them: a
+ * person's flows, connections, machines or a flow's permissions fit a few).
+ */
+export async function allPages<T>(
+  page: (continuationToken: string | undefined) => Promise<{ value: T[]; nextLink?: string }>,
+  maxPages = 20,
+): Promise<T[]> {
+  const items: T[] = [];
+  let continuationToken: string | undefined;
+  for (let n = 0; n < maxPages; n++) {
+    const answer = await page(continuationToken);
+    items.push(...answer.value);
+    continuationToken = continuationOf(answer.nextLink);
+    if (!continuationToken) break;
+  }
+  return items;
+}

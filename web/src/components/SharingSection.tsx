@@ -15,7 +15,7 @@ import {
 } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import { can } from '../../../lib/domain/roles';
-import { api, ask, continuationOf, type Permission } from '../api/client';
+import { allPages, api, ask, type Permission } from '../api/client';
 import type { FlowSectionProps } from '../pages/FlowPage';
 import { navigate } from '../router';
 import { useSession } from '../session';
@@ -25,18 +25,12 @@ import { Actions, ROLE_NAMES, Section, when } from './layout';
 
 type SharedRole = 'coOwner' | 'user';
 
-async function allPermissions(flowId: string): Promise<Permission[]> {
-  const permissions: Permission[] = [];
-  let continuationToken: string | undefined;
-  for (let page = 0; page < 20; page++) {
-    const answer = await ask(
+function allPermissions(flowId: string): Promise<Permission[]> {
+  return allPages((continuationToken) =>
+    ask(
       api.GET('/flows/{flowId}/permissions', { params: { path: { flowId }, query: { top: 100, continuationToken } } }),
-    );
-    permissions.push(...answer.value);
-    continuationToken = continuationOf(answer.nextLink);
-    if (!continuationToken) break;
-  }
-  return permissions;
+    ),
+  );
 }
 
 export function SharingSection({ flow, version, changed }: FlowSectionProps) {

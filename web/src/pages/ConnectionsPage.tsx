@@ -14,7 +14,7 @@ import {
   Text,
 } from '@fluentui/react-components';
 import { useState } from 'react';
-import { api, ask, continuationOf, type Connection, type ConnectionUsage } from '../api/client';
+import { allPages, api, ask, type Connection, type ConnectionUsage } from '../api/client';
 import { AddConnectionDialog, ConsentDialog, DeleteConnectionDialog } from '../components/ConnectionDialogs';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { StatusBadge } from '../components/ReferencesSection';
@@ -28,14 +28,9 @@ interface Row {
 }
 
 async function myConnections(): Promise<Row[]> {
-  const connections: Connection[] = [];
-  let continuationToken: string | undefined;
-  for (let page = 0; page < 20; page++) {
-    const answer = await ask(api.GET('/connections', { params: { query: { top: 100, continuationToken } } }));
-    connections.push(...answer.value);
-    continuationToken = continuationOf(answer.nextLink);
-    if (!continuationToken) break;
-  }
+  const connections = await allPages((continuationToken) =>
+    ask(api.GET('/connections', { params: { query: { top: 100, continuationToken } } })),
+  );
   return Promise.all(
     connections.map(async (connection) => ({
       connection,

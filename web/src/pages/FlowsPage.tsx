@@ -20,24 +20,18 @@ import {
   Textarea,
 } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
-import { api, ask, continuationOf, type Flow } from '../api/client';
+import { allPages, api, ask, type Flow } from '../api/client';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { Actions, PageHeading, ROLE_NAMES, Section, when } from '../components/layout';
 import { navigate, PageLink } from '../router';
 import { useAction, useLoad } from '../useAsync';
 import { AppDialog } from '../components/AppDialog';
 
-async function allFlows(): Promise<Flow[]> {
-  const flows: Flow[] = [];
-  let continuationToken: string | undefined;
-  // A person's flows fit a few pages; the console shows them all.
-  for (let page = 0; page < 20; page++) {
-    const answer = await ask(api.GET('/flows', { params: { query: { top: 100, continuationToken } } }));
-    flows.push(...answer.value);
-    continuationToken = continuationOf(answer.nextLink);
-    if (!continuationToken) break;
-  }
-  return flows;
+/** A person's flows fit a few pages; the console shows them all. */
+function allFlows(): Promise<Flow[]> {
+  return allPages((continuationToken) =>
+    ask(api.GET('/flows', { params: { query: { top: 100, continuationToken } } })),
+  );
 }
 
 export function FlowsPage() {

@@ -12,23 +12,17 @@ import {
   Text,
 } from '@fluentui/react-components';
 import { useState } from 'react';
-import { api, ask, continuationOf, type Machine } from '../api/client';
+import { allPages, api, ask, type Machine } from '../api/client';
 import { DeleteMachineDialog, RegisterMachineDialog, RotateKeyDialog } from '../components/MachineDialogs';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { Actions, PageHeading, when } from '../components/layout';
 import { useLoad } from '../useAsync';
 
 /** Every machine of mine, oldest first (a few pages at most). */
-export async function myMachines(): Promise<Machine[]> {
-  const machines: Machine[] = [];
-  let continuationToken: string | undefined;
-  for (let page = 0; page < 20; page++) {
-    const answer = await ask(api.GET('/machines', { params: { query: { top: 100, continuationToken } } }));
-    machines.push(...answer.value);
-    continuationToken = continuationOf(answer.nextLink);
-    if (!continuationToken) break;
-  }
-  return machines;
+export function myMachines(): Promise<Machine[]> {
+  return allPages((continuationToken) =>
+    ask(api.GET('/machines', { params: { query: { top: 100, continuationToken } } })),
+  );
 }
 
 export function MachinesPage() {
