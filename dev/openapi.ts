@@ -3,23 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openApiDocument } from '../lib/http/openapi';
-import { functionFiles, SCHEMA_TYPES_FILE, schemaTypes } from './openapiTypes';
+import { loadCompiledFunctions, SCHEMA_TYPES_FILE, schemaTypes } from './openapiTypes';
 import { projectRoot } from './project';
 
 async function main(): Promise<void> {
   const root = projectRoot();
-  // Loading the compiled function files registers their routes' documentation. Outside a
-  // Functions host the library says, for each, that it registers nothing: that is expected here.
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (!/test mode/.test(String(args[0]))) warn(...args);
-  };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, as the worker loads "main"
-    for (const file of functionFiles(join(root, 'dist', 'functions'), '.js')) require(file);
-  } finally {
-    console.warn = warn;
-  }
+  loadCompiledFunctions(root);
   const document = openApiDocument();
   mkdirSync(join(root, 'dist'), { recursive: true });
   writeFileSync(join(root, 'dist', 'openapi.json'), `${JSON.stringify(document, null, 2)}\n`);

@@ -25,3 +25,21 @@ export function functionFiles(dir: string, extension: '.js' | '.ts'): string[] {
     .sort()
     .map((file) => join(dir, file));
 }
+
+/**
+ * Loads the compiled function files (dist/functions), which registers every
+ * route and its documentation. Outside a Functions host the library says, for
+ * each, that it registers nothing: expected here, so that warning is kept quiet.
+ */
+export function loadCompiledFunctions(root: string): void {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!/test mode/.test(String(args[0]))) warn(...args);
+  };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by path, as the worker loads "main"
+    for (const file of functionFiles(join(root, 'dist', 'functions'), '.js')) require(file);
+  } finally {
+    console.warn = warn;
+  }
+}
