@@ -14,7 +14,7 @@ import { flowPartitionKey, runRowKey } from '../../lib/storage/keys';
 import { DEV_TENANT_ID } from '../../dev/issuer';
 import { expectNoConnectionSecret, filesUnder, startCli, tempHome, type CliProcess } from '../support/cli';
 import { registerMachine } from '../support/machines';
-import { issueSqlKey } from '../support/providers';
+import { issueSqlKey, sqlRows } from '../support/providers';
 import { call, stack, testServiceSettings, testStorage, unique, type Body } from '../support/stack';
 import { cast, sharedFlow, type Person } from './people';
 
@@ -25,15 +25,6 @@ afterAll(async () => {
   // An agent a failed test left running is stopped, not abandoned.
   for (const agent of agents) if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
 });
-
-async function rows(key: string): Promise<Body[]> {
-  const response = await fetch(`${stack().providersUrl}/sql/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key },
-    body: JSON.stringify({ query: 'SELECT * FROM marks' }),
-  });
-  return ((await response.json()) as { rows?: Body[] }).rows ?? [];
-}
 
 /**
  * A flow ready for cloud runs on the owner's machine: it marks `first`, waits
@@ -136,7 +127,7 @@ describe('flowshare agent', () => {
       'Tag Succeeded',
       'Marks Succeeded',
     ]);
-    expect(await rows(key)).toEqual([
+    expect(await sqlRows(key, 'marks')).toEqual([
       { step: 'first', tag: 'nightly' },
       { step: 'second', tag: 'nightly' },
     ]);
@@ -166,7 +157,7 @@ describe('flowshare agent', () => {
       'Tag Skipped',
       'Marks Skipped',
     ]);
-    expect(await rows(key)).toEqual([{ step: 'first', tag: 'none' }]);
+    expect(await sqlRows(key, 'marks')).toEqual([{ step: 'first', tag: 'none' }]);
     running.child.kill('SIGTERM');
     expect((await running.ended).code).toBe(0);
   });
@@ -221,7 +212,7 @@ describe('flowshare agent', () => {
     next.child.kill('SIGTERM');
     await next.ended;
     expect(next.stdout).not.toContain('leased');
-    expect(await rows(key)).toEqual([{ step: 'first', tag: 'killed' }]);
+    expect(await sqlRows(key, 'marks')).toEqual([{ step: 'first', tag: 'killed' }]);
     expect((await runOf(people.owner, runId)).status).toBe('TimedOut');
   });
 
@@ -241,7 +232,7 @@ describe('flowshare agent', () => {
       await proxy.open();
       const run = await ended(people.owner, runId, 45);
       expect(run).toMatchObject({ status: 'Succeeded', outputs: { tag: 'late' } });
-      expect(await rows(key)).toEqual([
+      expect(await sqlRows(key, 'marks')).toEqual([
         { step: 'first', tag: 'late' },
         { step: 'second', tag: 'late' },
       ]);

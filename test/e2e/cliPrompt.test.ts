@@ -5,29 +5,10 @@
 // and Ctrl-C during the run leaving it Cancelled on the service.
 import { describe, expect, it } from 'vitest';
 import { expectNoConnectionSecret, filesUnder, KEYS, login, tempHome, Terminal } from '../support/cli';
-import { issueSqlKey } from '../support/providers';
+import { issueSqlKey, sqlConnection, sqlRows } from '../support/providers';
 import { recordSecret } from '../support/secrets';
-import { call, stack, unique, type Body } from '../support/stack';
-import { cast, sharedFlow, type Person } from './people';
-
-async function sqlConnection(who: Person, displayName: string): Promise<{ id: string; key: string }> {
-  const key = await issueSqlKey();
-  const created = await call('POST', '/connections', {
-    token: who.token,
-    body: { connectorId: 'shared_sql', displayName, apiKey: key },
-  });
-  expect(created.status, created.text).toBe(201);
-  return { id: created.body.id, key };
-}
-
-async function rows(key: string, table: string): Promise<Body[]> {
-  const response = await fetch(`${stack().providersUrl}/sql/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key },
-    body: JSON.stringify({ query: `SELECT * FROM ${table}` }),
-  });
-  return ((await response.json()) as { rows?: Body[] }).rows ?? [];
-}
+import { call, unique, type Body } from '../support/stack';
+import { cast, sharedFlow } from './people';
 
 /** A flow writing one row through reference `db`, then waiting `seconds`, then writing another. */
 async function flow(seconds = 0) {
@@ -80,8 +61,8 @@ describe('the connection prompt, in a terminal', () => {
     expect(await terminal.ended).toBe(0);
     expect(terminal.text).toMatch(/Succeeded +Second/);
     expect(terminal.text).toContain('Run Succeeded');
-    expect(await rows(older.key, 'marks')).toEqual([{ step: 'first' }, { step: 'second' }]);
-    expect(await rows(newer.key, 'marks')).toEqual([]);
+    expect(await sqlRows(older.key, 'marks')).toEqual([{ step: 'first' }, { step: 'second' }]);
+    expect(await sqlRows(newer.key, 'marks')).toEqual([]);
   });
 
   it('lets the person pick another candidate', async () => {
@@ -96,8 +77,8 @@ describe('the connection prompt, in a terminal', () => {
     await terminal.waitFor(/❯ Newer DB/);
     terminal.type(KEYS.enter);
     expect(await terminal.ended).toBe(0);
-    expect(await rows(newer.key, 'marks')).toEqual([{ step: 'first' }, { step: 'second' }]);
-    expect(await rows(older.key, 'marks')).toEqual([]);
+    expect(await sqlRows(newer.key, 'marks')).toEqual([{ step: 'first' }, { step: 'second' }]);
+    expect(await sqlRows(older.key, 'marks')).toEqual([]);
   });
 
   it('offers a new connection for a reference with no candidate; its key is not echoed, and the run goes on', async () => {
@@ -119,7 +100,7 @@ describe('the connection prompt, in a terminal', () => {
     expect(terminal.written).not.toContain(key);
     const mine = (await call('GET', '/connections', { token: people.user.token })).body.value;
     expect(mine).toEqual([expect.objectContaining({ displayName: 'Typed DB', connectorId: 'shared_sql' })]);
-    expect(await rows(key, 'marks')).toEqual([{ step: 'first' }, { step: 'second' }]);
+    expect(await sqlRows(key, 'marks')).toEqual([{ step: 'first' }, { step: 'second' }]);
     await expectNoConnectionSecret([
       { where: 'the terminal', text: terminal.written },
       ...filesUnder(home).map((f) => ({ where: f.path, text: f.text })),
@@ -148,6 +129,6 @@ describe('the connection prompt, in a terminal', () => {
       'Pause Cancelled',
       'Second Skipped',
     ]);
-    expect(await rows(mine.key, 'marks')).toEqual([{ step: 'first' }]);
+    expect(await sqlRows(mine.key, 'marks')).toEqual([{ step: 'first' }]);
   });
 });

@@ -7,30 +7,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { signedIn } from '../support/browser';
 import { cli, expectNoConnectionSecret, filesUnder, login, startCli, tempHome } from '../support/cli';
-import { issueSqlKey, mailbox, tokenRequestCounts } from '../support/providers';
+import { mailbox, sqlConnection, sqlRows, tokenRequestCounts } from '../support/providers';
 import { call, stack, unique, type Body } from '../support/stack';
 import { cast, sharedFlow, type Person } from './people';
-
-/** A SQL connection of `who` with a key the provider issued (its tables are that key's). */
-async function sqlConnection(who: Person, displayName = 'My DB'): Promise<{ id: string; key: string }> {
-  const key = await issueSqlKey();
-  const created = await call('POST', '/connections', {
-    token: who.token,
-    body: { connectorId: 'shared_sql', displayName, apiKey: key },
-  });
-  expect(created.status, created.text).toBe(201);
-  return { id: created.body.id, key };
-}
-
-/** What the SQL provider holds in a table, for the connection with this key. */
-async function rows(key: string, table: string): Promise<Body[]> {
-  const response = await fetch(`${stack().providersUrl}/sql/query`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key },
-    body: JSON.stringify({ query: `SELECT * FROM ${table}` }),
-  });
-  return ((await response.json()) as { rows?: Body[] }).rows ?? [];
-}
 
 /** A flow that writes a row to `ledger` and answers how many rows it now holds. */
 const ledger = {
@@ -57,7 +36,7 @@ const ledger = {
 async function ledgerFlow() {
   const people = await cast();
   const flowId = await sharedFlow(people, { name: unique('Ledger'), definition: ledger });
-  const ownerDb = await sqlConnection(people.owner);
+  const ownerDb = await sqlConnection(people.owner, 'My DB');
   await call('PUT', `/flows/${flowId}/connection-references/db`, {
     token: people.owner.token,
     body: { connectorId: 'shared_sql', connectionId: ownerDb.id },
@@ -100,9 +79,9 @@ describe('flowshare run without a terminal', () => {
     expect(result.stdout).toMatch(/Succeeded +Write \(\d+ ms\)/);
     expect(result.stdout).toMatch(/Run Succeeded in /);
     expect(result.stdout).toContain('rows: 1');
-    expect(await rows(older.key, 'ledger')).toEqual([{ entry: 'first' }]);
-    expect(await rows(newer.key, 'ledger')).toEqual([]);
-    expect(await rows(ownerDb.key, 'ledger')).toEqual([]);
+    expect(await sqlRows(older.key, 'ledger')).toEqual([{ entry: 'first' }]);
+    expect(await sqlRows(newer.key, 'ledger')).toEqual([]);
+    expect(await sqlRows(ownerDb.key, 'ledger')).toEqual([]);
 
     // --connection picks another; --json answers the run for a program.
     const json = await cli(['run', flowId, '--input', 'entry=second', '--connection', `db=${newer.id}`, '--json'], {
@@ -124,7 +103,7 @@ describe('flowshare run without a terminal', () => {
     ]);
     const run = await call('GET', `/runs/${answer.run.id}`, { token: people.user.token });
     expect(run.body).toMatchObject({ status: 'Succeeded', connections: { db: newer.id }, outputs: { rows: 1 } });
-    expect(await rows(newer.key, 'ledger')).toEqual([{ entry: 'second' }]);
+    expect(await sqlRows(newer.key, 'ledger')).toEqual([{ entry: 'second' }]);
 
     // The sign-in is kept owner-only, and nothing else is written.
     const written = filesUnder(home);

@@ -3,7 +3,8 @@
 // gets them (authorization code with PKCE, then refresh), SQL API keys, and
 // what each provider received.
 import { createHash, randomBytes } from 'node:crypto';
-import { stack } from './stack';
+import { expect } from 'vitest';
+import { call, stack, type Body } from './stack';
 
 export interface ProviderTokens {
   accessToken: string;
@@ -101,6 +102,27 @@ export async function tokenRequestCounts(user: string): Promise<{
 export async function issueSqlKey(): Promise<string> {
   const response = await fetch(`${stack().providersUrl}/dev/sql/keys`, { method: 'POST' });
   return ((await response.json()) as { key: string }).key;
+}
+
+/** A SQL connection of `who` with a key the provider issued (its tables are that key's). */
+export async function sqlConnection(who: { token: string }, displayName: string): Promise<{ id: string; key: string }> {
+  const key = await issueSqlKey();
+  const created = await call('POST', '/connections', {
+    token: who.token,
+    body: { connectorId: 'shared_sql', displayName, apiKey: key },
+  });
+  expect(created.status, created.text).toBe(201);
+  return { id: created.body.id, key };
+}
+
+/** What the SQL provider holds in a table, for the connection with this key. */
+export async function sqlRows(key: string, table: string): Promise<Body[]> {
+  const response = await fetch(`${stack().providersUrl}/sql/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    body: JSON.stringify({ query: `SELECT * FROM ${table}` }),
+  });
+  return ((await response.json()) as { rows?: Body[] }).rows ?? [];
 }
 
 export interface ReceivedEntry {
